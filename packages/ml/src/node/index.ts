@@ -1,0 +1,5 @@
+/**
+ * Node-only entry of @ich/ml: DICOM decoding in worker threads, engines, model directories, training, synthesis.
+ * It re-exports the browser-safe surface so Node callers need only one import.
+ */
+export * from '../browser/index.js';
