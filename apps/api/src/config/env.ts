@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from '@ich/errors';
+
+/**
+ * Every environment variable the API reads, validated once at start-up. Defaults give the embedded single-machine
+ * product (SQLite file, local storage, CPU) so `npm start` works on a fresh clone with no configuration.
+ */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(1).max(65_535);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(4000),
+  WEB_PORT: port.default(3000),
+  /** The browser origin allowed by CORS (the Next.js app). */
+  WEB_ORIGIN: z.url().default('http://localhost:3000'),
+  ICH_DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres:\/\/|postgresql:\/\/)/, 'must start with file: (SQLite) or postgres:// (PostgreSQL)')
+    .optional(),
+  STORAGE_DIR: z.string().min(1).optional(),
+  MODEL_DIR: z.string().min(1).optional(),
+  ICH_ENGINE: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+  ICH_ADMIN_EMAIL: z.email().default('admin@ich.local'),
+  /** Optional: without it a strong password is generated and printed once when the first admin is created. */
+  ICH_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  GRAPHQL_INTROSPECTION: booleanFlag.optional(),
+  MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Environment = z.input<typeof schema>;
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  apiHost: string;
+  apiPort: number;
+  webPort: number;
+  webOrigin: string;
+  dataDir: string;
+  databaseUrl: string;
+  storageDir: string;
+  modelDir: string;
+  engine: 'auto' | 'onnx' | 'tfjs';
+  adminEmail: string;
+  adminPassword: string | undefined;
+  sessionTtlMs: number;
+  introspection: boolean;
+  maxUploadBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/**
+ * Validates the environment and derives paths. Throws BAD_CONFIG naming the first bad variable, e.g.
+ * `API_PORT: Too big: expected number to be <=65535 (got "70000")`, so start-up fails fast and says what to fix.
+ * Blank values count as unset: `FOO= npm start` should mean "use the default", not "invalid".
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    const got = present[name];
+    const shown = name.includes('PASSWORD') ? '(hidden)' : JSON.stringify(got);
+    throw new AppError('BAD_CONFIG', `${name}: ${issue?.message ?? 'invalid'}${got === undefined ? '' : ` (got ${shown})`}`, { variable: name });
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.ICH_DATA_DIR);
+  return {
+    nodeEnv: e.NODE_ENV,
+    apiHost: e.API_HOST,
+    apiPort: e.API_PORT,
+    webPort: e.WEB_PORT,
+    webOrigin: e.WEB_ORIGIN.replace(/\/$/, ''),
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, 'ich.db')}`,
+    storageDir: path.resolve(cwd, e.STORAGE_DIR ?? path.join(dataDir, 'storage')),
+    modelDir: path.resolve(cwd, e.MODEL_DIR ?? path.join(dataDir, 'models', 'current')),
+    engine: e.ICH_ENGINE,
+    adminEmail: e.ICH_ADMIN_EMAIL.toLowerCase(),
+    adminPassword: e.ICH_ADMIN_PASSWORD,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
+    maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+    logLevel: e.LOG_LEVEL,
+  };
+}

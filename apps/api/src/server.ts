@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import type { Config } from './config/env.js';
+import { errorHandler } from './http/error-handler.js';
+import { healthRouter } from './http/health.js';
+
+export interface ServerDeps {
+  config: Config;
+  version: string;
+  pingDatabase(): Promise<void>;
+  /** Domain routes (GraphQL, uploads, DICOMweb, frames, exports) mount themselves here. */
+  mount?(app: Express): Promise<void> | void;
+}
+
+/**
+ * The HTTP surface of the API. Kept free of start-up concerns (migrations, listening, signals) so tests build the
+ * same app on an ephemeral port.
+ */
+export async function createServer(deps: ServerDeps): Promise<Express> {
+  const app = express();
+  app.disable('x-powered-by');
+  // Behind the Next.js proxy (or a load balancer) the client address comes from X-Forwarded-For; only loopback
+  // proxies are trusted so a client cannot forge its audited address.
+  app.set('trust proxy', 'loopback');
+  app.use(healthRouter({ version: deps.version, pingDatabase: deps.pingDatabase }));
+  await deps.mount?.(app);
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint.' } });
+  });
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `npm start`: runs the built API (which applies migrations and creates the first admin before listening) and the
+// built web app, as one process tree. Ctrl-C / SIGTERM stops both; if either dies, the other is stopped too.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+const apiPort = env.API_PORT || '4000';
+const webPort = env.WEB_PORT || '3000';
+env.API_URL ||= `http://127.0.0.1:${apiPort}`;
+
+const children = [];
+let stopping = false;
+
+function run(name, command, args, cwd) {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] ${name} exited (${signal ?? code}); stopping the rest`);
+      stop(code === 0 ? 1 : (code ?? 1));
+    }
+  });
+  return child;
+}
+
+function stop(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const force = setTimeout(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  }, 15_000);
+  force.unref();
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(exitCode));
+}
+
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+run('api', process.execPath, [path.join(root, 'apps/api/dist/main.js')], root);
+run('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', webPort], path.join(root, 'apps/web'));
+console.log(`[start] API on http://127.0.0.1:${apiPort} (GraphQL /graphql), web on http://127.0.0.1:${webPort}`);
