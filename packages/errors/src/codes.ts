@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   QUERY_TOO_COMPLEX: { http: 400, exit: 2, summary: 'The query is too deep or too costly.' },
   DATABASE_ERROR: { http: 503, exit: 8, summary: 'The database is unavailable or rejected the operation.' },
   MIGRATION_FAILED: { http: 500, exit: 8, summary: 'A database migration failed.' },
+  MIGRATION_PENDING: { http: 503, exit: 9, summary: 'The database has migrations that are not applied yet.' },
+  MIGRATION_DRIFT: { http: 500, exit: 9, summary: 'The database schema differs from what its migrations produce.' },
   INTERNAL: { http: 500, exit: 1, summary: 'Unexpected internal error.' },
 } as const satisfies Record<string, { http: number; exit: number; summary: string }>;
 
