@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LABELS } from '../labels.js';
+import { buildClassifier, buildInceptionV3Base } from './classifier.js';
+import { DEFAULT_MODEL_CONFIG, INCEPTION_V3_BASE_PARAMETERS } from './config.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('InceptionV3 (Keras transcription)', () => {
+  it('has exactly the Keras include_top=False parameter count and layout at 299 px (built, not run)', () => {
+    const base = buildInceptionV3Base(299);
+    try {
+      expect(base.countParams()).toBe(INCEPTION_V3_BASE_PARAMETERS);
+      expect(INCEPTION_V3_BASE_PARAMETERS).toBe(21_802_784);
+      expect(base.layers).toHaveLength(311); // Keras: 311 layers including the input
+      expect(base.outputs[0]!.shape).toEqual([null, 8, 8, 2048]);
+      const names = base.layers.map((l) => l.name);
+      expect(names.slice(1, 4)).toEqual(['conv2d', 'batch_normalization', 'activation']);
+      expect(names).toContain('conv2d_93');
+      expect(names).not.toContain('conv2d_94');
+      expect(names).toContain('average_pooling2d_8');
+      expect(names).toEqual(expect.arrayContaining(['mixed0', 'mixed5', 'mixed9_0', 'mixed9_1', 'concatenate', 'concatenate_1', 'mixed10']));
+      const trainable = base.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+      expect(trainable).toBe(21_768_352); // Keras' "Trainable params" for InceptionV3 notop
+    } finally {
+      base.dispose();
+    }
+  });
+
+  it('uses conv without bias and BatchNormalization without scale, epsilon 1e-3', () => {
+    const base = buildInceptionV3Base(75);
+    try {
+      const conv = base.getLayer('conv2d').getConfig();
+      const bn = base.getLayer('batch_normalization').getConfig();
+      expect(conv.useBias).toBe(false);
+      expect(bn.scale).toBe(false);
+      expect(bn.epsilon).toBe(1e-3);
+      expect(base.outputs[0]!.shape).toEqual([null, 1, 1, 2048]);
+    } finally {
+      base.dispose();
+    }
+  });
+
+  it('training variant: gamma is present but fixed at 1 and not trainable, so the trainable set matches Keras', () => {
+    const inference = buildInceptionV3Base(75);
+    const training = buildInceptionV3Base(75, 3, { bnGamma: 'constant' });
+    try {
+      const names = (m: tf.LayersModel): string[] => m.trainableWeights.map((w) => w.originalName).sort();
+      expect(names(training)).toEqual(names(inference));
+      const gammas = training.weights.filter((w) => w.originalName.endsWith('/gamma'));
+      expect(gammas).toHaveLength(94);
+      expect(gammas.every((g) => !g.trainable)).toBe(true);
+      expect(Array.from(gammas[0]!.read().dataSync()).every((v) => v === 1)).toBe(true);
+    } finally {
+      inference.dispose();
+      training.dispose();
+    }
+  });
+
+  it('builds the head with configurable sizes and rejects input sizes outside 75..512', () => {
+    const model = buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 75, channels: 9, denseUnits: 16 });
+    try {
+      expect(model.inputs[0]!.shape).toEqual([null, 75, 75, 9]);
+      expect(model.outputs[0]!.shape).toEqual([null, LABELS.length]);
+      expect(model.getLayer('head_dense').getConfig().units).toBe(16);
+    } finally {
+      model.dispose();
+    }
+    expect(() => buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 74 })).toThrow(/input size must be an integer from 75 to 512, got 74/);
+    expect(() => buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 513 })).toThrow(/got 513/);
+  });
+});

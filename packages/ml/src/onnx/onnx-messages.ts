@@ -1,0 +1,114 @@
+import { ProtoWriter } from './protobuf-writer.js';
+
+/**
+ * The few ONNX messages an exported classifier needs, encoded with the field numbers of onnx/onnx.proto
+ * (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto, TypeProto, OperatorSetIdProto).
+ */
+export type AttributeValue = number | number[] | string | { float: number };
+
+export interface OnnxNode {
+  readonly opType: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes?: Readonly<Record<string, AttributeValue>>;
+}
+
+export interface OnnxTensor {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface OnnxValueInfo {
+  readonly name: string;
+  /** A number is a fixed size; a string names a symbolic dimension (e.g. the batch "N"). */
+  readonly shape: readonly (number | string)[];
+}
+
+export interface OnnxGraph {
+  readonly name: string;
+  readonly nodes: readonly OnnxNode[];
+  readonly initializers: readonly OnnxTensor[];
+  readonly inputs: readonly OnnxValueInfo[];
+  readonly outputs: readonly OnnxValueInfo[];
+}
+
+export interface OnnxModel {
+  readonly graph: OnnxGraph;
+  readonly opsetVersion: number;
+  readonly producerName: string;
+  readonly producerVersion: string;
+  readonly docString?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+const ONNX_FLOAT = 1;
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
+/** IR version 8 (ONNX 1.10+): every onnxruntime from 1.10 on reads it. */
+const IR_VERSION = 8;
+
+export function encodeModel(model: OnnxModel): Uint8Array {
+  const w = new ProtoWriter();
+  w.varint(1, IR_VERSION);
+  w.string(2, model.producerName);
+  w.string(3, model.producerVersion);
+  if (model.docString) w.string(6, model.docString);
+  w.message(7, encodeGraph(model.graph));
+  w.message(8, new ProtoWriter().string(1, '').varint(2, model.opsetVersion));
+  for (const [key, value] of Object.entries(model.metadata ?? {})) w.message(14, new ProtoWriter().string(1, key).string(2, value));
+  return w.finish();
+}
+
+function encodeGraph(graph: OnnxGraph): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const node of graph.nodes) w.message(1, encodeNode(node));
+  w.string(2, graph.name);
+  for (const t of graph.initializers) w.message(5, encodeTensor(t));
+  for (const v of graph.inputs) w.message(11, encodeValueInfo(v));
+  for (const v of graph.outputs) w.message(12, encodeValueInfo(v));
+  return w;
+}
+
+function encodeNode(node: OnnxNode): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const i of node.inputs) w.string(1, i);
+  for (const o of node.outputs) w.string(2, o);
+  w.string(3, node.name);
+  w.string(4, node.opType);
+  for (const [name, value] of Object.entries(node.attributes ?? {})) w.message(5, encodeAttribute(name, value));
+  return w;
+}
+
+function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
+  const w = new ProtoWriter().string(1, name);
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: ints only; use {float} for floats`);
+    w.varint(3, value).varint(20, ATTR.INT);
+  } else if (typeof value === 'string') {
+    w.string(4, value).varint(20, ATTR.STRING);
+  } else if (Array.isArray(value)) {
+    for (const v of value) w.varint(8, v);
+    w.varint(20, ATTR.INTS);
+  } else {
+    w.float(2, value.float).varint(20, ATTR.FLOAT);
+  }
+  return w;
+}
+
+function encodeTensor(t: OnnxTensor): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const d of t.dims) w.varint(1, d);
+  w.varint(2, ONNX_FLOAT);
+  w.string(8, t.name);
+  // raw_data is little-endian IEEE 754, which is the in-memory layout of a Float32Array on every platform we run on.
+  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return w;
+}
+
+function encodeValueInfo(v: OnnxValueInfo): ProtoWriter {
+  const shape = new ProtoWriter();
+  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
+  const tensorType = new ProtoWriter().varint(1, ONNX_FLOAT).message(2, shape);
+  return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
+}
