@@ -3,3 +3,4 @@
  * The web app imports `@ich/ml/browser`; Node code imports `@ich/ml/node`, which re-exports this too.
  */
 export { LABELS, type Label, type LabelProbabilities, isLabel } from '../labels.js';
+export * from '../pipeline/browser-exports.js';

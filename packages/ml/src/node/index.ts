@@ -3,3 +3,4 @@
  * It re-exports the browser-safe surface so Node callers need only one import.
  */
 export * from '../browser/index.js';
+export * from '../pipeline/node-exports.js';

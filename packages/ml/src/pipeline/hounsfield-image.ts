@@ -1,0 +1,45 @@
+import { AppError, err, ok, type Result } from '@ich/errors';
+import { type DecodeFrameOptions, decodeFrame } from '../decode/decode-frame.js';
+import { type ParseOptions, parseDicom } from '../dicom/parse.js';
+import type { DicomAttributes } from '../dicom/types.js';
+import { checkCtEligibility } from '../dicom/validate.js';
+import { hasRsnaQuirk, type HounsfieldOptions, toHounsfield } from '../hu/to-hounsfield.js';
+
+/** One decoded frame in Hounsfield units, with the attributes it came from. */
+export interface HounsfieldImage {
+  readonly attrs: DicomAttributes;
+  readonly frameIndex: number;
+  readonly rows: number;
+  readonly columns: number;
+  /** rows × columns values after the modality rescale (HU for CT), row-major. */
+  readonly hu: Float32Array;
+  /** True when the RSNA 12-bit wrap correction was applied. */
+  readonly rsnaQuirkApplied: boolean;
+}
+
+export interface HounsfieldImageOptions extends DecodeFrameOptions, HounsfieldOptions, ParseOptions {
+  readonly frameIndex?: number;
+  /** Reject non-CT images with NOT_CT (default false: any monochrome image is converted). */
+  readonly requireCt?: boolean;
+}
+
+/** DICOM bytes → parse → decode one frame → Hounsfield units. Never throws; every failure is a coded AppError. */
+export async function decodeToHounsfield(bytes: Uint8Array, options: HounsfieldImageOptions = {}): Promise<Result<HounsfieldImage>> {
+  try {
+    const parsed = parseDicom(bytes, options);
+    if (!parsed.ok) return parsed;
+    const { attrs } = parsed.value;
+    if (options.requireCt) {
+      const eligible = checkCtEligibility(attrs);
+      if (!eligible.ok) return eligible;
+    }
+    const frameIndex = options.frameIndex ?? 0;
+    const stored = await decodeFrame(parsed.value, frameIndex, options);
+    if (!stored.ok) return stored;
+    const quirk = (options.rsnaQuirk ?? true) && hasRsnaQuirk(attrs);
+    const hu = toHounsfield(stored.value.values, attrs, options);
+    return ok({ attrs, frameIndex, rows: attrs.rows, columns: attrs.columns, hu, rsnaQuirkApplied: quirk });
+  } catch (thrown) {
+    return err(thrown instanceof AppError ? thrown : new AppError('INTERNAL', 'decoding failed unexpectedly', undefined, { cause: thrown }));
+  }
+}

@@ -1,0 +1,77 @@
+import { planResize, resizeBilinear, type ResizePlan } from '../resize/bilinear.js';
+import { applyWindows, DEFAULT_WINDOWS, type HuWindow } from '../window/windows.js';
+
+/** One slice in HU, as the batch builder needs it. */
+export interface HuSlice {
+  readonly hu: Float32Array;
+  readonly rows: number;
+  readonly columns: number;
+}
+
+export interface BatchOptions {
+  /** Model input height and width (square), e.g. 299 for InceptionV3. */
+  readonly size: number;
+  /** Without context: one channel per window (default DEFAULT_WINDOWS, three channels). */
+  readonly windows?: readonly HuWindow[];
+  /**
+   * Neighbour-slice context: channels become [window(i−1), window(i), window(i+1)] in `contextWindow` (default
+   * brain). Slices at the ends of the series repeat themselves for the missing neighbour. The slices passed must
+   * be in series order for this to mean anything.
+   */
+  readonly context?: boolean;
+  readonly contextWindow?: HuWindow;
+}
+
+/** Number of channels `buildBatch` produces for these options. */
+export function batchChannels(options: BatchOptions): number {
+  return options.context ? 3 : (options.windows ?? DEFAULT_WINDOWS).length;
+}
+
+/**
+ * Slices [start, start+count) → one NHWC float32 tensor [count, size, size, channels], values in [0, 1], ready
+ * for any engine (onnxruntime, tfjs). Windows are applied at full resolution, then resized: windowing clips, so
+ * resizing first would blur the clip edges differently from training.
+ */
+export function buildBatch(slices: readonly HuSlice[], start: number, count: number, options: BatchOptions): Float32Array {
+  if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`size must be a positive integer, not ${options.size}`);
+  if (start < 0 || count < 0 || start + count > slices.length) throw new RangeError(`slices ${start}..${start + count} outside 0..${slices.length}`);
+  const size = options.size;
+  const channels = batchChannels(options);
+  const out = new Float32Array(count * size * size * channels);
+  const plans = new Map<string, ResizePlan>();
+  const planFor = (rows: number, columns: number): ResizePlan => {
+    const key = `${rows}x${columns}`;
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = planResize(rows, columns, size, size);
+      plans.set(key, plan);
+    }
+    return plan;
+  };
+  for (let b = 0; b < count; b += 1) {
+    const i = start + b;
+    const slice = slices[i] as HuSlice;
+    const image = options.context ? contextImage(slices, i, options.contextWindow ?? DEFAULT_WINDOWS[0]) : applyWindows(slice.hu, slice.rows, slice.columns, options.windows ?? DEFAULT_WINDOWS);
+    resizeBilinear(image, slice.rows, slice.columns, channels, size, size, out, b * size * size * channels, planFor(slice.rows, slice.columns));
+  }
+  return out;
+}
+
+/** One preprocessed slice: [size, size, channels]. */
+export function preprocessSlice(slice: HuSlice, options: BatchOptions): Float32Array {
+  return buildBatch([slice], 0, 1, { ...options, context: false });
+}
+
+function contextImage(slices: readonly HuSlice[], i: number, window: HuWindow): Float32Array {
+  const centre = slices[i] as HuSlice;
+  const n = centre.rows * centre.columns;
+  const out = new Float32Array(n * 3);
+  const neighbours = [slices[i - 1] ?? centre, centre, slices[i + 1] ?? centre];
+  neighbours.forEach((s, k) => {
+    // A neighbour of another size cannot be stacked pixel for pixel; the centre slice stands in for it.
+    const source = s.rows === centre.rows && s.columns === centre.columns ? s : centre;
+    const windowed = applyWindows(source.hu, source.rows, source.columns, [window]);
+    for (let p = 0; p < n; p += 1) out[p * 3 + k] = windowed[p] as number;
+  });
+  return out;
+}
