@@ -6,6 +6,8 @@ import type { Command } from './command.js';
  * onnxruntime. Add a command by adding one line here and one file under commands/.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  preprocess: async () => (await import('./commands/preprocess.js')).default,
+  synth: async () => (await import('./commands/synth.js')).default,
 };
 
 function help(): string {
