@@ -47,7 +47,8 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
     ds = partial;
     parseFailure = reason;
   }
-  const tsu = ds.string('x00020010')?.replace(/\0/g, '').trim() ?? '';
+  // A partial data set (parse failed part-way) lacks the merged meta header; read the transfer syntax from it.
+  const tsu = (ds.string('x00020010') ?? (parseFailure ? metaTransferSyntax(bytes) : undefined) ?? '').replace(/\0/g, '').trim();
   const attrs = readAttributes(ds, tsu);
   const pixelElement = ds.elements.x7fe00010;
   if (!pixelElement) {
@@ -104,6 +105,14 @@ function checkComplete(attrs: DicomAttributes, loc: PixelDataLocation, total: nu
     return new AppError('TRUNCATED', `${attrs.numberOfFrames} frames declared but only ${loc.fragments.length} pixel data fragments present`);
   }
   return null;
+}
+
+function metaTransferSyntax(bytes: Uint8Array): string | undefined {
+  try {
+    return dicomParser.readPart10Header(hostBytes(bytes)).string('x00020010');
+  } catch {
+    return undefined;
+  }
 }
 
 function classifyParseError(reason: string): AppError {

@@ -109,18 +109,21 @@ export function renderPhantomSlice(size: number, index: number, slices: number, 
         continue;
       }
       const theta = Math.atan2(ev, eu);
+      // One noise draw per pixel whatever is drawn there, so a study with a bleed differs from the same seed
+      // without one only inside the bleed (paired phantoms).
+      const noise = rng.normal();
       if (rho >= OUTER_SKULL) {
-        value = 40 + 6 * rng.normal();
+        value = 40 + 6 * noise;
       } else if (rho >= INNER_SKULL) {
         // Cortical tables are denser than the diploë between them.
         const depth = (rho - INNER_SKULL) / (OUTER_SKULL - INNER_SKULL);
-        value = 1250 + 400 * Math.abs(2 * depth - 1) + 40 * rng.normal();
+        value = 1250 + 400 * Math.abs(2 * depth - 1) + 40 * noise;
       } else {
-        value = brainValue(u, v, rho, theta, vs, s, phases) + 4 * rng.normal();
+        value = brainValue(u, v, rho, theta, vs, s, phases) + 4 * noise;
         for (const { b, z } of active) {
           if (z <= 0) continue;
           if (inBleed(b, z, u, v, rho, theta, vs, s, phases)) {
-            value = b.hu + 4 * rng.normal();
+            value = b.hu + 4 * noise;
             counts[b.type] += 1;
             break;
           }
