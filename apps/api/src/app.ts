@@ -1,0 +1,92 @@
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express, type Request, type Response } from 'express';
+import { AuditLog } from './audit/audit-log.js';
+import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
+import type { Config } from './config/env.js';
+import type { Caller } from './context/caller.js';
+import type { RequestContext } from './context/request-context.js';
+import { resolveCaller } from './context/resolve-caller.js';
+import { createApolloServer } from './graphql/apollo.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/query-limits.js';
+import { auditExportRouter } from './http/audit-export.js';
+import { corsForOrigin, noStore } from './http/cors.js';
+import type { SessionCookieJar } from './services/auth.js';
+import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type ServiceDeps } from './services/deps.js';
+import { createServices, type Services } from './services/index.js';
+import type { Db, DbProvider } from './services/records.js';
+
+export interface ApiOptions {
+  config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection'>;
+  db: { prisma: Db; provider: DbProvider };
+  /** Password hashing (argon2id). Tests pass cheaper parameters here; production uses the defaults. */
+  passwords: PasswordHasher;
+  throttle?: LoginThrottle;
+  limits?: QueryLimits;
+  /** JSON body limit for /graphql; a query is small, so this is far below the upload limit. */
+  graphqlBodyLimit?: string;
+}
+
+export interface Api {
+  /** Mounts /graphql and /api/audit/export on the app (pass as createServer's `mount`). */
+  mount(app: Express): Promise<void>;
+  /** Stops Apollo and waits for pending audit appends. Does not close the database (its owner does). */
+  close(): Promise<void>;
+  /** The process's single audit appender, for other routes (uploads, DICOMweb, frames) to record access. */
+  audit: AuditLog;
+  /** Caller (principal + address) and services for a request, for other routes that need authorization. */
+  servicesFor(req: Request, res?: Response): Promise<{ caller: Caller; services: Services }>;
+}
+
+const GRAPHQL_MAX_TOKENS = 5_000;
+
+/**
+ * The composition root of the GraphQL API: one audit appender and one Apollo server per process; per request, a
+ * caller and services bound to it.
+ */
+export function buildApi(options: ApiOptions): Api {
+  const { config, db } = options;
+  const audit = new AuditLog(db.prisma, db.provider);
+  const deps: ServiceDeps = {
+    prisma: db.prisma,
+    provider: db.provider,
+    audit,
+    passwords: options.passwords,
+    sessionTtlMs: config.sessionTtlMs,
+    throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
+  };
+  const secureCookie = config.nodeEnv === 'production';
+  const apollo = createApolloServer({ introspection: config.introspection, limits: options.limits ?? DEFAULT_QUERY_LIMITS, maxTokens: GRAPHQL_MAX_TOKENS });
+
+  const cookieJar = (res: Response | undefined): SessionCookieJar => ({
+    set: (token, expiresAt) => res?.append('Set-Cookie', sessionCookie(token, expiresAt, secureCookie)),
+    clear: () => res?.append('Set-Cookie', clearedSessionCookie(secureCookie)),
+  });
+
+  const servicesFor = async (req: Request, res?: Response) => {
+    const caller = await resolveCaller(deps, req);
+    return { caller, services: createServices(deps, caller, cookieJar(res)) };
+  };
+
+  let started = false;
+  return {
+    audit,
+    servicesFor,
+    async mount(app) {
+      await apollo.start();
+      started = true;
+      const cors = corsForOrigin(config.webOrigin);
+      app.use(
+        '/graphql',
+        cors,
+        noStore,
+        express.json({ limit: options.graphqlBodyLimit ?? '100kb' }),
+        expressMiddleware<RequestContext>(apollo, { context: ({ req, res }) => servicesFor(req, res) }),
+      );
+      app.use(cors, auditExportRouter({ servicesFor }));
+    },
+    async close() {
+      if (started) await apollo.stop();
+      await audit.flush();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { Caller } from '../context/caller.js';
+import type { Db, DbProvider } from '../services/records.js';
+import { auditHash, checkLink, GENESIS_HASH, type ChainRow, type HashedAuditFields } from './hash-chain.js';
+
+export type ActorType = 'ANONYMOUS' | 'USER' | 'API_TOKEN' | 'SYSTEM';
+
+export interface AuditActor {
+  type: ActorType;
+  id: string | null;
+  label: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditEntry {
+  /** Dotted verb, e.g. `auth.login`, `study.read`, `user.update`. */
+  action: string;
+  outcome?: 'SUCCESS' | 'FAILURE';
+  resourceType?: string | null;
+  resourceId?: string | null;
+  patientId?: string | null;
+  studyId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  action?: string | null;
+  actorId?: string | null;
+  studyId?: string | null;
+  patientId?: string | null;
+  outcome?: 'SUCCESS' | 'FAILURE' | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  checked: number;
+  firstBrokenSeq: number | null;
+  reason: string | null;
+}
+
+/** API-token actors are recorded under their owner's id; the token id goes in the details. */
+export function actorOf(caller: Caller, fallbackLabel = ''): AuditActor {
+  const p = caller.principal;
+  const where = { ip: caller.ip, userAgent: caller.userAgent };
+  if (p.kind === 'session') return { type: 'USER', id: p.userId, label: p.email, ...where };
+  if (p.kind === 'apiToken') return { type: 'API_TOKEN', id: p.userId, label: `${p.email} (token ${p.tokenId})`, ...where };
+  return { type: 'ANONYMOUS', id: null, label: fallbackLabel, ...where };
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'SYSTEM', id: null, label: 'system', ip: null, userAgent: null };
+
+// Arbitrary but fixed: every API process on one PostgreSQL database takes this transaction-scoped lock to append.
+const POSTGRES_LOCK_KEY = 7_158_324_112;
+const MAX_BATCH = 256;
+const USER_AGENT_MAX = 512;
+
+interface Pending {
+  fields: Omit<HashedAuditFields, 'prevHash'>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The only writer of AuditEvent rows. Appends are serialised because each event stores its predecessor's hash; events
+ * arriving while a write is in flight are committed together in the next one (group commit), so auditing every read
+ * does not serialise the whole API behind one row at a time. Rows are never updated or deleted.
+ *
+ * SQLite: one API process owns the database file, so serialising in-process is enough. PostgreSQL (several API
+ * processes): a transaction-scoped advisory lock serialises appends across processes.
+ */
+export class AuditLog {
+  private readonly pending: Pending[] = [];
+  private draining: Promise<void> | null = null;
+
+  constructor(
+    private readonly prisma: Db,
+    private readonly provider: DbProvider,
+  ) {}
+
+  /** Resolves once the event is durably stored; callers serving patient data wait for it (fail closed). */
+  append(actor: AuditActor, entry: AuditEntry): Promise<void> {
+    const fields: Omit<HashedAuditFields, 'prevHash'> = {
+      id: randomUUID(),
+      at: new Date(),
+      actorType: actor.type,
+      actorId: actor.id,
+      actorLabel: actor.label,
+      action: entry.action,
+      outcome: entry.outcome ?? 'SUCCESS',
+      resourceType: entry.resourceType ?? null,
+      resourceId: entry.resourceId ?? null,
+      patientId: entry.patientId ?? null,
+      studyId: entry.studyId ?? null,
+      ipAddress: actor.ip,
+      userAgent: actor.userAgent === null ? null : actor.userAgent.slice(0, USER_AGENT_MAX),
+      details: JSON.stringify(entry.details ?? {}),
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ fields, resolve, reject });
+      this.draining ??= this.drain().finally(() => {
+        this.draining = null;
+      });
+    });
+  }
+
+  /** Waits for every accepted append to be written (used at shutdown). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      try {
+        await this.write(batch.map((p) => p.fields));
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+  }
+
+  private async write(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>): Promise<void> {
+    const chain = (previous: string | undefined) => {
+      let prevHash = previous ?? GENESIS_HASH;
+      return events.map((e) => {
+        const row = { ...e, prevHash };
+        const hash = auditHash(row);
+        prevHash = hash;
+        return { ...row, actorType: e.actorType as ActorType, outcome: e.outcome as 'SUCCESS' | 'FAILURE', hash };
+      });
+    };
+    if (this.provider === 'postgresql') {
+      await this.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${POSTGRES_LOCK_KEY})`);
+        const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
+        await tx.auditEvent.createMany({ data: chain(last?.hash) });
+      });
+      return;
+    }
+    // SQLite: the driver adapter shares one connection, so an interactive transaction would also capture other
+    // requests' statements. The in-process serialisation above already makes read-last + insert atomic for audit
+    // rows, and the multi-row INSERT is itself atomic.
+    const last = await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
+    await this.prisma.auditEvent.createMany({ data: chain(last?.hash) });
+  }
+
+  /** Newest first, keyset-paginated on seq. */
+  async page(filter: AuditFilter, take: number, beforeSeq: number | null): Promise<ChainRow[]> {
+    const rows = await this.prisma.auditEvent.findMany({
+      where: { ...whereOf(filter), ...(beforeSeq === null ? {} : { seq: { lt: beforeSeq } }) },
+      orderBy: { seq: 'desc' },
+      take,
+    });
+    return rows;
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    return this.prisma.auditEvent.count({ where: whereOf(filter) });
+  }
+
+  /** Oldest first, in batches, for exports and verification of long logs without loading them whole. */
+  async *scan(filter: AuditFilter = {}, batchSize = 1000): AsyncGenerator<ChainRow> {
+    let afterSeq = 0;
+    for (;;) {
+      const rows = await this.prisma.auditEvent.findMany({ where: { ...whereOf(filter), seq: { gt: afterSeq } }, orderBy: { seq: 'asc' }, take: batchSize });
+      for (const row of rows) yield row;
+      const last = rows.at(-1);
+      if (!last || rows.length < batchSize) return;
+      afterSeq = last.seq;
+    }
+  }
+
+  /** Walks the whole chain from the first event and reports the first link that does not hold. */
+  async verify(): Promise<ChainVerification> {
+    await this.flush();
+    let expected = GENESIS_HASH;
+    let checked = 0;
+    for await (const row of this.scan()) {
+      const check = checkLink(row, expected);
+      checked += 1;
+      if (!check.ok) return { ok: false, checked, firstBrokenSeq: check.seq, reason: check.reason };
+      expected = row.hash;
+    }
+    return { ok: true, checked, firstBrokenSeq: null, reason: null };
+  }
+}
+
+function whereOf(filter: AuditFilter) {
+  return {
+    ...(filter.action ? { action: filter.action } : {}),
+    ...(filter.actorId ? { actorId: filter.actorId } : {}),
+    ...(filter.studyId ? { studyId: filter.studyId } : {}),
+    ...(filter.patientId ? { patientId: filter.patientId } : {}),
+    ...(filter.outcome ? { outcome: filter.outcome } : {}),
+    ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
+  };
+}

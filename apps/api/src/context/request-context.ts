@@ -1,0 +1,8 @@
+import type { Services } from '../services/index.js';
+import type { Caller } from './caller.js';
+
+/** The GraphQL context: the caller and the services bound to it. Resolvers touch nothing else. */
+export interface RequestContext {
+  caller: Caller;
+  services: Services;
+}

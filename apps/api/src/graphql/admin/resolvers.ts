@@ -1,0 +1,20 @@
+import type { Resolvers } from '../generated/resolvers.js';
+import { parseScopes } from '../../auth/scopes.js';
+
+export const adminResolvers: Resolvers = {
+  Query: {
+    users: (_parent, _args, { services }) => services.users.list(),
+    apiTokens: (_parent, { userId }, { services }) => services.tokens.list(userId),
+  },
+  Mutation: {
+    createUser: (_parent, { input }, { services }) => services.users.create(input),
+    updateUser: (_parent, { id, input }, { services }) => services.users.update(id, input),
+    resetPassword: (_parent, { id, password }, { services }) => services.users.resetPassword(id, password),
+    createApiToken: (_parent, { input }, { services }) => services.tokens.create(input),
+    revokeApiToken: (_parent, { id }, { services }) => services.tokens.revoke(id),
+  },
+  ApiToken: {
+    scopes: (token) => [...parseScopes(token.scopes)],
+    owner: (token, _args, { services }) => services.tokens.ownerOf(token),
+  },
+};

@@ -1,0 +1,51 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { Kind, type FragmentDefinitionNode } from 'graphql';
+import type { RequestContext } from '../context/request-context.js';
+import { formatError } from './format-error.js';
+import { enforceQueryLimits, measureOperation, type QueryLimits } from './query-limits.js';
+import { buildSchema } from './schema.js';
+
+export interface ApolloOptions {
+  /** Introspection and the landing page: on in development, off in production (config.introspection). */
+  introspection: boolean;
+  limits: QueryLimits;
+  /** graphql-js stops parsing past this many tokens, before any validation work. */
+  maxTokens: number;
+}
+
+function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, request }) {
+          if (!operation) return;
+          const fragments: Record<string, FragmentDefinitionNode> = {};
+          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+          enforceQueryLimits(measureOperation(operation, fragments, request.variables ?? {}), limits);
+        },
+      };
+    },
+  };
+}
+
+export function createApolloServer(options: ApolloOptions): ApolloServer<RequestContext> {
+  return new ApolloServer<RequestContext>({
+    schema: buildSchema(),
+    introspection: options.introspection,
+    // Requires a non-simple Content-Type or an Apollo preflight header, so a cross-site form or <img> cannot run an
+    // operation with the user's cookie (together with SameSite=Lax on the cookie).
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: !options.introspection,
+    parseOptions: { maxTokens: options.maxTokens },
+    formatError,
+    plugins: [
+      queryLimitsPlugin(options.limits),
+      options.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      ...(options.introspection ? [] : [ApolloServerPluginDisableSuggestions()]),
+    ],
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * What each GraphQL object type's resolvers receive as their parent: service records rather than GraphQL shapes, so
+ * relations resolve lazily through the services (and their dataloaders). Referenced by codegen.ts `mappers`.
+ */
+import type { ChainVerification } from '../audit/audit-log.js';
+import type { ChainRow } from '../audit/hash-chain.js';
+import type { LoginResult } from '../services/auth.js';
+import type { Connection } from '../services/connection.js';
+import type { ApiTokenRecord, PatientRecord, StudyRecord } from '../services/records.js';
+import type { JobFailure } from '../services/studies.js';
+
+export type {
+  UserRecord,
+  ApiTokenRecord,
+  PatientRecord,
+  StudyRecord,
+  SeriesRecord,
+  StudyPredictionRecord,
+  SlicePredictionRecord,
+  ModelVersionRecord,
+  ReviewRecord,
+} from '../services/records.js';
+export type { ChainRow as AuditEventRecord, LoginResult as AuthPayloadRecord, JobFailure as JobFailureRecord, ChainVerification as AuditVerificationRecord };
+export type StudyConnectionRecord = Connection<StudyRecord>;
+export type PatientConnectionRecord = Connection<PatientRecord>;
+export type AuditEventConnectionRecord = Connection<ChainRow>;
+export interface CreatedApiTokenRecord {
+  token: string;
+  apiToken: ApiTokenRecord;
+}

@@ -1,0 +1,38 @@
+import type { Resolvers } from '../generated/resolvers.js';
+import { parseLabels } from '../../services/labels.js';
+
+export const studyResolvers: Resolvers = {
+  Query: {
+    studies: (_parent, args, { services }) => services.studies.list(args),
+    study: (_parent, { id }, { services }) => services.studies.get(id),
+    patients: (_parent, args, { services }) => services.patients.list(args),
+    patient: (_parent, { id }, { services }) => services.patients.get(id),
+  },
+  Mutation: {
+    reprocessStudy: (_parent, { id }, { services }) => services.studies.reprocess(id),
+  },
+  StudyConnection: {
+    totalCount: (connection) => connection.totalCount(),
+  },
+  PatientConnection: {
+    totalCount: (connection) => connection.totalCount(),
+  },
+  Study: {
+    positiveLabels: (study) => parseLabels(study.positiveLabels),
+    patient: (study, _args, { services }) => services.studies.patientOf(study),
+    series: (study, _args, { services }) => services.studies.seriesOf(study),
+    prediction: (study, _args, { services }) => services.studies.predictionOf(study),
+    failure: (study, _args, { services }) => services.studies.failureOf(study),
+    reviews: (study, _args, { services }) => services.studies.reviewsOf(study),
+  },
+  Series: {
+    instanceCount: (series, _args, { services }) => services.studies.instanceCountOf(series),
+  },
+  StudyPrediction: {
+    slices: (prediction, _args, { services }) => services.studies.slicesOf(prediction),
+    modelVersion: (prediction, _args, { services }) => services.studies.modelVersionOf(prediction),
+  },
+  Patient: {
+    studies: (patient, _args, { services }) => services.patients.studiesOf(patient),
+  },
+};

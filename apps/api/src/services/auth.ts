@@ -1,0 +1,155 @@
+import { AppError } from '@ich/errors';
+import { actorOf } from '../audit/audit-log.js';
+import { ANONYMOUS, type Principal } from '../auth/principal.js';
+import { parseScopes } from '../auth/scopes.js';
+import { classifySecret, hashSecret, newSecret } from '../auth/secrets.js';
+import type { Caller } from '../context/caller.js';
+import type { ServiceDeps } from './deps.js';
+import type { UserRecord } from './records.js';
+
+/** How the auth service hands the session to a browser without knowing about HTTP. */
+export interface SessionCookieJar {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: Date;
+  user: UserRecord;
+}
+
+const EMAIL_MAX = 254;
+// argon2 cost grows with input; a password longer than any passphrase is refused before hashing.
+const PASSWORD_MAX = 1024;
+// Session and token "last seen" times are written at most this often, so reads do not turn into writes.
+const TOUCH_INTERVAL_MS = 60_000;
+const WRONG_CREDENTIALS = 'Wrong email or password.';
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export class AuthService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly caller: Caller,
+    private readonly cookies: SessionCookieJar,
+  ) {}
+
+  /**
+   * Email + password → a new session. Unknown accounts, inactive accounts and wrong passwords get the same answer
+   * (and the same argon2 work) so the response does not reveal which accounts exist.
+   */
+  async login(emailInput: string, password: string): Promise<LoginResult> {
+    const email = normalizeEmail(emailInput);
+    if (email.length === 0 || email.length > EMAIL_MAX) throw new AppError('BAD_USER_INPUT', 'email: must be 1 to 254 characters', { field: 'email' });
+    if (password.length > PASSWORD_MAX) throw new AppError('BAD_USER_INPUT', `password: must be at most ${PASSWORD_MAX} characters`, { field: 'password' });
+    const { prisma, audit, passwords } = this.deps;
+    const actor = actorOf(this.caller, email);
+    const ip = this.caller.ip ?? 'unknown';
+
+    const throttled = await this.throttled(email, ip);
+    if (throttled) {
+      await audit.append(actor, { action: 'auth.login', outcome: 'FAILURE', details: { email, reason: throttled } });
+      throw new AppError('RATE_LIMITED', 'Too many failed sign-ins; try again later.');
+    }
+
+    const user = await prisma.user.findUnique({ where: { email } });
+    const valid = user ? await passwords.verify(user.passwordHash, password) : await this.equaliseTiming(password);
+    if (!user || !user.active || !valid) {
+      await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: false } });
+      if (user) await prisma.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } } });
+      await audit.append(user ? { ...actor, type: 'USER', id: user.id } : actor, {
+        action: 'auth.login',
+        outcome: 'FAILURE',
+        resourceType: 'User',
+        resourceId: user?.id ?? null,
+        details: { email, reason: !user ? 'unknown account' : !user.active ? 'inactive account' : 'wrong password' },
+      });
+      throw new AppError('UNAUTHENTICATED', WRONG_CREDENTIALS);
+    }
+
+    const token = newSecret('session');
+    const expiresAt = new Date(Date.now() + this.deps.sessionTtlMs);
+    const [, updated, session] = await prisma.$transaction([
+      prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: true } }),
+      prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lastLoginAt: new Date() } }),
+      prisma.session.create({
+        data: { userId: user.id, tokenHash: hashSecret(token), expiresAt, ipAddress: this.caller.ip, userAgent: this.caller.userAgent?.slice(0, 512) ?? null },
+      }),
+    ]);
+    await audit.append({ ...actor, type: 'USER', id: user.id }, { action: 'auth.login', resourceType: 'Session', resourceId: session.id, details: { email } });
+    this.cookies.set(token, expiresAt);
+    return { token, expiresAt, user: updated };
+  }
+
+  /** Revokes the calling session. API tokens are revoked with revokeApiToken, not by "logging out". */
+  async logout(): Promise<boolean> {
+    const p = this.caller.principal;
+    this.cookies.clear();
+    if (p.kind !== 'session') return false;
+    await this.deps.prisma.session.updateMany({ where: { id: p.sessionId, revokedAt: null }, data: { revokedAt: new Date() } });
+    await this.deps.audit.append(actorOf(this.caller), { action: 'auth.logout', resourceType: 'Session', resourceId: p.sessionId });
+    return true;
+  }
+
+  async me(): Promise<UserRecord | null> {
+    const p = this.caller.principal;
+    if (p.kind === 'anonymous') return null;
+    return this.deps.prisma.user.findUnique({ where: { id: p.userId } });
+  }
+
+  /** Returns why the attempt is refused, or null. */
+  private async throttled(email: string, ip: string): Promise<string | null> {
+    const { prisma, throttle } = this.deps;
+    const since = new Date(Date.now() - throttle.windowMs);
+    const lastSuccess = await prisma.loginAttempt.findFirst({ where: { email, success: true, createdAt: { gte: since } }, orderBy: { createdAt: 'desc' }, select: { createdAt: true } });
+    const [accountFailures, addressFailures] = await Promise.all([
+      prisma.loginAttempt.count({ where: { email, success: false, createdAt: { gte: lastSuccess?.createdAt ?? since } } }),
+      prisma.loginAttempt.count({ where: { ipAddress: ip, success: false, createdAt: { gte: since } } }),
+    ]);
+    if (accountFailures >= throttle.maxFailuresPerAccount) return 'too many failures for this account';
+    if (addressFailures >= throttle.maxFailuresPerAddress) return 'too many failures from this address';
+    return null;
+  }
+
+  private async equaliseTiming(password: string): Promise<false> {
+    let dummy = dummyHashes.get(this.deps.passwords);
+    if (!dummy) {
+      dummy = this.deps.passwords.hash('not-a-real-password');
+      dummyHashes.set(this.deps.passwords, dummy);
+    }
+    await this.deps.passwords.verify(await dummy, password);
+    return false;
+  }
+}
+
+// One throwaway hash per hasher (services are built per request), made with the same parameters as real ones.
+const dummyHashes = new WeakMap<object, Promise<string>>();
+
+/**
+ * Turns a presented secret (cookie or Bearer) into a principal. Anything unknown, expired, revoked, or belonging to a
+ * deactivated user is anonymous; operations that need a principal then answer UNAUTHENTICATED.
+ */
+export async function resolvePrincipal(deps: Pick<ServiceDeps, 'prisma'>, secret: string | null): Promise<Principal> {
+  if (secret === null) return ANONYMOUS;
+  const kind = classifySecret(secret);
+  if (kind === null) return ANONYMOUS;
+  const tokenHash = hashSecret(secret);
+  const now = Date.now();
+  if (kind === 'session') {
+    const session = await deps.prisma.session.findUnique({ where: { tokenHash }, include: { user: true } });
+    if (!session || session.revokedAt || session.expiresAt.getTime() <= now || !session.user.active) return ANONYMOUS;
+    if (now - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+      await deps.prisma.session.update({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
+    }
+    return { kind: 'session', userId: session.userId, email: session.user.email, role: session.user.role, sessionId: session.id };
+  }
+  const token = await deps.prisma.apiToken.findUnique({ where: { tokenHash }, include: { user: true } });
+  if (!token || token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= now) || !token.user.active) return ANONYMOUS;
+  if (!token.lastUsedAt || now - token.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    await deps.prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date(now) } });
+  }
+  return { kind: 'apiToken', userId: token.userId, email: token.user.email, role: token.user.role, tokenId: token.id, scopes: parseScopes(token.scopes) };
+}

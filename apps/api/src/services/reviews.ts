@@ -1,0 +1,52 @@
+import { AppError } from '@ich/errors';
+import { actorOf } from '../audit/audit-log.js';
+import { authorize } from '../auth/principal.js';
+import type { Caller } from '../context/caller.js';
+import type { Loaders } from '../loaders/loaders.js';
+import type { ServiceDeps } from './deps.js';
+import { checkId, checkText } from './ids.js';
+import type { ReviewRecord, UserRecord } from './records.js';
+
+export type Verdict = ReviewRecord['verdict'];
+
+export class ReviewService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly caller: Caller,
+    private readonly loaders: Loaders,
+  ) {}
+
+  /**
+   * Records the caller's verdict on the model's result. A study can be reviewed again (a second reader, a changed
+   * mind): reviews accumulate, and the study counts as reviewed once it has any.
+   */
+  async review(studyId: string, verdict: Verdict, comment: string | null | undefined): Promise<ReviewRecord> {
+    const principal = authorize(this.caller.principal, { scope: 'write:studies' });
+    checkId(studyId);
+    const text = checkText(comment, 'comment', 4000) ?? '';
+    const { prisma, audit } = this.deps;
+    const study = await prisma.study.findUnique({ where: { id: studyId } });
+    if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id: studyId });
+    if (study.status !== 'DONE') throw new AppError('CONFLICT', 'The study has no finished result to review yet.');
+    const [review] = await prisma.$transaction([
+      prisma.review.create({ data: { studyId, reviewerId: principal.userId, verdict, comment: text } }),
+      prisma.study.update({ where: { id: studyId }, data: { reviewed: true } }),
+    ]);
+    await audit.append(actorOf(this.caller), {
+      action: 'review.create',
+      resourceType: 'Review',
+      resourceId: review.id,
+      studyId,
+      patientId: study.patientId,
+      details: { verdict },
+    });
+    return review;
+  }
+
+  async reviewerOf(review: ReviewRecord): Promise<UserRecord> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    const user = await this.loaders.userById.load(review.reviewerId);
+    if (!user) throw new AppError('INTERNAL', 'A review refers to a missing user.');
+    return user;
+  }
+}

@@ -1,0 +1,199 @@
+import { AppError } from '@ich/errors';
+import { z } from 'zod';
+import { actorOf } from '../audit/audit-log.js';
+import { authorize } from '../auth/principal.js';
+import type { Caller } from '../context/caller.js';
+import type { Loaders } from '../loaders/loaders.js';
+import { toConnection, type Connection } from './connection.js';
+import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import type { ServiceDeps } from './deps.js';
+import { checkId, checkText } from './ids.js';
+import { storedLabel, type HemorrhageLabel } from './labels.js';
+import type { InferenceJobRecord, PatientRecord, ReviewRecord, SeriesRecord, SlicePredictionRecord, StudyPredictionRecord, StudyRecord, ModelVersionRecord } from './records.js';
+import { containsText } from './text-filter.js';
+import type { Prisma } from '@ich/prisma';
+
+export type StudyStatus = StudyRecord['status'];
+export type StudyOrder = 'PRIORITY' | 'RECEIVED_DESC' | 'RECEIVED_ASC';
+
+export interface StudyFilter {
+  status?: StudyStatus[] | null;
+  triage?: boolean | null;
+  label?: HemorrhageLabel | null;
+  reviewed?: boolean | null;
+  from?: Date | null;
+  to?: Date | null;
+  search?: string | null;
+}
+
+export interface StudyListArgs {
+  first?: number | null;
+  after?: string | null;
+  filter?: StudyFilter | null;
+  orderBy?: StudyOrder | null;
+}
+
+export interface JobFailure {
+  code: string | null;
+  message: string;
+  attempts: number;
+}
+
+const MAX_PAGE = 100;
+
+// Keyset positions: the ordering's sort keys of the last row served. `o` ties a cursor to its ordering.
+const priorityCursor = z.strictObject({ o: z.literal('P'), p: z.number().int(), r: z.number().int(), i: z.string().min(1).max(64) });
+const receivedCursor = (o: 'D' | 'A') => z.strictObject({ o: z.literal(o), r: z.number().int(), i: z.string().min(1).max(64) });
+
+function cursorFor(order: StudyOrder, s: StudyRecord): string {
+  const r = s.receivedAt.getTime();
+  if (order === 'PRIORITY') return encodeCursor({ o: 'P', p: s.priority, r, i: s.id });
+  return encodeCursor({ o: order === 'RECEIVED_DESC' ? 'D' : 'A', r, i: s.id });
+}
+
+function orderByFor(order: StudyOrder): Prisma.StudyOrderByWithRelationInput[] {
+  if (order === 'PRIORITY') return [{ priority: 'desc' }, { receivedAt: 'asc' }, { id: 'asc' }];
+  const dir = order === 'RECEIVED_DESC' ? 'desc' : 'asc';
+  return [{ receivedAt: dir }, { id: dir }];
+}
+
+/** Rows strictly after the cursor's position in the given ordering. */
+function afterPosition(order: StudyOrder, cursor: string): Prisma.StudyWhereInput {
+  if (order === 'PRIORITY') {
+    const c = decodeCursor(cursor, priorityCursor);
+    const r = new Date(c.r);
+    return { OR: [{ priority: { lt: c.p } }, { priority: c.p, receivedAt: { gt: r } }, { priority: c.p, receivedAt: r, id: { gt: c.i } }] };
+  }
+  const desc = order === 'RECEIVED_DESC';
+  const c = decodeCursor(cursor, receivedCursor(desc ? 'D' : 'A'));
+  const r = new Date(c.r);
+  return desc ? { OR: [{ receivedAt: { lt: r } }, { receivedAt: r, id: { lt: c.i } }] } : { OR: [{ receivedAt: { gt: r } }, { receivedAt: r, id: { gt: c.i } }] };
+}
+
+export class StudyService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly caller: Caller,
+    private readonly loaders: Loaders,
+  ) {}
+
+  private where(filter: StudyFilter | null | undefined): Prisma.StudyWhereInput {
+    if (!filter) return {};
+    const search = checkText(filter.search?.trim(), 'filter.search', 200);
+    const and: Prisma.StudyWhereInput[] = [];
+    if (filter.status && filter.status.length > 0) and.push({ status: { in: filter.status } });
+    if (filter.triage !== null && filter.triage !== undefined) and.push({ triage: filter.triage });
+    if (filter.reviewed !== null && filter.reviewed !== undefined) and.push({ reviewed: filter.reviewed });
+    if (filter.label) and.push({ positiveLabels: containsText(this.deps.provider, storedLabel(filter.label)) });
+    if (filter.from) and.push({ receivedAt: { gte: filter.from } });
+    if (filter.to) and.push({ receivedAt: { lt: filter.to } });
+    if (search) {
+      const text = containsText(this.deps.provider, search);
+      and.push({ OR: [{ patient: { is: { name: text } } }, { patient: { is: { patientId: text } } }, { accessionNumber: text }, { description: text }] });
+    }
+    return and.length > 0 ? { AND: and } : {};
+  }
+
+  /** The worklist. Every page served is audited with the ids of the studies it exposed. */
+  async list(args: StudyListArgs): Promise<Connection<StudyRecord>> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    const take = pageSize(args.first, 25, MAX_PAGE);
+    const order = args.orderBy ?? 'PRIORITY';
+    const where = this.where(args.filter);
+    const position = args.after ? afterPosition(order, args.after) : null;
+    const { prisma, audit } = this.deps;
+    const rows = await prisma.study.findMany({ where: position ? { AND: [where, position] } : where, orderBy: orderByFor(order), take: take + 1 });
+    const connection = toConnection(rows, take, position !== null, (s) => cursorFor(order, s), () => prisma.study.count({ where }));
+    await audit.append(actorOf(this.caller), {
+      action: 'study.list',
+      resourceType: 'Study',
+      details: { studyIds: connection.edges.map((e) => e.node.id), filter: args.filter ?? {}, orderBy: order },
+    });
+    return connection;
+  }
+
+  /** One study. Misses are audited too (outcome FAILURE): probing for ids is worth knowing about. */
+  async get(id: string): Promise<StudyRecord | null> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    checkId(id);
+    const study = await this.deps.prisma.study.findUnique({ where: { id } });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'study.read',
+      outcome: study ? 'SUCCESS' : 'FAILURE',
+      resourceType: 'Study',
+      resourceId: id,
+      studyId: study?.id ?? null,
+      patientId: study?.patientId ?? null,
+    });
+    return study;
+  }
+
+  /** Queues a new inference for a study that has finished arriving and has no job waiting or running. */
+  async reprocess(id: string): Promise<StudyRecord> {
+    authorize(this.caller.principal, { scope: 'write:studies' });
+    checkId(id);
+    const { prisma, audit } = this.deps;
+    const study = await prisma.study.findUnique({ where: { id } });
+    if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id });
+    if (study.status === 'RECEIVING') throw new AppError('CONFLICT', 'The study is still receiving files.');
+    const active = await prisma.inferenceJob.count({ where: { studyId: id, status: { in: ['QUEUED', 'RUNNING'] } } });
+    if (active > 0) throw new AppError('CONFLICT', 'The study is already queued or being processed.');
+    const [job, updated] = await prisma.$transaction([
+      prisma.inferenceJob.create({ data: { studyId: id } }),
+      prisma.study.update({ where: { id }, data: { status: 'QUEUED' } }),
+    ]);
+    await audit.append(actorOf(this.caller), { action: 'study.reprocess', resourceType: 'InferenceJob', resourceId: job.id, studyId: id, patientId: study.patientId });
+    return updated;
+  }
+
+  // Field accessors for study sub-objects: the study itself was authorized and audited by the query that returned it;
+  // each accessor still checks the principal so no path reaches patient data without one.
+
+  async patientOf(study: StudyRecord): Promise<PatientRecord> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    const patient = await this.loaders.patientById.load(study.patientId);
+    if (!patient) throw new AppError('INTERNAL', 'A study refers to a missing patient.');
+    return patient;
+  }
+
+  async seriesOf(study: StudyRecord): Promise<SeriesRecord[]> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return this.loaders.seriesByStudyId.load(study.id);
+  }
+
+  async instanceCountOf(series: SeriesRecord): Promise<number> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return this.loaders.instanceCountBySeriesId.load(series.id);
+  }
+
+  async predictionOf(study: StudyRecord): Promise<StudyPredictionRecord | null> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return this.loaders.latestPredictionByStudyId.load(study.id);
+  }
+
+  async failureOf(study: StudyRecord): Promise<JobFailure | null> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    if (study.status !== 'FAILED') return null;
+    const job: InferenceJobRecord | null = await this.loaders.latestJobByStudyId.load(study.id);
+    if (!job || job.status !== 'FAILED') return null;
+    return { code: job.errorCode, message: job.error ?? 'Inference failed.', attempts: job.attempts };
+  }
+
+  async reviewsOf(study: StudyRecord): Promise<ReviewRecord[]> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return this.loaders.reviewsByStudyId.load(study.id);
+  }
+
+  /** Per-slice results in slice order (head to foot), as the viewer's probability track needs them. */
+  async slicesOf(prediction: StudyPredictionRecord): Promise<SlicePredictionRecord[]> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return this.loaders.slicesByPredictionId.load(prediction.id);
+  }
+
+  async modelVersionOf(prediction: StudyPredictionRecord): Promise<ModelVersionRecord> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    const model = await this.loaders.modelVersionById.load(prediction.modelVersionId);
+    if (!model) throw new AppError('INTERNAL', 'A prediction refers to a missing model version.');
+    return model;
+  }
+}

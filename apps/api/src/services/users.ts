@@ -1,0 +1,107 @@
+import { AppError } from '@ich/errors';
+import { z } from 'zod';
+import { actorOf } from '../audit/audit-log.js';
+import { authorize, type Role } from '../auth/principal.js';
+import type { Caller } from '../context/caller.js';
+import { normalizeEmail } from './auth.js';
+import type { ServiceDeps } from './deps.js';
+import { checkId, checkText } from './ids.js';
+import { isUniqueViolation } from './prisma-errors.js';
+import type { UserRecord } from './records.js';
+
+export interface CreateUserInput {
+  email: string;
+  name?: string | null;
+  role: Role;
+  password: string;
+}
+
+export interface UpdateUserInput {
+  name?: string | null;
+  role?: Role | null;
+  active?: boolean | null;
+}
+
+export const PASSWORD_MIN = 12;
+const PASSWORD_MAX = 1024;
+
+export function checkPassword(password: string): string {
+  if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
+    throw new AppError('BAD_USER_INPUT', `password: must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, { field: 'password' });
+  }
+  return password;
+}
+
+const emailSchema = z.email().max(254);
+
+/** Admin-only management of accounts. Sessions of a deactivated user, or one whose password was reset, end at once. */
+export class UserService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly caller: Caller,
+  ) {}
+
+  private admin() {
+    return authorize(this.caller.principal, { scope: 'admin', admin: true });
+  }
+
+  async list(): Promise<UserRecord[]> {
+    this.admin();
+    return this.deps.prisma.user.findMany({ orderBy: [{ email: 'asc' }] });
+  }
+
+  async create(input: CreateUserInput): Promise<UserRecord> {
+    this.admin();
+    const email = normalizeEmail(input.email);
+    if (!emailSchema.safeParse(email).success) throw new AppError('BAD_USER_INPUT', 'email: not a valid email address', { field: 'email' });
+    const name = checkText(input.name, 'name', 200) ?? '';
+    const passwordHash = await this.deps.passwords.hash(checkPassword(input.password));
+    let user: UserRecord;
+    try {
+      user = await this.deps.prisma.user.create({ data: { email, name, role: input.role, passwordHash } });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'A user with this email already exists.', { field: 'email' });
+      throw error;
+    }
+    await this.deps.audit.append(actorOf(this.caller), { action: 'user.create', resourceType: 'User', resourceId: user.id, details: { email, role: user.role } });
+    return user;
+  }
+
+  async update(id: string, input: UpdateUserInput): Promise<UserRecord> {
+    const principal = this.admin();
+    checkId(id);
+    const { prisma, audit } = this.deps;
+    const before = await prisma.user.findUnique({ where: { id } });
+    if (!before) throw new AppError('NOT_FOUND', 'No such user.', { id });
+    const name = checkText(input.name, 'name', 200);
+    const role = input.role ?? undefined;
+    const active = input.active ?? undefined;
+    // An admin removing their own access could leave the system with no one able to manage it.
+    if (id === principal.userId && ((role !== undefined && role !== 'ADMIN') || active === false)) {
+      throw new AppError('CONFLICT', 'You cannot demote or deactivate yourself; ask another admin.');
+    }
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    if (name !== undefined && name !== before.name) changes['name'] = { from: before.name, to: name };
+    if (role !== undefined && role !== before.role) changes['role'] = { from: before.role, to: role };
+    if (active !== undefined && active !== before.active) changes['active'] = { from: before.active, to: active };
+    const user = await prisma.user.update({ where: { id }, data: { ...(name !== undefined ? { name } : {}), ...(role ? { role } : {}), ...(active !== undefined ? { active } : {}) } });
+    if (active === false) await this.revokeSessions(id);
+    await audit.append(actorOf(this.caller), { action: 'user.update', resourceType: 'User', resourceId: id, details: { email: user.email, changes } });
+    return user;
+  }
+
+  async resetPassword(id: string, password: string): Promise<boolean> {
+    this.admin();
+    checkId(id);
+    const passwordHash = await this.deps.passwords.hash(checkPassword(password));
+    const updated = await this.deps.prisma.user.updateMany({ where: { id }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
+    if (updated.count === 0) throw new AppError('NOT_FOUND', 'No such user.', { id });
+    await this.revokeSessions(id);
+    await this.deps.audit.append(actorOf(this.caller), { action: 'user.reset_password', resourceType: 'User', resourceId: id });
+    return true;
+  }
+
+  private async revokeSessions(userId: string): Promise<void> {
+    await this.deps.prisma.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  }
+}
