@@ -1,0 +1,52 @@
+import { parseDatabaseUrl, type DatabaseProvider, type PrismaClient } from '@ich/prisma';
+
+export interface DatabaseClient {
+  prisma: PrismaClient;
+  provider: DatabaseProvider;
+  /** Disconnects Prisma and ends the connection pool; call once at shutdown. */
+  close(): Promise<void>;
+}
+
+export interface DatabaseClientOptions {
+  /** The variable the URL came from, named in configuration errors (default DATABASE_URL). */
+  variable?: string;
+  /** SQLite: how long to wait for another process's write lock. */
+  busyTimeoutMs?: number;
+  /** PostgreSQL: most pooled connections for this process. */
+  maxConnections?: number;
+  /** PostgreSQL: an idle pooled connection failed (server restart); the pool replaces it. */
+  onPoolError?: (error: Error) => void;
+}
+
+/**
+ * The one way the API and the worker get a database client. The URL picks the driver: `file:` → SQLite through
+ * better-sqlite3 (WAL, busy timeout, foreign keys on every connection), `postgres://` / `postgresql://` → PostgreSQL
+ * through a pg Pool. Anything else is BAD_CONFIG naming DATABASE_URL. Nothing connects until the first query.
+ *
+ * Only the chosen provider's generated client is loaded. Both are returned as the canonical `PrismaClient` type
+ * (the SQLite client's types, the subset both providers support; see @ich/prisma), so the PostgreSQL client's cast
+ * hides only PostgreSQL-only extras.
+ */
+export async function createDatabaseClient(databaseUrl: string, options: DatabaseClientOptions = {}): Promise<DatabaseClient> {
+  const target = parseDatabaseUrl(databaseUrl, options.variable);
+  if (target.provider === 'sqlite') {
+    const { PrismaClient: SqlitePrismaClient, createSqliteAdapter } = await import('@ich/prisma/sqlite');
+    const busyTimeoutMs = options.busyTimeoutMs;
+    const prisma: PrismaClient = new SqlitePrismaClient({ adapter: createSqliteAdapter(target.filePath, busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
+    return { prisma, provider: 'sqlite', close: () => prisma.$disconnect() };
+  }
+  const { PrismaClient: PostgresPrismaClient, createPostgresAdapter } = await import('@ich/prisma/postgresql');
+  const { adapter, pool } = createPostgresAdapter(target.url, { maxConnections: options.maxConnections, onPoolError: options.onPoolError });
+  const prisma = new PostgresPrismaClient({ adapter }) as PrismaClient;
+  let closed = false;
+  return {
+    prisma,
+    provider: 'postgresql',
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
