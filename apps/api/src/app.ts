@@ -1,6 +1,7 @@
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request, type Response } from 'express';
 import { AuditLog } from './audit/audit-log.js';
+import { createPasswordHasher } from './auth/password.js';
 import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
 import type { Config } from './config/env.js';
 import type { Caller } from './context/caller.js';
@@ -18,8 +19,8 @@ import type { Db, DbProvider } from './services/records.js';
 export interface ApiOptions {
   config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection'>;
   db: { prisma: Db; provider: DbProvider };
-  /** Password hashing (argon2id). Tests pass cheaper parameters here; production uses the defaults. */
-  passwords: PasswordHasher;
+  /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
+  passwords?: PasswordHasher;
   throttle?: LoginThrottle;
   limits?: QueryLimits;
   /** JSON body limit for /graphql; a query is small, so this is far below the upload limit. */
@@ -50,7 +51,7 @@ export function buildApi(options: ApiOptions): Api {
     prisma: db.prisma,
     provider: db.provider,
     audit,
-    passwords: options.passwords,
+    passwords: options.passwords ?? createPasswordHasher(),
     sessionTtlMs: config.sessionTtlMs,
     throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
   };

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { PrismaClient } from '@ich/prisma';
+import { buildApi, type Api } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config/env.js';
+import { createDatabaseClient, prepareDatabase } from '../../../src/db/index.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../../src/graphql/query-limits.js';
+import { createServer } from '../../../src/server.js';
+import type { LoginThrottle } from '../../../src/services/deps.js';
+import { testPasswords } from '../../factories/index.js';
+
+export type Provider = 'sqlite' | 'postgresql';
+export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
+
+const POSTGRES_URL = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const WEB_ORIGIN = 'http://localhost:3000';
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  data: T | null | undefined;
+  errors: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [k: string]: unknown } }> | undefined;
+  text: string;
+}
+
+export interface RequestOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Sent as the Cookie header. */
+  cookie?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApi {
+  provider: Provider;
+  url: string;
+  prisma: PrismaClient;
+  api: Api;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResult<T>>;
+  /** Signs in over GraphQL and returns the session token. */
+  login(email: string, password: string, options?: RequestOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  throttle?: LoginThrottle;
+  limits?: QueryLimits;
+  introspection?: boolean;
+  nodeEnv?: 'test' | 'production';
+}
+
+/**
+ * The real Express app (health routes + GraphQL + exports) on an ephemeral 127.0.0.1 port, over a fresh database:
+ * a new SQLite file, or a uniquely named PostgreSQL database that is dropped afterwards. Migrations are applied the
+ * way start-up applies them (prepareDatabase).
+ */
+export async function startApi(provider: Provider, options: StartOptions = {}): Promise<TestApi> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ich-api-test-'));
+  let databaseUrl: string;
+  let dropDatabase: () => Promise<void> = async () => {};
+  if (provider === 'sqlite') {
+    databaseUrl = `file:${path.join(dir, 'api.db')}`;
+  } else {
+    const name = `ich_api_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    const admin = await createDatabaseClient(POSTGRES_URL, { variable: 'TEST_POSTGRES_URL', maxConnections: 1 });
+    await admin.prisma.$executeRawUnsafe(`CREATE DATABASE "${name}"`);
+    const url = new URL(POSTGRES_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      await admin.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.close();
+    };
+  }
+  const db = await prepareDatabase(databaseUrl);
+  const config = loadConfig({
+    NODE_ENV: options.nodeEnv ?? 'test',
+    DATABASE_URL: databaseUrl,
+    ICH_DATA_DIR: dir,
+    WEB_ORIGIN,
+    ...(options.introspection === undefined ? {} : { GRAPHQL_INTROSPECTION: String(options.introspection) }),
+  });
+  const api = buildApi({
+    config,
+    db,
+    passwords: testPasswords,
+    limits: options.limits ?? DEFAULT_QUERY_LIMITS,
+    ...(options.throttle ? { throttle: options.throttle } : {}),
+  });
+  const app = await createServer({ config, version: 'test', pingDatabase: async () => {}, mount: (a) => api.mount(a) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const gql = async <T>(query: string, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<GraphQLResult<T>> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
+    if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+    if (opts.cookie) headers['cookie'] = opts.cookie;
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const text = await response.text();
+    let body: { data?: T | null; errors?: GraphQLResult['errors'] } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // Non-JSON bodies are asserted on through `text`.
+    }
+    return { status: response.status, headers: response.headers, data: body.data, errors: body.errors, text };
+  };
+
+  return {
+    provider,
+    url,
+    prisma: db.prisma,
+    api,
+    gql,
+    async login(email, password, opts = {}) {
+      const r = await gql<{ login: { token: string } }>('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password }, opts);
+      if (!r.data?.login) throw new Error(`login failed: ${JSON.stringify(r.errors)}`);
+      return r.data.login.token;
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await api.close();
+      await db.close();
+      await dropDatabase();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `extensions.code` of every error, for compact assertions. */
+export function codes(result: GraphQLResult): string[] {
+  return (result.errors ?? []).map((e) => e.extensions?.code ?? '(none)');
+}
