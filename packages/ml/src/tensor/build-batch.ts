@@ -1,5 +1,6 @@
-import { planResize, resizeBilinear, type ResizePlan } from '../resize/bilinear.js';
-import { applyWindows, DEFAULT_WINDOWS, type HuWindow } from '../window/windows.js';
+import { planResize, type ResizePlan } from '../resize/bilinear.js';
+import { DEFAULT_WINDOWS, type HuWindow } from '../window/windows.js';
+import { windowResizeInto } from './window-resize.js';
 
 /** One slice in HU, as the batch builder needs it. */
 export interface HuSlice {
@@ -29,8 +30,8 @@ export function batchChannels(options: BatchOptions): number {
 
 /**
  * Slices [start, start+count) → one NHWC float32 tensor [count, size, size, channels], values in [0, 1], ready
- * for any engine (onnxruntime, tfjs). Windows are applied at full resolution, then resized: windowing clips, so
- * resizing first would blur the clip edges differently from training.
+ * for any engine (onnxruntime, tfjs). Windows are applied to the source pixels, then interpolated (windowing clips,
+ * so resizing HU first would blur the clip edges differently from training); see windowResizeInto.
  */
 export function buildBatch(slices: readonly HuSlice[], start: number, count: number, options: BatchOptions): Float32Array {
   if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`size must be a positive integer, not ${options.size}`);
@@ -48,11 +49,21 @@ export function buildBatch(slices: readonly HuSlice[], start: number, count: num
     }
     return plan;
   };
+  const windows = options.windows ?? DEFAULT_WINDOWS;
+  const contextWindow = options.contextWindow ?? DEFAULT_WINDOWS[0];
   for (let b = 0; b < count; b += 1) {
     const i = start + b;
     const slice = slices[i] as HuSlice;
-    const image = options.context ? contextImage(slices, i, options.contextWindow ?? DEFAULT_WINDOWS[0]) : applyWindows(slice.hu, slice.rows, slice.columns, options.windows ?? DEFAULT_WINDOWS);
-    resizeBilinear(image, slice.rows, slice.columns, channels, size, size, out, b * size * size * channels, planFor(slice.rows, slice.columns));
+    if (slice.hu.length < slice.rows * slice.columns) throw new RangeError(`slice ${i} has ${slice.hu.length} values for ${slice.rows}×${slice.columns}`);
+    const offset = b * size * size * channels;
+    const plan = planFor(slice.rows, slice.columns);
+    if (options.context) {
+      // A neighbour of another size cannot be stacked pixel for pixel; the centre slice stands in for it.
+      const same = (s: HuSlice | undefined) => (s && s.rows === slice.rows && s.columns === slice.columns ? s.hu : slice.hu);
+      windowResizeInto([same(slices[i - 1]), slice.hu, same(slices[i + 1])], [contextWindow, contextWindow, contextWindow], plan, out, offset);
+    } else {
+      windowResizeInto(windows.map(() => slice.hu), windows, plan, out, offset);
+    }
   }
   return out;
 }
@@ -60,18 +71,4 @@ export function buildBatch(slices: readonly HuSlice[], start: number, count: num
 /** One preprocessed slice: [size, size, channels]. */
 export function preprocessSlice(slice: HuSlice, options: BatchOptions): Float32Array {
   return buildBatch([slice], 0, 1, { ...options, context: false });
-}
-
-function contextImage(slices: readonly HuSlice[], i: number, window: HuWindow): Float32Array {
-  const centre = slices[i] as HuSlice;
-  const n = centre.rows * centre.columns;
-  const out = new Float32Array(n * 3);
-  const neighbours = [slices[i - 1] ?? centre, centre, slices[i + 1] ?? centre];
-  neighbours.forEach((s, k) => {
-    // A neighbour of another size cannot be stacked pixel for pixel; the centre slice stands in for it.
-    const source = s.rows === centre.rows && s.columns === centre.columns ? s : centre;
-    const windowed = applyWindows(source.hu, source.rows, source.columns, [window]);
-    for (let p = 0; p < n; p += 1) out[p * 3 + k] = windowed[p] as number;
-  });
-  return out;
 }

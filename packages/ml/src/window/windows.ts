@@ -28,13 +28,32 @@ export function applyWindows(hu: Float32Array, rows: number, columns: number, wi
   if (hu.length < n) throw new RangeError(`applyWindows: ${hu.length} values for ${rows}×${columns}`);
   const c = windows.length;
   const out = new Float32Array(n * c);
-  for (let k = 0; k < c; k += 1) {
-    const w = windows[k] as HuWindow;
+  const lows = new Float64Array(c);
+  const scales = new Float64Array(c);
+  windows.forEach((w, k) => {
     if (!(w.width > 0)) throw new RangeError(`window "${w.name}" has width ${w.width}`);
-    const low = w.center - w.width / 2;
-    const scale = 1 / w.width;
-    for (let i = 0; i < n; i += 1) {
-      const v = ((hu[i] as number) - low) * scale;
+    lows[k] = w.center - w.width / 2;
+    scales[k] = 1 / w.width;
+  });
+  if (c === 3) {
+    // The model's case, unrolled: one sequential pass over the input and the output.
+    const l0 = lows[0] as number, l1 = lows[1] as number, l2 = lows[2] as number;
+    const s0 = scales[0] as number, s1 = scales[1] as number, s2 = scales[2] as number;
+    for (let i = 0, o = 0; i < n; i += 1, o += 3) {
+      const h = hu[i] as number;
+      const a = (h - l0) * s0;
+      const b = (h - l1) * s1;
+      const d = (h - l2) * s2;
+      out[o] = a < 0 ? 0 : a > 1 ? 1 : a;
+      out[o + 1] = b < 0 ? 0 : b > 1 ? 1 : b;
+      out[o + 2] = d < 0 ? 0 : d > 1 ? 1 : d;
+    }
+    return out;
+  }
+  for (let i = 0; i < n; i += 1) {
+    const h = hu[i] as number;
+    for (let k = 0; k < c; k += 1) {
+      const v = (h - (lows[k] as number)) * (scales[k] as number);
       out[i * c + k] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }

@@ -1,0 +1,10 @@
+/** `node dist/bench/preprocess-main.js`: the preprocessing benchmark alone (also run by `npm run bench`). */
+import { formatCliError, toAppError } from '@ich/errors';
+import { runPreprocessBenchCli } from './preprocess.js';
+
+try {
+  process.exitCode = await runPreprocessBenchCli();
+} catch (error) {
+  process.stderr.write(`${formatCliError(toAppError(error))}\n`);
+  process.exitCode = 1;
+}
