@@ -4,3 +4,4 @@
  */
 export { LABELS, type Label, type LabelProbabilities, isLabel } from '../labels.js';
 export * from '../pipeline/browser-exports.js';
+export * from '../inference/browser-exports.js';

@@ -8,6 +8,10 @@ import type { Command } from './command.js';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   preprocess: async () => (await import('./commands/preprocess.js')).default,
   synth: async () => (await import('./commands/synth.js')).default,
+  predict: async () => (await import('./commands/predict.js')).default,
+  'export-onnx': async () => (await import('./commands/export-onnx.js')).default,
+  bench: async () => (await import('./commands/bench.js')).default,
+  'init-model': async () => (await import('./commands/init-model.js')).default,
 };
 
 function help(): string {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AppError } from '@ich/errors';
-import type { ModelCard } from '../model/card.js';
+import { cardChannels, type ModelCard } from '../model/card.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../onnx/export-layers-model.js';
 import { checkBatch } from './check-batch.js';
 import type { Engine } from './engine.js';
@@ -44,7 +44,7 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
     interOpNumThreads: 1,
     executionMode: 'sequential',
   });
-  const channels = card.windows.length * card.contextSlices;
+  const channels = cardChannels(card);
   const engine: Engine = {
     name: 'onnx',
     device: cuda ? 'cuda (cpu fallback)' : `cpu (${threads} thread${threads === 1 ? '' : 's'})`,

@@ -1,6 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { AppError } from '@ich/errors';
-import type { ModelCard } from '../model/card.js';
+import { cardChannels, type ModelCard } from '../model/card.js';
 import { loadTfjsModelChecked } from '../model/model-dir.js';
 import { checkBatch } from './check-batch.js';
 import type { Engine, EngineKind } from './engine.js';
@@ -42,7 +42,7 @@ export async function createTfjsEngine(kind: TfjsEngineKind, dir: string, card: 
   }
   if (!ok) throw new AppError('ENGINE_UNAVAILABLE', `${kind}: the "${spec.backend}" backend did not initialise`);
   const model = await loadTfjsModelChecked(dir, card);
-  const channels = card.windows.length * card.contextSlices;
+  const channels = cardChannels(card);
   const engine: Engine = {
     name: kind,
     device: spec.device,

@@ -33,7 +33,10 @@ export interface ModelCard {
     readonly totalParameters: number;
   };
   readonly inputSize: number;
-  /** Channel order of the input: for each context slice (i-1, i, i+1 when 3), the windows in this order. */
+  /**
+   * Input channels. contextSlices 1: one channel per window, in this order. contextSlices 3 (RSNA-winner style):
+   * the first window of slices i−1, i, i+1 (what the preprocessing layer's `buildBatch({context: true})` makes).
+   */
   readonly windows: readonly CardWindow[];
   readonly contextSlices: 1 | 3;
   readonly labels: readonly Label[];
@@ -67,12 +70,11 @@ export function summarizeCard(card: ModelCard): ModelCardSummary {
   return { name, version, status, inputSize, windows, contextSlices, labels, thresholds, aggregation, weightsHash };
 }
 
-/** The brain, subdural and soft-tissue windows used by the seed and the RSNA 2019 winners. */
-export const DEFAULT_WINDOWS: readonly CardWindow[] = [
-  { name: 'brain', center: 40, width: 80 },
-  { name: 'subdural', center: 80, width: 200 },
-  { name: 'soft-tissue', center: 40, width: 380 },
-];
+/** Number of input channels the card's preprocessing produces. */
+export function cardChannels(card: Pick<ModelCard, 'windows' | 'contextSlices'>): number {
+  return card.contextSlices === 3 ? 3 : card.windows.length;
+}
+
 
 /** Validates parsed JSON as a ModelCard; the error names the first field that is wrong. */
 export function parseModelCard(value: unknown, source = 'card.json'): ModelCard {

@@ -22,7 +22,7 @@ describe('InceptionV3 (Keras transcription)', () => {
       expect(names).not.toContain('conv2d_94');
       expect(names).toContain('average_pooling2d_8');
       expect(names).toEqual(expect.arrayContaining(['mixed0', 'mixed5', 'mixed9_0', 'mixed9_1', 'concatenate', 'concatenate_1', 'mixed10']));
-      const trainable = base.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+      const trainable = base.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
       expect(trainable).toBe(21_768_352); // Keras' "Trainable params" for InceptionV3 notop
     } finally {
       base.dispose();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LABELS, type LabelProbabilities } from '../labels.js';
-import { DEFAULT_WINDOWS, type ModelCard } from './card.js';
+import { DEFAULT_WINDOWS } from '../window/windows.js';
+import { cardChannels, type ModelCard } from './card.js';
 import { buildClassifier } from './classifier.js';
 import { DEFAULT_MODEL_CONFIG, INCEPTION_V3_BASE_PARAMETERS } from './config.js';
 import { writeModelDir } from './model-dir.js';
@@ -28,7 +29,7 @@ export async function initModel(options: InitModelOptions): Promise<ModelCard> {
   const config = {
     ...DEFAULT_MODEL_CONFIG,
     inputSize: options.inputSize ?? DEFAULT_MODEL_CONFIG.inputSize,
-    channels: DEFAULT_WINDOWS.length * contextSlices,
+    channels: cardChannels({ windows: DEFAULT_WINDOWS, contextSlices }),
     denseUnits: options.denseUnits ?? DEFAULT_MODEL_CONFIG.denseUnits,
   };
   // Building and initialising needs no speed; the always-present CPU backend avoids loading wasm for it.

@@ -4,3 +4,4 @@
  */
 export * from '../browser/index.js';
 export * from '../pipeline/node-exports.js';
+export * from '../inference/node-exports.js';

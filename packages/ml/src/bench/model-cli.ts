@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { AppError } from '@ich/errors';
+import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
+import { formatModelBenchTable, type ModelBenchOptions, QUICK, runModelBench, writeModelBenchJson } from './model.js';
+
+export const MODEL_BENCH_USAGE =
+  'ich-ml bench [--json] [--quick] [--size N] [--batches 1,16] [--runs N] [--max-seconds S] [--engines onnx,tfjs-wasm,...] [--threads N] [--model <dir>] [--no-reference] [--no-e2e]';
+
+/** Parses bench flags, runs the model benchmark, prints the table (or JSON with --json), writes the JSON file. */
+export async function runModelBenchCli(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        size: { type: 'string' },
+        batches: { type: 'string' },
+        runs: { type: 'string' },
+        'max-seconds': { type: 'string' },
+        engines: { type: 'string' },
+        threads: { type: 'string' },
+        model: { type: 'string' },
+        'no-reference': { type: 'boolean', default: false },
+        'no-e2e': { type: 'boolean', default: false },
+      },
+    });
+  } catch (cause) {
+    throw new AppError('BAD_USER_INPUT', `${(cause as Error).message} (usage: ${MODEL_BENCH_USAGE})`);
+  }
+  const v = parsed.values;
+  const int = (flag: string, value: string | undefined, min: number, max: number): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new AppError('BAD_USER_INPUT', `--${flag} must be an integer from ${min} to ${max}, not "${value}"`);
+    return n;
+  };
+  const batches = v.batches?.split(',').map((b) => int('batches', b.trim(), 1, 256)!);
+  const engines = v.engines?.split(',').map((e) => {
+    if (!(ENGINE_KINDS as readonly string[]).includes(e.trim())) throw new AppError('BAD_USER_INPUT', `--engines: unknown engine "${e}"; use ${ENGINE_KINDS.join(', ')}`);
+    return e.trim() as EngineKind;
+  });
+  const size = int('size', v.size, 75, 512);
+  const runs = int('runs', v.runs, 1, 100);
+  const maxSeconds = int('max-seconds', v['max-seconds'], 1, 3600);
+  const threads = int('threads', v.threads, 1, 256);
+  const options: ModelBenchOptions = {
+    ...(v.quick ? QUICK : {}),
+    ...(size ? { size } : {}),
+    ...(batches ? { batches } : {}),
+    ...(runs ? { runs } : {}),
+    ...(maxSeconds ? { maxSeconds } : {}),
+    ...(engines ? { engines } : {}),
+    ...(threads ? { threads } : {}),
+    ...(v.model ? { modelDir: v.model } : {}),
+    reference: !v['no-reference'],
+    endToEnd: !v['no-e2e'],
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  };
+  const result = await runModelBench(options);
+  const file = await writeModelBenchJson(result);
+  if (v.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(formatModelBenchTable(result));
+  process.stderr.write(`results written to ${file}\n`);
+  return 0;
+}
