@@ -1,17 +1,38 @@
 /**
- * `npm run bench` in @ich/ml: every benchmark of the package, one after another (CPU timings must not overlap).
- * Flags are passed to the model benchmark (see `ich-ml bench --help`); each benchmark prints its own table
- * against its named reference and writes JSON under bench-results/.
+ * `npm run bench` in @ich/ml: every benchmark of the package, one after another (CPU timings must not overlap):
+ * preprocessing (vs pydicom + numpy/scipy) and model inference (vs PyTorch). Each prints its own table against its
+ * named reference and writes JSON under bench-results/. Flags go to the model benchmark (`ich-ml bench --help`);
+ * `--only model` or `--only preprocess` runs one of them.
  */
 import { formatCliError, toAppError } from '@ich/errors';
 import { runModelBenchCli } from './model-cli.js';
+import { runPreprocessBenchCli } from './preprocess.js';
 
 const argv = process.argv.slice(2);
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+const modelArgs = onlyAt >= 0 ? [...argv.slice(0, onlyAt), ...argv.slice(onlyAt + 2)] : argv;
+
+const benches: { name: string; run: () => Promise<number> }[] = [
+  { name: 'preprocess', run: () => runPreprocessBenchCli() },
+  { name: 'model', run: () => runModelBenchCli(modelArgs) },
+];
+
 let status = 0;
-try {
-  status = await runModelBenchCli(argv);
-} catch (error) {
-  process.stderr.write(`${formatCliError(toAppError(error))}\n`);
-  status = 1;
+if (only !== undefined && !benches.some((b) => b.name === only)) {
+  process.stderr.write(`error: BAD_USER_INPUT: --only must be one of ${benches.map((b) => b.name).join(', ')}\n`);
+  status = 2;
+} else {
+  for (const bench of benches) {
+    if (only && bench.name !== only) continue;
+    process.stderr.write(`\n== ${bench.name} benchmark ==\n`);
+    try {
+      status = Math.max(status, await bench.run());
+    } catch (error) {
+      // One benchmark failing (e.g. its reference is not installed) must not hide the others' figures.
+      process.stderr.write(`${formatCliError(toAppError(error))}\n`);
+      status = 1;
+    }
+  }
 }
 process.exitCode = status;
