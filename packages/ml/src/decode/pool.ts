@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, err, ok, type Result } from '@ich/errors';
 import type { StoredArray } from '../dicom/types.js';
@@ -42,7 +44,7 @@ export class DecodePool {
   constructor(options: DecodePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.workerUrl = options.workerUrl ?? new URL('./decode-worker.js', import.meta.url);
+    this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
   }
 
   decode(request: Omit<DecodeRequest, 'id'>, timeoutMs = this.timeoutMs): Promise<Result<StoredArray>> {
@@ -121,6 +123,17 @@ export class DecodePool {
     task.resolve(result);
     this.pump();
   }
+}
+
+/**
+ * The compiled worker next to this module. When this module runs from TypeScript sources (vitest, tsx), Node
+ * cannot start a .ts worker, so the built copy in dist/ is used instead (build the package first).
+ */
+function defaultWorkerUrl(): URL {
+  const beside = new URL('./decode-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../../dist/decode/decode-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : beside;
 }
 
 let shared: DecodePool | null = null;
