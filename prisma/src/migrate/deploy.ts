@@ -1,3 +1,4 @@
+import { AppError } from '@ich/errors';
 import { parseDatabaseUrl } from '../database-url.js';
 import { migrationsDirFor } from '../paths.js';
 import type { DatabaseProvider } from '../providers.js';
@@ -32,7 +33,16 @@ export async function deployMigrations(options: DeployOptions): Promise<DeployRe
   const folder = await readMigrationsFolder(target.provider, migrationsDirFor(target.provider, options.migrationsRoot));
   const engine = await openEngine(await migrationAdapterFor(target));
   try {
-    const { appliedMigrationNames } = await engine.run('applyMigrations', (e) => e.applyMigrations({ migrationsList: folder.list, filters: NO_FILTER }));
+    const { appliedMigrationNames } = await engine
+      .run('applyMigrations', (e) => e.applyMigrations({ migrationsList: folder.list, filters: NO_FILTER }))
+      .catch(async (error: AppError) => {
+        // The engine names the failing statement's error, not the migration; the history knows which one.
+        const failed = await engine
+          .run('diagnoseMigrationHistory', (e) => e.diagnoseMigrationHistory({ migrationsList: folder.list, optInToShadowDatabase: false, filters: NO_FILTER }))
+          .then((d) => d.failedMigrationNames, () => []);
+        if (failed.length === 0) throw error;
+        throw new AppError('MIGRATION_FAILED', `${target.provider} migration ${failed.join(', ')} failed: ${error.message}`, { ...error.details, failed }, { cause: error });
+      });
     for (const name of appliedMigrationNames) options.log?.(`applied ${target.provider} migration ${name}`);
     return { provider: target.provider, applied: appliedMigrationNames, total: folder.names.length };
   } finally {

@@ -59,6 +59,30 @@ describe.each(DATABASE_PROVIDERS)('migrations on %s', (provider) => {
     expect(statusError(status)?.code).toBe('MIGRATION_DRIFT');
   });
 
+  it('reports an edited migration and stops deploy at a failing one with MIGRATION_FAILED', async () => {
+    const work = await mkdtemp(join(tmpdir(), `ich-history-${provider}-`));
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const migrationsRoot = join(work, 'migrations');
+    await cp(MIGRATIONS_ROOT, migrationsRoot, { recursive: true });
+    const db = await freshDatabase(provider, 'history');
+    await deployMigrations({ databaseUrl: db.url, migrationsRoot });
+
+    const [init] = await committedMigrationNames(provider);
+    const initFile = join(migrationsRoot, provider, init ?? '', 'migration.sql');
+    await writeFile(initFile, `${await readFile(initFile, 'utf8')}\n-- edited after it was applied\n`);
+    const edited = await migrationStatus({ databaseUrl: db.url, migrationsRoot });
+    expect(edited.edited).toEqual([init]);
+    expect(statusError(edited)?.code).toBe('MIGRATION_DRIFT');
+
+    const broken = '29990101000000_broken';
+    await cp(join(MIGRATIONS_ROOT, provider, init ?? ''), join(migrationsRoot, provider, broken), { recursive: true });
+    await writeFile(join(migrationsRoot, provider, broken, 'migration.sql'), 'CREATE TABLE "NoSuch" ("id" TEXT);\nALTER TABLE "Missing" ADD COLUMN "x" TEXT;\n');
+    await expect(deployMigrations({ databaseUrl: db.url, migrationsRoot })).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining(broken) });
+    const failed = await migrationStatus({ databaseUrl: db.url, migrationsRoot });
+    expect(failed.failed).toEqual([broken]);
+    expect(statusError(failed)?.code).toBe('MIGRATION_FAILED');
+  });
+
   it('creates a migration from a schema change that applies on top of the history', async () => {
     const work = await mkdtemp(join(tmpdir(), `ich-create-${provider}-`));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
