@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '../dicom/parse.js';
+import { type DataElement, writeDicom } from '../synth/dicom-writer.js';
+import { encodeRleFrame } from '../synth/rle-encode.js';
 import { synthStudy } from '../synth/study.js';
 import { decodeFrame } from './decode-frame.js';
 import { closeSharedDecodePool } from './pool.js';
@@ -27,5 +29,34 @@ describe('decodeFrame', () => {
     if (!parsed.ok) throw parsed.error;
     const r = await decodeFrame(parsed.value, 1);
     expect(!r.ok && r.error.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('reads each frame of multi-frame images, native and encapsulated (Basic Offset Table)', async () => {
+    const frames = [Int16Array.from({ length: 16 }, (_, i) => i - 8), Int16Array.from({ length: 16 }, (_, i) => 100 * i)];
+    const elements: DataElement[] = [
+      { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.2' },
+      { tag: 0x00080018, vr: 'UI', value: '2.25.77' },
+      { tag: 0x00280002, vr: 'US', value: 1 },
+      { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
+      { tag: 0x00280008, vr: 'IS', value: '2' },
+      { tag: 0x00280010, vr: 'US', value: 4 },
+      { tag: 0x00280011, vr: 'US', value: 4 },
+      { tag: 0x00280100, vr: 'US', value: 16 },
+      { tag: 0x00280101, vr: 'US', value: 16 },
+      { tag: 0x00280102, vr: 'US', value: 15 },
+      { tag: 0x00280103, vr: 'US', value: 1 },
+      { tag: 0x7fe00010, vr: 'OW', value: Int16Array.from([...(frames[0] ?? []), ...(frames[1] ?? [])]) },
+    ];
+    const native = parseDicom(writeDicom(elements, { syntax: 'explicit-le', transferSyntaxUid: '1.2.840.10008.1.2.1' }));
+    const rle = parseDicom(
+      writeDicom(elements, { syntax: 'encapsulated', transferSyntaxUid: '1.2.840.10008.1.2.5', frames: frames.map((f) => encodeRleFrame(f, 4, 4)) }),
+    );
+    for (const parsed of [native, rle]) {
+      if (!parsed.ok) throw parsed.error;
+      for (const k of [0, 1]) {
+        const r = await decodeFrame(parsed.value, k);
+        expect(r.ok && Array.from(r.value.values)).toEqual(Array.from(frames[k] ?? []));
+      }
+    }
   });
 });
