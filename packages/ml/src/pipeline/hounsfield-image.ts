@@ -4,6 +4,7 @@ import { type ParseOptions, parseDicom } from '../dicom/parse.js';
 import type { DicomAttributes } from '../dicom/types.js';
 import { checkCtEligibility } from '../dicom/validate.js';
 import { hasRsnaQuirk, type HounsfieldOptions, toHounsfield } from '../hu/to-hounsfield.js';
+import { boundedInflateRaw } from './inflate.js';
 
 /** One decoded frame in Hounsfield units, with the attributes it came from. */
 export interface HounsfieldImage {
@@ -23,10 +24,13 @@ export interface HounsfieldImageOptions extends DecodeFrameOptions, HounsfieldOp
   readonly requireCt?: boolean;
 }
 
-/** DICOM bytes → parse → decode one frame → Hounsfield units. Never throws; every failure is a coded AppError. */
+/**
+ * DICOM bytes → parse → decode one frame → Hounsfield units. Never throws; every failure is a coded AppError.
+ * Deflated data sets are inflated with a size cap unless another inflater is given.
+ */
 export async function decodeToHounsfield(bytes: Uint8Array, options: HounsfieldImageOptions = {}): Promise<Result<HounsfieldImage>> {
   try {
-    const parsed = parseDicom(bytes, options);
+    const parsed = parseDicom(bytes, { inflateRaw: boundedInflateRaw, ...options });
     if (!parsed.ok) return parsed;
     const { attrs } = parsed.value;
     if (options.requireCt) {

@@ -1,10 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { AppError, type Result, toAppError } from '@ich/errors';
 import { sharedDecodePool } from '../decode/pool.js';
 import { groupStudies, type LoadedSlice, type LoadedStudy } from './group-studies.js';
 import { decodeToHounsfield, type HounsfieldImageOptions } from './hounsfield-image.js';
+import { boundedInflateRaw } from './inflate.js';
 
 export interface LoadStudiesOptions extends Omit<HounsfieldImageOptions, 'frameIndex'> {
   /** Reject non-CT files with NOT_CT (default true here: loading studies is the triage path). */
@@ -16,18 +16,6 @@ export interface LoadStudiesOptions extends Omit<HounsfieldImageOptions, 'frameI
 export interface RejectedFile {
   readonly path: string;
   readonly error: AppError;
-}
-
-/** Deflated data sets larger than this are refused rather than inflated (a zip bomb must not take the process down). */
-const MAX_INFLATED_BYTES = 1 << 30;
-
-/** Node's raw inflate with an output cap; what the Node loaders pass to parseDicom. */
-export function boundedInflateRaw(deflated: Uint8Array): Uint8Array {
-  try {
-    return inflateRawSync(deflated, { maxOutputLength: MAX_INFLATED_BYTES });
-  } catch (thrown) {
-    throw new AppError('BAD_DICOM', `deflated data set cannot be inflated: ${(thrown as Error).message}`);
-  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { AppError } from '@ich/errors';
 import { PNG } from 'pngjs';
 import { transferSyntaxInfo } from '../../dicom/transfer-syntax.js';
 import { valueStats } from '../../hu/to-hounsfield.js';
-import { boundedInflateRaw } from '../../pipeline/load-studies.js';
+import { boundedInflateRaw } from '../../pipeline/inflate.js';
 import { decodeToHounsfield } from '../../pipeline/hounsfield-image.js';
 import { applyWindows, DEFAULT_WINDOWS, parseWindows, type HuWindow } from '../../window/windows.js';
 import { type Command, withUsage } from '../command.js';
