@@ -15,8 +15,9 @@ const APOLLO_CLIENT_CODES = new Set([
   'MAX_RECURSIVE_SELECTIONS_EXCEEDED',
 ]);
 
-// graphql-js aborts parsing a document over `maxTokens`; that is a size limit, not a syntax mistake.
-const TOKEN_LIMIT = /Document contains more than \d+ tokens/;
+// graphql-js aborts parsing a document over `maxTokens`; that is a size limit, not a syntax mistake. (graphql 16
+// spells it "more that"; accept the corrected spelling too.)
+const TOKEN_LIMIT = /Document contains more th(?:at|an) \d+ tokens/;
 
 /**
  * Every GraphQL error leaves with a stable `extensions.code` and nothing else from the server: expected failures
