@@ -46,8 +46,10 @@ for (const dir of workspaces) {
   for (const file of readdirSync(reports).filter((f) => f.endsWith('.json')).sort()) {
     const report = JSON.parse(readFileSync(path.join(reports, file), 'utf8'));
     const p = report.numPassedTests ?? 0;
-    // A test file that fails to load counts as a failed suite with no failed test; count it so it cannot hide.
-    const f = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+    // A file that fails to load, or a failing beforeAll, fails the run with no failed test (its tests show as
+    // skipped); count such a run as one failure so it cannot hide.
+    const failedTests = report.numFailedTests ?? 0;
+    const f = failedTests > 0 || report.success !== false ? failedTests : 1;
     const s = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     passed += p;
     failed += f;

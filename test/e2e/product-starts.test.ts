@@ -31,7 +31,7 @@ describe('npm start on a fresh data folder', () => {
   });
 
   it('renders the web app in Chromium with the not-for-clinical-use notice', async () => {
-    const page = await browser.browser.newPage();
+    const page = await browser.context.newPage();
     const response = await page.goto(product.webUrl);
     expect(response?.status()).toBe(200);
     await expect(page.title()).resolves.toBe('ICH triage');
