@@ -29,9 +29,7 @@ async function main(): Promise<void> {
   const app = await createServer({
     config,
     version,
-    pingDatabase: async () => {
-      await db.prisma.$queryRaw`SELECT 1`;
-    },
+    pingDatabase: () => db.ping(),
     mount: (app) => api.mount(app),
   });
   const server = app.listen(config.apiPort, config.apiHost);

@@ -3,8 +3,14 @@ import { parseDatabaseUrl, type DatabaseProvider, type PrismaClient } from '@ich
 export interface DatabaseClient {
   prisma: PrismaClient;
   provider: DatabaseProvider;
+  /** Resolves when the database answers a trivial query (readiness checks); rejects otherwise. */
+  ping(): Promise<void>;
   /** Disconnects Prisma and ends the connection pool; call once at shutdown. */
   close(): Promise<void>;
+}
+
+async function ping(prisma: PrismaClient): Promise<void> {
+  await prisma.$queryRaw`SELECT 1`;
 }
 
 export interface DatabaseClientOptions {
@@ -33,7 +39,7 @@ export async function createDatabaseClient(databaseUrl: string, options: Databas
     const { PrismaClient: SqlitePrismaClient, createSqliteAdapter } = await import('@ich/prisma/sqlite');
     const busyTimeoutMs = options.busyTimeoutMs;
     const prisma: PrismaClient = new SqlitePrismaClient({ adapter: createSqliteAdapter(target.filePath, busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
-    return { prisma, provider: 'sqlite', close: () => prisma.$disconnect() };
+    return { prisma, provider: 'sqlite', ping: () => ping(prisma), close: () => prisma.$disconnect() };
   }
   const { PrismaClient: PostgresPrismaClient, createPostgresAdapter } = await import('@ich/prisma/postgresql');
   const { adapter, pool } = createPostgresAdapter(target.url, { maxConnections: options.maxConnections, onPoolError: options.onPoolError });
@@ -42,6 +48,7 @@ export async function createDatabaseClient(databaseUrl: string, options: Databas
   return {
     prisma,
     provider: 'postgresql',
+    ping: () => ping(prisma),
     async close() {
       if (closed) return;
       closed = true;
