@@ -61,42 +61,48 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
       paths.push(p);
     }
 
-    progress(`preprocess bench: @ich/ml, ${rounds} rounds (+1 warm-up)`);
-    const nodeRates: number[] = [];
-    let first: Float32Array | null = null;
-    for (let r = 0; r <= rounds; r += 1) {
-      const start = performance.now();
-      for (const p of paths) {
-        const out = await preprocessFile(p, size);
-        first ??= out;
-      }
-      const seconds = (performance.now() - start) / 1000;
-      if (r > 0) nodeRates.push(paths.length / seconds);
-    }
-
-    progress('preprocess bench: pydicom + numpy / scipy reference, same files, single-threaded');
+    // Node and Python rounds alternate, so that load from other processes on a shared machine hits both alike.
+    progress(`preprocess bench: ${rounds} alternating rounds of @ich/ml and pydicom + numpy / scipy (same files, one core each)`);
     const python = options.python ?? '/usr/bin/python3';
+    const script = fileURLToPath(new URL('../../src/bench/preprocess-reference.py', import.meta.url));
     const firstOut = join(dir, 'first.f32');
+    const nodeRates: number[] = [];
+    const numpyRates: number[] = [];
+    const scipyRates: number[] = [];
+    let versions: Record<string, string> = {};
+    let first: Float32Array | null = null;
+    let note: string | undefined;
+    for (const p of paths) first ??= await preprocessFile(p, size); // warm-up
+    for (let r = 0; r < rounds; r += 1) {
+      const start = performance.now();
+      for (const p of paths) await preprocessFile(p, size);
+      nodeRates.push(paths.length / ((performance.now() - start) / 1000));
+      if (note) continue;
+      try {
+        const { stdout } = await exec(python, [script, String(size), '1', firstOut, ...paths], {
+          env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+          maxBuffer: 1 << 20,
+          timeout: 600_000,
+        });
+        const parsed = JSON.parse(stdout) as { numpy: number[]; scipy: number[]; versions: Record<string, string> };
+        numpyRates.push(...parsed.numpy);
+        scipyRates.push(...parsed.scipy);
+        versions = parsed.versions;
+      } catch (thrown) {
+        note = `Python reference unavailable (${(thrown as Error).message.split('\n')[0]}); install python3-pydicom python3-numpy python3-scipy`;
+      }
+      progress(`  round ${r + 1}/${rounds}: @ich/ml ${nodeRates.at(-1)?.toFixed(1)} slices/s, numpy ${numpyRates.at(-1)?.toFixed(1) ?? '-'}, scipy ${scipyRates.at(-1)?.toFixed(1) ?? '-'}`);
+    }
     let reference: PreprocessBenchResult['python'] = null;
     let maxAbsDiff: number | null = null;
-    let note: string | undefined;
-    try {
-      const script = fileURLToPath(new URL('../../src/bench/preprocess-reference.py', import.meta.url));
-      const { stdout } = await exec(python, [script, String(size), String(rounds), firstOut, ...paths], {
-        env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-        maxBuffer: 1 << 20,
-        timeout: 600_000,
-      });
-      const parsed = JSON.parse(stdout) as { numpy: number[]; scipy: number[]; versions: Record<string, string> };
-      reference = { numpy: { slicesPerSecond: parsed.numpy, median: median(parsed.numpy) }, scipy: { slicesPerSecond: parsed.scipy, median: median(parsed.scipy) }, versions: parsed.versions };
+    if (!note && numpyRates.length > 0) {
+      reference = { numpy: { slicesPerSecond: numpyRates, median: median(numpyRates) }, scipy: { slicesPerSecond: scipyRates, median: median(scipyRates) }, versions };
       const b = await readFile(firstOut);
       const py = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
       if (first && py.length === first.length) {
         maxAbsDiff = 0;
         for (let i = 0; i < py.length; i += 1) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((py[i] as number) - (first[i] as number)));
       }
-    } catch (thrown) {
-      note = `Python reference unavailable (${(thrown as Error).message.split('\n')[0]}); install python3-pydicom python3-numpy python3-scipy`;
     }
     const nodeMedian = median(nodeRates);
     const best = reference ? Math.max(reference.numpy.median, reference.scipy.median) : null;
