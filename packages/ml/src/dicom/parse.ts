@@ -67,8 +67,9 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
   if (!location.ok) return location;
   const complete = checkComplete(attrs, location.value, ds.byteArray.length);
   if (complete) return err(complete);
-  if (parseFailure && !(location.value.encapsulated === false)) return err(classifyParseError(parseFailure));
-    // A plain Uint8Array view (not a Node Buffer, whose slice() does not copy) of the same memory.
+  // Complete native pixel data survives a failure after it (trailing garbage); fragments cannot be trusted.
+  if (parseFailure && location.value.encapsulated) return err(classifyParseError(parseFailure));
+  // A plain Uint8Array view (not a Node Buffer, whose slice() does not copy) of the same memory.
   const view = new Uint8Array(ds.byteArray.buffer, ds.byteArray.byteOffset, ds.byteArray.length);
   return ok({ attrs, bytes: view, pixelData: location.value });
 }
