@@ -4,7 +4,7 @@ import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
 import { formatModelBenchTable, type ModelBenchOptions, QUICK, runModelBench, writeModelBenchJson } from './model.js';
 
 export const MODEL_BENCH_USAGE =
-  'ich-ml bench [--json] [--quick] [--size N] [--batches 1,16] [--runs N] [--max-seconds S] [--engines onnx,tfjs-wasm,...] [--threads N] [--model <dir>] [--no-reference] [--no-e2e]';
+  'ich-ml bench [--json] [--quick] [--size N] [--batches 1,16] [--runs N] [--max-seconds S] [--engines onnx,tfjs-wasm,...] [--threads N] [--model <dir>] [--no-reference] [--no-e2e] [--out <results dir>]';
 
 /** Parses bench flags, runs the model benchmark, prints the table (or JSON with --json), writes the JSON file. */
 export async function runModelBenchCli(argv: readonly string[]): Promise<number> {
@@ -25,6 +25,7 @@ export async function runModelBenchCli(argv: readonly string[]): Promise<number>
         model: { type: 'string' },
         'no-reference': { type: 'boolean', default: false },
         'no-e2e': { type: 'boolean', default: false },
+        out: { type: 'string' },
       },
     });
   } catch (cause) {
@@ -60,7 +61,7 @@ export async function runModelBenchCli(argv: readonly string[]): Promise<number>
     onProgress: (line) => process.stderr.write(`${line}\n`),
   };
   const result = await runModelBench(options);
-  const file = await writeModelBenchJson(result);
+  const file = await writeModelBenchJson(result, ...(v.out ? [v.out] : []));
   if (v.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(formatModelBenchTable(result));
   process.stderr.write(`results written to ${file}\n`);
