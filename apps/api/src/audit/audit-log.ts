@@ -100,9 +100,17 @@ export class AuditLog {
     };
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ fields, resolve, reject });
-      this.draining ??= this.drain().finally(() => {
-        this.draining = null;
-      });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // An append that arrived after the drain loop's last check but before this callback would otherwise wait
+      // for the next append to start a drain.
+      if (this.pending.length > 0) this.kick();
     });
   }
 

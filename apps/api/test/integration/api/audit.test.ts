@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../../../src/audit/audit-log.js';
 import { auditHash, type ChainRow } from '../../../src/audit/hash-chain.js';
 import { CSV_COLUMNS } from '../../../src/audit/export-format.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
@@ -131,6 +132,12 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(p1.data!.auditEvents.totalCount).toBeGreaterThanOrEqual(4);
     for (const e of [...p1.data!.auditEvents.edges, ...p2.data!.auditEvents.edges]) expect(e.node.studyId).toBe(studyId);
+  });
+
+  it('completes appends issued one after another, each right after the previous one resolves', async () => {
+    const before = await t.prisma.auditEvent.count();
+    for (let i = 0; i < 5; i += 1) await t.api.audit.append(SYSTEM_ACTOR, { action: 'test.sequential', details: { i } });
+    expect(await t.prisma.auditEvent.count()).toBe(before + 5);
   });
 
   it('keeps the chain intact under concurrent appends', async () => {

@@ -1,0 +1,175 @@
+/**
+ * Load check for the worklist (a benchmark, not a test): `npm run bench -w @ich/api`.
+ *
+ * Seeds 10,000 synthetic studies into a fresh SQLite database, starts the real API in a child process (so the load
+ * generator does not share its event loop), and drives it with autocannon:
+ *   - `/healthz`: HTTP floor (no database, no auth) — the named reference;
+ *   - `/bench/raw-worklist`: the same page as one raw SQL query (no auth, audit or GraphQL) — the database floor;
+ *   - the GraphQL worklist query (first 50, default triage ordering, patient + prediction + model version, with
+ *     totalCount), authenticated with a session, including its audit event.
+ * Prints p50/p95/p99 latency and requests/s per scenario with ratios to the references, and writes JSON to
+ * bench-results/. Goal: worklist p95 <= 50 ms on SQLite.
+ *
+ * Environment: BENCH_STUDIES (10000), BENCH_CONNECTIONS (10), BENCH_SECONDS (10).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { prepareDatabase } from '../src/db/index.js';
+import { seedWorklist } from './seed.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const studies = Number(process.env['BENCH_STUDIES'] ?? 10_000);
+const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const WORKLIST = `query Worklist($first: Int, $after: String, $filter: StudyFilter) {
+  studies(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id status triage priority anyScore positiveLabels reviewed receivedAt accessionNumber description
+      patient { name patientId sex }
+      prediction { any epidural intraparenchymal intraventricular subarachnoid subdural modelVersion { version } }
+    } }
+  }
+}`;
+
+interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+interface Measured {
+  name: string;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  requestsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function run(base: string, s: Scenario, durationSeconds: number): Promise<Measured> {
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url: `${base}${s.path}`,
+    method: s.method,
+    connections,
+    duration: durationSeconds,
+    headers: s.headers ?? {},
+    ...(s.body ? { body: s.body } : {}),
+  });
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+    latencies.push(responseTime);
+  });
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  return {
+    name: s.name,
+    requests: result.requests.total,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    requestsPerSecond: result.requests.total / durationSeconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function startServer(databaseUrl: string): Promise<{ base: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'serve.ts')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+  });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ich-bench-'));
+  const databaseUrl = `file:${path.join(dir, 'bench.db')}`;
+  try {
+    log(`seeding ${studies} studies into ${databaseUrl}`);
+    const db = await prepareDatabase(databaseUrl);
+    const seeded = await seedWorklist(db.prisma, studies, log);
+    await db.close();
+
+    const server = await startServer(databaseUrl);
+    try {
+      const auth = { 'content-type': 'application/json', authorization: `Bearer ${seeded.token}` };
+      const body = (variables: Record<string, unknown>) => JSON.stringify({ query: WORKLIST, variables });
+      // One checked request first: a benchmark of error responses would be meaningless.
+      const probe = (await (await fetch(`${server.base}/graphql`, { method: 'POST', headers: auth, body: body({ first: 50 }) })).json()) as {
+        data?: { studies: { totalCount: number; edges: unknown[] } };
+        errors?: unknown;
+      };
+      if (probe.errors || probe.data?.studies.edges.length !== 50 || probe.data.studies.totalCount !== studies) {
+        throw new Error(`worklist probe failed: ${JSON.stringify(probe).slice(0, 500)}`);
+      }
+      const scenarios: Scenario[] = [
+        { name: 'GET /healthz (reference: HTTP floor)', method: 'GET', path: '/healthz' },
+        { name: 'raw SQL, same page (reference: DB floor)', method: 'GET', path: '/bench/raw-worklist' },
+        { name: 'GraphQL worklist, first 50', method: 'POST', path: '/graphql', headers: auth, body: body({ first: 50 }) },
+        { name: 'GraphQL worklist, unreviewed bleeds', method: 'POST', path: '/graphql', headers: auth, body: body({ first: 50, filter: { triage: true, reviewed: false } }) },
+      ];
+      const results: Measured[] = [];
+      for (const s of scenarios) {
+        log(`warming up: ${s.name}`);
+        await run(server.base, s, 2);
+        log(`measuring ${seconds}s with ${connections} connections: ${s.name}`);
+        results.push(await run(server.base, s, seconds));
+      }
+      const [health, raw] = results;
+      const fmt = (n: number) => n.toFixed(1).padStart(8);
+      const lines = [
+        `worklist load check: ${studies} studies (SQLite), ${connections} connections, ${seconds}s per scenario, node ${process.version}`,
+        `${'scenario'.padEnd(42)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'p50 vs healthz'.padStart(15)} ${'p50 vs raw SQL'.padStart(15)}`,
+        ...results.map((r) =>
+          `${r.name.padEnd(42)} ${fmt(r.requestsPerSecond)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.p99)} ${String(r.errors + r.non2xx).padStart(7)} ${`${(r.p50 / Math.max(health!.p50, 0.1)).toFixed(1)}x`.padStart(15)} ${`${(r.p50 / Math.max(raw!.p50, 0.1)).toFixed(1)}x`.padStart(15)}`,
+        ),
+      ];
+      const worklist = results[2]!;
+      lines.push(`goal p95 <= 50 ms for the worklist: ${worklist.p95 <= 50 ? 'met' : 'NOT met'} (p95 ${worklist.p95.toFixed(1)} ms)`);
+      console.log(lines.join('\n'));
+      const outDir = path.join(here, '..', 'bench-results');
+      mkdirSync(outDir, { recursive: true });
+      const file = path.join(outDir, `worklist-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, `${JSON.stringify({ benchmark: 'worklist', database: 'sqlite', studies, connections, seconds, node: process.version, references: ['GET /healthz', 'raw SQL same page'], results }, null, 2)}\n`);
+      log(`wrote ${path.relative(process.cwd(), file)}`);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
