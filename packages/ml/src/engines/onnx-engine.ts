@@ -36,14 +36,23 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
     throw new AppError('ENGINE_UNAVAILABLE', `onnx: ${specifier} is not installed or failed to load`, { module: specifier }, { cause });
   }
   const threads = options.threads ?? availableParallelism();
-  const cuda = hasCudaProvider(specifier);
-  const session = await ort.InferenceSession.create(file, {
-    executionProviders: cuda ? ['cuda', 'cpu'] : ['cpu'],
+  const sessionOptions = (providers: string[]): import('onnxruntime-node').InferenceSession.SessionOptions => ({
+    executionProviders: providers,
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
   });
+  let cuda = hasCudaProvider(specifier);
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(file, sessionOptions(cuda ? ['cuda', 'cpu'] : ['cpu']));
+  } catch (cause) {
+    // The CUDA provider library can be present on a machine without a usable GPU or driver: run on CPU then.
+    if (!cuda) throw new AppError('BAD_MODEL', `onnx: cannot load ${file}: ${(cause as Error).message}`, { file }, { cause });
+    cuda = false;
+    session = await ort.InferenceSession.create(file, sessionOptions(['cpu']));
+  }
   const channels = cardChannels(card);
   const engine: Engine = {
     name: 'onnx',

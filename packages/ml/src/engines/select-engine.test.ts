@@ -79,6 +79,18 @@ describe('engine selection', () => {
     ).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', message: expect.stringMatching(/nope-gpu.*nope-node.*nope-wasm/) });
   });
 
+  it('a corrupt ONNX file is BAD_MODEL (reported, not silently skipped)', async () => {
+    const copy = await copyWithoutOnnx();
+    try {
+      const c = JSON.parse(await (await import('node:fs/promises')).readFile(join(copy, CARD_FILE), 'utf8')) as ModelCard;
+      await writeFile(join(copy, CARD_FILE), JSON.stringify({ ...c, files: { ...c.files, onnx: ONNX_FILE } }));
+      await writeFile(join(copy, ONNX_FILE), Buffer.from('not a protobuf'));
+      await expect(selectEngine(copy)).rejects.toMatchObject({ code: 'BAD_MODEL', message: expect.stringMatching(/onnx: cannot load/) });
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+
   it('a missing model directory is MODEL_NOT_FOUND, not a fallback', async () => {
     await expect(selectEngine(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });

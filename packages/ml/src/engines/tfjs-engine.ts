@@ -29,6 +29,8 @@ export async function createTfjsEngine(kind: TfjsEngineKind, dir: string, card: 
   const spec = TFJS_BACKENDS[kind];
   const specifier = options.module ?? spec.module;
   const tf = await import('@tensorflow/tfjs');
+  // Production mode: no debug checks, and no "install tfjs-node" banner on stderr (we chose the backend on purpose).
+  tf.enableProdMode();
   try {
     await import(specifier);
   } catch (cause) {

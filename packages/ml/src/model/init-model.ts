@@ -33,6 +33,7 @@ export async function initModel(options: InitModelOptions): Promise<ModelCard> {
     denseUnits: options.denseUnits ?? DEFAULT_MODEL_CONFIG.denseUnits,
   };
   // Building and initialising needs no speed; the always-present CPU backend avoids loading wasm for it.
+  tf.enableProdMode();
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
   const model = buildClassifier(config);
   try {
