@@ -43,12 +43,15 @@ export async function predictFiles(paths: readonly string[], options: PredictFil
   const { studies, rejected } = await loadStudies(paths, { ...(options.onLoadProgress ? { onProgress: (d, t) => options.onLoadProgress?.(d, t) } : {}) });
   const { engine, card } = await enginePromise;
   const results: StudyPrediction[] = [];
-  for (const [index, study] of studies.entries()) {
+  const total = studies.length;
+  for (let index = 0; index < total; index++) {
+    // Take the study out of the list so its decoded slices can be collected as soon as it is done.
+    const study = studies.shift()!;
     results.push(
       await inferStudy(engine, card, study, {
         ...(options.batchSize ? { batchSize: options.batchSize } : {}),
         ...(options.aggregation ? { aggregation: options.aggregation } : {}),
-        onProgress: (done, total) => options.onInferProgress?.(index, studies.length, done, total),
+        onProgress: (done, slices) => options.onInferProgress?.(index, total, done, slices),
       }),
     );
   }
