@@ -151,10 +151,20 @@ export class AuditLog {
     }
     // SQLite: the driver adapter shares one connection, so an interactive transaction would also capture other
     // requests' statements. The in-process serialisation above already makes read-last + insert atomic for audit
-    // rows, and the multi-row INSERT is itself atomic.
-    const last = await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
-    await this.prisma.auditEvent.createMany({ data: chain(last?.hash) });
+    // rows, and the multi-row INSERT is itself atomic. One process owns the file, so the last hash it wrote is the
+    // chain's head; it is re-read from the table after any failure.
+    this.sqliteHead ??= (await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? GENESIS_HASH;
+    const rows = chain(this.sqliteHead);
+    try {
+      await this.prisma.auditEvent.createMany({ data: rows });
+      this.sqliteHead = rows.at(-1)?.hash ?? this.sqliteHead;
+    } catch (error) {
+      this.sqliteHead = undefined;
+      throw error;
+    }
   }
+
+  private sqliteHead: string | undefined;
 
   /** Newest first, keyset-paginated on seq. */
   async page(filter: AuditFilter, take: number, beforeSeq: number | null): Promise<ChainRow[]> {

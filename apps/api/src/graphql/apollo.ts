@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { Kind, type FragmentDefinitionNode } from 'graphql';
 import type { RequestContext } from '../context/request-context.js';
@@ -44,6 +44,9 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<Request
     formatError,
     plugins: [
       queryLimitsPlugin(options.limits),
+      // Responses are never cacheable (patient data, per-user authorization); the default cache-control plugin would
+      // only add a hook to every resolved field.
+      ApolloServerPluginCacheControlDisabled(),
       options.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }) : ApolloServerPluginLandingPageDisabled(),
       ...(options.introspection ? [] : [ApolloServerPluginDisableSuggestions()]),
     ],
