@@ -40,6 +40,7 @@ export interface TestApi {
   url: string;
   prisma: PrismaClient;
   api: Api;
+  operations: OperationCounter;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResult<T>>;
   /** Signs in over GraphQL and returns the session token. */
   login(email: string, password: string, options?: RequestOptions): Promise<string>;
@@ -51,6 +52,11 @@ export interface StartOptions {
   limits?: QueryLimits;
   introspection?: boolean;
   nodeEnv?: 'test' | 'production';
+}
+
+/** Counts Prisma operations the API issues (each model call; a dataloader batch is one). */
+export interface OperationCounter {
+  count: number;
 }
 
 /**
@@ -84,9 +90,21 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     WEB_ORIGIN,
     ...(options.introspection === undefined ? {} : { GRAPHQL_INTROSPECTION: String(options.introspection) }),
   });
+  const operations: OperationCounter = { count: 0 };
+  // The API gets a client that counts its operations; the extension changes nothing else about the queries.
+  const counted = db.prisma.$extends({
+    query: {
+      $allModels: {
+        $allOperations({ args, query }) {
+          operations.count += 1;
+          return query(args);
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
   const api = buildApi({
     config,
-    db,
+    db: { prisma: counted, provider: db.provider },
     passwords: testPasswords,
     limits: options.limits ?? DEFAULT_QUERY_LIMITS,
     ...(options.throttle ? { throttle: options.throttle } : {}),
@@ -117,6 +135,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     url,
     prisma: db.prisma,
     api,
+    operations,
     gql,
     async login(email, password, opts = {}) {
       const r = await gql<{ login: { token: string } }>('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password }, opts);

@@ -177,4 +177,25 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
     const search = await t.gql<P>('{ patients(search: "CHAR") { totalCount edges { node { name } } } }', {}, { token });
     expect(search.data?.patients.edges.map((e) => e.node.name)).toEqual(['Charlie^Cy']);
   });
+  it('loads a worklist page with a fixed number of queries, whatever its size (no N+1)', async () => {
+    const q = `query($n: Int) { studies(first: $n, filter: { search: "Zulu" }) { edges { node { id patient { name } series { instanceCount } reviews { reviewer { email } }
+      prediction { any modelVersion { version } } } } } }`;
+    const countFor = async (n: number) => {
+      const before = t.operations.count;
+      const r = await t.gql<{ studies: { edges: unknown[] } }>(q, { n }, { token });
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.studies.edges).toHaveLength(n);
+      return t.operations.count - before;
+    };
+    const reviewer = (await createUser(t.prisma)).user.id;
+    for (let i = 0; i < 10; i += 1) {
+      const { study } = await createStudy(t.prisma, { modelVersionId: modelId, labels: ['subdural'], patientName: `Zulu^${i}`, receivedAt: at(100 + i) });
+      // The first and last have reviews, so both page sizes load reviewers.
+      if (i === 0 || i === 9) await t.prisma.review.create({ data: { studyId: study.id, reviewerId: reviewer, verdict: 'AGREE' } });
+    }
+    const small = await countFor(2);
+    const large = await countFor(10);
+    expect(large).toBe(small);
+    expect(large).toBeLessThanOrEqual(12);
+  });
 });
