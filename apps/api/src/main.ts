@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError, exitStatusFor, formatCliError, toAppError } from '@ich/errors';
 import { buildApi } from './app.js';
+import { SYSTEM_ACTOR } from './audit/audit-log.js';
 import { ensureFirstAdmin } from './bootstrap/first-admin.js';
 import { loadConfig } from './config/env.js';
 import { prepareDatabase } from './db/index.js';
@@ -26,6 +27,9 @@ async function main(): Promise<void> {
   }
 
   const api = buildApi({ config, db });
+  if (admin.created) {
+    await api.audit.append(SYSTEM_ACTOR, { action: 'user.create', resourceType: 'User', resourceId: admin.userId, details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' } });
+  }
   const app = await createServer({
     config,
     version,
