@@ -15,8 +15,16 @@ export interface OnnxEngineOptions {
   readonly module?: string;
   /** Intra-op threads; default: every available core. */
   readonly threads?: number;
-  /** Run one image at load so the first study does not pay for kernel selection and arena growth. */
+  /** Run one image at load so the first study does not pay for kernel selection and allocations. */
   readonly warmUp?: boolean;
+  /**
+   * onnxruntime's CPU memory arena keeps the peak activation memory (~0.4 GB at batch 16, 299 px) for the life of
+   * the session and reuses it for every batch: bounded, not growing from study to study, and ~5-7 % faster than
+   * allocating per run (measured interleaved on 1 thread: 9.45 vs 8.85 img/s). Default on; `false` (or
+   * ICH_ORT_ARENA=0) returns large buffers to the system after every batch, for workers that must stay small
+   * while idle.
+   */
+  readonly memoryArena?: boolean;
 }
 
 /**
@@ -42,6 +50,7 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableCpuMemArena: options.memoryArena ?? process.env.ICH_ORT_ARENA !== '0',
   });
   let cuda = hasCudaProvider(specifier);
   let session: import('onnxruntime-node').InferenceSession;
