@@ -62,9 +62,9 @@ const command: Command = {
       const out = new Uint8Array(hu.length * 4);
       const view = new DataView(out.buffer);
       for (let i = 0; i < hu.length; i += 1) view.setFloat32(i * 4, hu[i] as number, true);
-      await writeFile(values['hu-out'], out);
+      await writeOutput(values['hu-out'], out);
     }
-    if (values.png !== undefined) await writeFile(values.png, windowsPng(hu, rows, columns, windows));
+    if (values.png !== undefined) await writeOutput(values.png, windowsPng(hu, rows, columns, windows));
 
     const report = {
       path,
@@ -122,6 +122,14 @@ function windowsPng(hu: Float32Array, rows: number, columns: number, windows: re
     png.data[p * 4 + 3] = 255;
   }
   return PNG.sync.write(png, { colorType: 2 });
+}
+
+async function writeOutput(path: string, data: Uint8Array): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (thrown) {
+    throw new AppError('BAD_USER_INPUT', `cannot write ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
 
 function integerFlag(flag: string, value: string | undefined, min: number): number {

@@ -49,7 +49,11 @@ const command: Command = {
     if (!['signed', 'unsigned', 'rsna-quirk'].includes(encoding)) throw new AppError('BAD_USER_INPUT', `--encoding must be signed, unsigned or rsna-quirk; got "${encoding}"`);
 
     const outDir = values.out;
-    await mkdir(outDir, { recursive: true });
+    try {
+      await mkdir(outDir, { recursive: true });
+    } catch (thrown) {
+      throw new AppError('BAD_USER_INPUT', `cannot create ${outDir}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
     const csv = [['study', 'file', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid', 'instanceNumber', ...LABELS].join(',')];
     const manifest: unknown[] = [];
     const digits = Math.max(3, String(studies).length);
