@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../../../src/audit/audit-log.js';
+import { AuditLog, SYSTEM_ACTOR } from '../../../src/audit/audit-log.js';
+import { createDatabaseClient } from '../../../src/db/index.js';
 import { auditHash, type ChainRow } from '../../../src/audit/hash-chain.js';
 import { CSV_COLUMNS } from '../../../src/audit/export-format.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
@@ -145,6 +146,27 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     const r = await t.gql<{ verifyAuditLog: { ok: boolean; checked: number; firstBrokenSeq: number | null } }>('{ verifyAuditLog { ok checked firstBrokenSeq reason } }', {}, { token: admin.token });
     expect(r.data?.verifyAuditLog).toMatchObject({ ok: true, firstBrokenSeq: null });
     expect(r.data!.verifyAuditLog.checked).toBeGreaterThan(40);
+  });
+
+  // SQLite is single-process by design (one API process owns the file); PostgreSQL deployments run several.
+  if (provider === 'postgresql') it('serialises appends from several API processes with an advisory lock', async () => {
+    // A second client stands in for a second API process on the same database.
+    const other = await createDatabaseClient(t.databaseUrl);
+    try {
+      const second = new AuditLog(other.prisma, 'postgresql');
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => [
+          t.api.audit.append(SYSTEM_ACTOR, { action: 'test.process_a', details: { i } }),
+          second.append(SYSTEM_ACTOR, { action: 'test.process_b', details: { i } }),
+        ]).flat(),
+      );
+      await second.flush();
+    } finally {
+      await other.close();
+    }
+    const r = await t.gql<{ verifyAuditLog: { ok: boolean } }>('{ verifyAuditLog { ok firstBrokenSeq reason } }', {}, { token: admin.token });
+    expect(r.data?.verifyAuditLog).toMatchObject({ ok: true });
+    expect(await t.prisma.auditEvent.count({ where: { action: { in: ['test.process_a', 'test.process_b'] } } })).toBe(60);
   });
 
   it('exports CSV that parses and re-verifies, and FHIR AuditEvent JSON', async () => {

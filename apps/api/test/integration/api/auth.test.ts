@@ -92,6 +92,63 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     expect(codes(await t.gql(LOGIN, { e: last.user.email, p: last.password }, { headers: { 'x-forwarded-for': '10.2.0.2' } }))).toEqual([]);
   });
 
+  it('shows an API token once, stores only its hash, and honours scopes, expiry and revocation', async () => {
+    const admin = await createUser(t.prisma, { role: 'ADMIN' });
+    const clinician = await createUser(t.prisma, { role: 'CLINICIAN' });
+    const adminToken = await t.login(admin.user.email, admin.password);
+    const clinicianToken = await t.login(clinician.user.email, clinician.password);
+    const create = 'mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token apiToken { id prefix scopes expiresAt owner { id } } } }';
+    type Created = { createApiToken: { token: string; apiToken: { id: string; prefix: string; scopes: string[]; expiresAt: string; owner: { id: string } } } };
+    const made = await t.gql<Created>(create, { i: { name: 'pacs-bridge', scopes: ['read:studies'], expiresInDays: 30, userId: clinician.user.id } }, { token: adminToken });
+    expect(made.errors).toBeUndefined();
+    const { token, apiToken } = made.data!.createApiToken;
+    expect(token).toMatch(/^icht_/);
+    expect(token.startsWith(apiToken.prefix)).toBe(true);
+    expect(apiToken).toMatchObject({ scopes: ['read:studies'], owner: { id: clinician.user.id } });
+    expect(Date.parse(apiToken.expiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    const stored = await t.prisma.apiToken.findUniqueOrThrow({ where: { id: apiToken.id } });
+    expect(stored.tokenHash).toBe(hashSecret(token));
+    expect(JSON.stringify(stored)).not.toContain(token.slice(12));
+    // Listing never shows the secret again.
+    const listed = await t.gql('{ apiTokens { id prefix } }', {}, { token: clinicianToken });
+    expect(listed.text).not.toContain(token);
+    expect(listed.text).toContain(apiToken.id);
+
+    // The token acts as its owner, within its scopes.
+    expect((await t.gql(ME, {}, { token })).data).toEqual({ me: expect.objectContaining({ id: clinician.user.id }) });
+    expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual([]);
+    expect(codes(await t.gql('mutation { reprocessStudy(id: "x") { id } }', {}, { token }))).toEqual(['FORBIDDEN']);
+    // Clinicians cannot hold admin scopes; unknown scopes are refused.
+    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['admin'] } }, { token: clinicianToken }))).toEqual(['FORBIDDEN']);
+    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['read:everything'] } }, { token: adminToken }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['read:studies'], expiresInDays: 400 } }, { token: adminToken }))).toEqual(['BAD_USER_INPUT']);
+
+    // Expired, then revoked: anonymous.
+    await t.prisma.apiToken.update({ where: { id: apiToken.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual(['UNAUTHENTICATED']);
+    await t.prisma.apiToken.update({ where: { id: apiToken.id }, data: { expiresAt: new Date(Date.now() + 86_400_000) } });
+    expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual([]);
+    const revoked = await t.gql<{ revokeApiToken: { revokedAt: string | null } }>('mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }', { id: apiToken.id }, { token: clinicianToken });
+    expect(revoked.data?.revokeApiToken.revokedAt).not.toBeNull();
+    expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('ends sessions when an admin deactivates a user or resets their password', async () => {
+    const admin = await createUser(t.prisma, { role: 'ADMIN' });
+    const adminToken = await t.login(admin.user.email, admin.password);
+    const target = await createUser(t.prisma);
+    const session = await t.login(target.user.email, target.password);
+    const reset = await t.gql('mutation($id: ID!) { resetPassword(id: $id, password: "a-brand-new-password") }', { id: target.user.id }, { token: adminToken });
+    expect(reset.errors).toBeUndefined();
+    expect((await t.gql(ME, {}, { token: session })).data).toEqual({ me: null });
+    const fresh = await t.login(target.user.email, 'a-brand-new-password');
+    await t.gql('mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }', { id: target.user.id }, { token: adminToken });
+    expect((await t.gql(ME, {}, { token: fresh })).data).toEqual({ me: null });
+    expect(codes(await t.gql('mutation($id: ID!) { updateUser(id: $id, input: { role: CLINICIAN }) { role } }', { id: admin.user.id }, { token: adminToken }))).toEqual(['CONFLICT']);
+    expect(codes(await t.gql('mutation { createUser(input: { email: "dup@example.org", role: CLINICIAN, password: "short" }) { id } }', {}, { token: adminToken }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(`mutation { createUser(input: { email: "${target.user.email}", role: CLINICIAN, password: "long-enough-password" }) { id } }`, {}, { token: adminToken }))).toEqual(['CONFLICT']);
+  });
+
   it('refuses oversized credentials before hashing', async () => {
     expect(codes(await t.gql(LOGIN, { e: 'a@b.c', p: 'x'.repeat(2000) }))).toEqual(['BAD_USER_INPUT']);
   });

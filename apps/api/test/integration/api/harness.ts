@@ -38,6 +38,7 @@ export interface RequestOptions {
 export interface TestApi {
   provider: Provider;
   url: string;
+  databaseUrl: string;
   prisma: PrismaClient;
   api: Api;
   operations: OperationCounter;
@@ -133,6 +134,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
   return {
     provider,
     url,
+    databaseUrl,
     prisma: db.prisma,
     api,
     operations,
