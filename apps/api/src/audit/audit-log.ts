@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Prisma } from '@ich/prisma';
 import type { Caller } from '../context/caller.js';
 import type { Db, DbProvider } from '../services/records.js';
 import { auditHash, checkLink, GENESIS_HASH, type ChainRow, type HashedAuditFields } from './hash-chain.js';
@@ -54,8 +55,23 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'SYSTEM', id: null, label: 'syst
 
 // Arbitrary but fixed: every API process on one PostgreSQL database takes this transaction-scoped lock to append.
 const POSTGRES_LOCK_KEY = 7_158_324_112;
+// 16 columns per event: a batch stays far below SQLite's 32,766 bound parameters.
 const MAX_BATCH = 256;
+const SQLITE_ATTEMPTS = 5;
 const USER_AGENT_MAX = 512;
+
+type StoredEvent = HashedAuditFields & { actorType: ActorType; outcome: 'SUCCESS' | 'FAILURE'; hash: string };
+
+/** Links a batch onto the chain's head (GENESIS_HASH for an empty log). */
+function chained(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>, head: string | null): StoredEvent[] {
+  let prevHash = head ?? GENESIS_HASH;
+  return events.map((e) => {
+    const row = { ...e, prevHash };
+    const hash = auditHash(row);
+    prevHash = hash;
+    return { ...row, actorType: e.actorType as ActorType, outcome: e.outcome as 'SUCCESS' | 'FAILURE', hash };
+  });
+}
 
 interface Pending {
   fields: Omit<HashedAuditFields, 'prevHash'>;
@@ -132,39 +148,36 @@ export class AuditLog {
   }
 
   private async write(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>): Promise<void> {
-    const chain = (previous: string | undefined) => {
-      let prevHash = previous ?? GENESIS_HASH;
-      return events.map((e) => {
-        const row = { ...e, prevHash };
-        const hash = auditHash(row);
-        prevHash = hash;
-        return { ...row, actorType: e.actorType as ActorType, outcome: e.outcome as 'SUCCESS' | 'FAILURE', hash };
-      });
-    };
     if (this.provider === 'postgresql') {
       await this.prisma.$transaction(async (tx) => {
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${POSTGRES_LOCK_KEY})`);
-        const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
-        await tx.auditEvent.createMany({ data: chain(last?.hash) });
+        const head = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
+        await tx.auditEvent.createMany({ data: chained(events, head?.hash ?? null) });
       });
       return;
     }
-    // SQLite: the driver adapter shares one connection, so an interactive transaction would also capture other
-    // requests' statements. The in-process serialisation above already makes read-last + insert atomic for audit
-    // rows, and the multi-row INSERT is itself atomic. One process owns the file, so the last hash it wrote is the
-    // chain's head; it is re-read from the table after any failure.
-    this.sqliteHead ??= (await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? GENESIS_HASH;
-    const rows = chain(this.sqliteHead);
-    try {
-      await this.prisma.auditEvent.createMany({ data: rows });
-      this.sqliteHead = rows.at(-1)?.hash ?? this.sqliteHead;
-    } catch (error) {
-      this.sqliteHead = undefined;
-      throw error;
+    // SQLite: the driver adapter shares one connection per process, so an interactive transaction would also capture
+    // other requests' statements. Instead the batch is inserted by one statement that succeeds only if the chain's
+    // head is still the one the hashes were computed from (compare-and-swap); a statement is atomic in SQLite, so
+    // this holds across processes sharing the file too. A lost race re-reads the head and tries again.
+    for (let attempt = 0; attempt < SQLITE_ATTEMPTS; attempt += 1) {
+      const head = (await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? null;
+      const rows = chained(events, head);
+      const values = Prisma.join(
+        rows.map(
+          (r) =>
+            Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
+        ),
+      );
+      const inserted = await this.prisma.$executeRaw`
+        INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
+          "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
+        SELECT * FROM (VALUES ${values})
+        WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
+      if (inserted === rows.length) return;
     }
+    throw new Error(`audit append lost the chain head ${SQLITE_ATTEMPTS} times in a row`);
   }
-
-  private sqliteHead: string | undefined;
 
   /** Newest first, keyset-paginated on seq. */
   async page(filter: AuditFilter, take: number, beforeSeq: number | null): Promise<ChainRow[]> {

@@ -148,12 +148,11 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     expect(r.data!.verifyAuditLog.checked).toBeGreaterThan(40);
   });
 
-  // SQLite is single-process by design (one API process owns the file); PostgreSQL deployments run several.
-  if (provider === 'postgresql') it('serialises appends from several API processes with an advisory lock', async () => {
-    // A second client stands in for a second API process on the same database.
+  it('keeps one chain when several processes append (advisory lock on PostgreSQL, compare-and-swap on SQLite)', async () => {
+    // A second client (its own connection or pool) stands in for a second process on the same database.
     const other = await createDatabaseClient(t.databaseUrl);
     try {
-      const second = new AuditLog(other.prisma, 'postgresql');
+      const second = new AuditLog(other.prisma, provider);
       await Promise.all(
         Array.from({ length: 30 }, (_, i) => [
           t.api.audit.append(SYSTEM_ACTOR, { action: 'test.process_a', details: { i } }),
