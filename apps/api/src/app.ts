@@ -83,7 +83,8 @@ export function buildApi(options: ApiOptions): Api {
         express.json({ limit: options.graphqlBodyLimit ?? '100kb' }),
         expressMiddleware<RequestContext>(apollo, { context: ({ req, res }) => servicesFor(req, res) }),
       );
-      app.use(cors, auditExportRouter({ servicesFor }));
+      app.use('/api/audit', cors);
+      app.use(auditExportRouter({ servicesFor }));
     },
     async close() {
       if (started) await apollo.stop();

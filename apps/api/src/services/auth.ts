@@ -72,13 +72,13 @@ export class AuthService {
 
     const token = newSecret('session');
     const expiresAt = new Date(Date.now() + this.deps.sessionTtlMs);
-    const [, updated, session] = await prisma.$transaction([
-      prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: true } }),
-      prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lastLoginAt: new Date() } }),
-      prisma.session.create({
-        data: { userId: user.id, tokenHash: hashSecret(token), expiresAt, ipAddress: this.caller.ip, userAgent: this.caller.userAgent?.slice(0, 512) ?? null },
-      }),
-    ]);
+    // Separate statements, not one transaction: none depends on another, and on SQLite a transaction on the shared
+    // connection would also take in whatever other requests run meanwhile.
+    await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: true } });
+    const updated = await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lastLoginAt: new Date() } });
+    const session = await prisma.session.create({
+      data: { userId: user.id, tokenHash: hashSecret(token), expiresAt, ipAddress: this.caller.ip, userAgent: this.caller.userAgent?.slice(0, 512) ?? null },
+    });
     await audit.append({ ...actor, type: 'USER', id: user.id }, { action: 'auth.login', resourceType: 'Session', resourceId: session.id, details: { email } });
     this.cookies.set(token, expiresAt);
     return { token, expiresAt, user: updated };
