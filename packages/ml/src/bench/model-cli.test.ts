@@ -51,7 +51,7 @@ describe('ich-ml init-model, export-onnx, bench', () => {
     const r = await ichMl(['bench', '--size', '75', '--batches', '1,2', '--runs', '1', '--engines', 'onnx,tfjs-node', '--no-e2e', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/InceptionV3 75px inference/);
-    expect(r.stdout).toMatch(/^onnx\s+cpu \(\d+ threads?\)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+/m);
+    expect(r.stdout).toMatch(/^onnx\s+cpu \(\d+ threads?\)\s+[\d.]+\s+[\d.]+\s+[\d.]+ \([\d.]+\)\s+[\d.]+ \([\d.]+\)/m);
     expect(r.stdout).toMatch(/^tfjs-node\s+not available/m);
     expect(r.stdout).toMatch(/note: tfjs-node: .*not installed/);
     expect(r.stdout).toMatch(/^PyTorch \(reference\)/m);

@@ -33,7 +33,7 @@ with torch.no_grad():
             s = time.perf_counter(); model(x); times.append(time.perf_counter() - s)
         med = statistics.median(times)
         per_image = min(per_image, med / b)
-        batches.append({"batch": b, "status": "measured", "runs": cfg["runs"], "medianBatchMs": med * 1000, "imagesPerSecond": b / med})
+        batches.append({"batch": b, "status": "measured", "runs": cfg["runs"], "medianBatchMs": med * 1000, "imagesPerSecond": b / med, "bestImagesPerSecond": b / min(times)})
 print(json.dumps({"available": True, "description": "PyTorch %s torchvision %s inception_v3 (eval, no_grad)" % (torch.__version__, torchvision.__version__),
                   "device": "cpu (%d threads)" % torch.get_num_threads(), "loadMs": load_ms, "warmUpMs": warm_ms,
                   "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "batches": batches}))
@@ -58,7 +58,7 @@ export type ReferenceResult =
       readonly loadMs: number;
       readonly warmUpMs: number;
       readonly peakRssMiB: number;
-      readonly batches: readonly { batch: number; status: 'measured' | 'skipped'; reason?: string; runs?: number; medianBatchMs?: number; imagesPerSecond?: number }[];
+      readonly batches: readonly { batch: number; status: 'measured' | 'skipped'; reason?: string; runs?: number; medianBatchMs?: number; imagesPerSecond?: number; bestImagesPerSecond?: number }[];
     };
 
 export function runPytorchReference(config: ReferenceConfig): Promise<ReferenceResult> {

@@ -133,10 +133,10 @@ const fmt = (v: number | undefined, digits = 1): string => (v === undefined ? '-
 /** The human table: one row per engine and the reference, ratios against PyTorch, skips and absences spelled out. */
 export function formatModelBenchTable(r: ModelBenchResult): string {
   const batches = [...new Set([...r.engines.flatMap((e) => (e.available ? e.batches.map((b) => b.batch) : [])), ...(r.reference?.available ? r.reference.batches.map((b) => b.batch) : [])])].sort((a, b) => a - b);
-  const header = ['engine', 'device', 'load s', 'warm-up s', ...batches.map((b) => `b${b} img/s`), ...batches.map((b) => `b${b} ×torch`), 'peak RSS MiB'];
+  const header = ['engine', 'device', 'load s', 'warm-up s', ...batches.map((b) => `b${b} img/s (best)`), ...batches.map((b) => `b${b} ×torch`), 'peak RSS MiB'];
   const rows: string[][] = [];
   const notes: string[] = [];
-  const rowFor = (name: string, res: { device: string; loadMs: number; warmUpMs: number; peakRssMiB: number; batches: readonly { batch: number; status: string; reason?: string; imagesPerSecond?: number }[] }, ratios: Record<string, number> | undefined): string[] => {
+  const rowFor = (name: string, res: { device: string; loadMs: number; warmUpMs: number; peakRssMiB: number; batches: readonly { batch: number; status: string; reason?: string; imagesPerSecond?: number; bestImagesPerSecond?: number }[] }, ratios: Record<string, number> | undefined): string[] => {
     const cells = batches.map((b) => {
       const m = res.batches.find((x) => x.batch === b);
       if (!m) return '-';
@@ -144,7 +144,7 @@ export function formatModelBenchTable(r: ModelBenchResult): string {
         notes.push(`${name} batch ${b}: skipped, ${m.reason ?? 'too slow'}`);
         return 'skipped';
       }
-      return fmt(m.imagesPerSecond, 2);
+      return m.bestImagesPerSecond ? `${fmt(m.imagesPerSecond, 2)} (${fmt(m.bestImagesPerSecond, 1)})` : fmt(m.imagesPerSecond, 2);
     });
     return [name, res.device, fmt(res.loadMs / 1000, 2), fmt(res.warmUpMs / 1000, 2), ...cells, ...batches.map((b) => (ratios?.[String(b)] ? `${ratios[String(b)]!.toFixed(2)}×` : '-')), fmt(res.peakRssMiB, 0)];
   };
@@ -162,7 +162,7 @@ export function formatModelBenchTable(r: ModelBenchResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (row: string[]): string => row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
-    `InceptionV3 ${r.size}px inference, median of runs — ${r.machine.cores} × ${r.machine.cpu}, node ${r.machine.node}, ${r.threads} threads, load average ${r.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
+    `InceptionV3 ${r.size}px inference, images/s median of runs (fastest run), ratios of medians — ${r.machine.cores} × ${r.machine.cpu}, node ${r.machine.node}, ${r.threads} threads, load average ${r.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
     line(header),
     ...rows.map(line),
   ];
