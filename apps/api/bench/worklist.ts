@@ -10,7 +10,8 @@
  * Prints p50/p95/p99 latency and requests/s per scenario with ratios to the references, and writes JSON to
  * bench-results/. Goal: worklist p95 <= 50 ms on SQLite.
  *
- * Environment: BENCH_STUDIES (10000), BENCH_CONNECTIONS (10), BENCH_SECONDS (10).
+ * Environment: BENCH_STUDIES (10000), BENCH_CONNECTIONS (10), BENCH_SECONDS (10); BENCH_POSTGRES_URL (e.g.
+ * postgres://postgres@127.0.0.1:5432/test) runs the same on a scratch PostgreSQL database created next to it.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { prepareDatabase } from '../src/db/index.js';
+import { createDatabaseClient, prepareDatabase } from '../src/db/index.js';
 import { seedWorklist } from './seed.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -115,9 +116,24 @@ async function startServer(databaseUrl: string): Promise<{ base: string; stop():
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ich-bench-'));
-  const databaseUrl = `file:${path.join(dir, 'bench.db')}`;
+  let databaseUrl = `file:${path.join(dir, 'bench.db')}`;
+  let dropDatabase = async () => {};
+  const postgres = process.env['BENCH_POSTGRES_URL'];
+  if (postgres) {
+    const name = `ich_bench_${Date.now()}`;
+    const admin = await createDatabaseClient(postgres, { variable: 'BENCH_POSTGRES_URL', maxConnections: 1 });
+    await admin.prisma.$executeRawUnsafe(`CREATE DATABASE "${name}"`);
+    const url = new URL(postgres);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      await admin.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.close();
+    };
+  }
+  const database = postgres ? 'postgresql' : 'sqlite';
   try {
-    log(`seeding ${studies} studies into ${databaseUrl}`);
+    log(`seeding ${studies} studies into ${database} (${databaseUrl})`);
     const db = await prepareDatabase(databaseUrl);
     const seeded = await seedWorklist(db.prisma, studies, log);
     await db.close();
@@ -155,7 +171,7 @@ async function main(): Promise<void> {
       const fmt = (n: number) => n.toFixed(1).padStart(8);
       const load = loadavg().map((l) => l.toFixed(2)).join(' ');
       const lines = [
-        `worklist load check: ${studies} studies (SQLite), ${seconds}s per scenario, node ${process.version}, ${cpus().length} CPUs, load average at start ${loadAtStart}, now ${load}`,
+        `worklist load check: ${studies} studies (${database}), ${seconds}s per scenario, node ${process.version}, ${cpus().length} CPUs, load average at start ${loadAtStart}, now ${load}`,
         `${'scenario'.padEnd(42)} ${'conns'.padStart(5)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'p50 vs healthz'.padStart(15)} ${'p50 vs raw SQL'.padStart(15)}`,
         ...results.map((r) =>
           `${r.name.padEnd(42)} ${String(r.connections).padStart(5)} ${fmt(r.requestsPerSecond)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.p99)} ${String(r.errors + r.non2xx).padStart(7)} ${`${(r.p50 / Math.max(health!.p50, 0.1)).toFixed(1)}x`.padStart(15)} ${`${(r.p50 / Math.max(raw!.p50, 0.1)).toFixed(1)}x`.padStart(15)}`,
@@ -165,13 +181,14 @@ async function main(): Promise<void> {
       console.log(lines.join('\n'));
       const outDir = path.join(here, '..', 'bench-results');
       mkdirSync(outDir, { recursive: true });
-      const file = path.join(outDir, `worklist-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-      writeFileSync(file, `${JSON.stringify({ benchmark: 'worklist', database: 'sqlite', studies, seconds, node: process.version, cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: load }, references: ['GET /healthz', 'raw SQL same page'], results }, null, 2)}\n`);
+      const file = path.join(outDir, `worklist-${database}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, `${JSON.stringify({ benchmark: 'worklist', database, studies, seconds, node: process.version, cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: load }, references: ['GET /healthz', 'raw SQL same page'], results }, null, 2)}\n`);
       log(`wrote ${path.relative(process.cwd(), file)}`);
     } finally {
       await server.stop();
     }
   } finally {
+    await dropDatabase();
     rmSync(dir, { recursive: true, force: true });
   }
 }
