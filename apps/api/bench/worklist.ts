@@ -6,7 +6,8 @@
  *   - `/healthz`: HTTP floor (no database, no auth) — the named reference;
  *   - `/bench/raw-worklist`: the same page as one raw SQL query (no auth, audit or GraphQL) — the database floor;
  *   - the GraphQL worklist query (first 50, default triage ordering, patient + prediction + model version, with
- *     totalCount), authenticated with a session, including its audit event.
+ *     totalCount), authenticated with a session, including its audit event: with 10 closed-loop connections
+ *     (saturation: latency is then mostly queueing on the one event loop) and with one client.
  * Prints p50/p95/p99 latency and requests/s per scenario with ratios to the references, and writes JSON to
  * bench-results/. Goal: worklist p95 <= 50 ms on SQLite.
  *
