@@ -35,8 +35,3 @@ export function authorize(principal: Principal, need: Requirement): Authenticate
   }
   return principal;
 }
-
-/** A signed-in person or token, whatever its scopes (e.g. for `me`). */
-export function isAuthenticated(principal: Principal): principal is AuthenticatedPrincipal {
-  return principal.kind !== 'anonymous';
-}
