@@ -1,24 +1,37 @@
 /**
- * One benchmark measurement in a fresh process, so that peak RSS and load time belong to one engine only:
- * `node model-worker.js '<json config>'` prints one JSON line (ModelWorkerResult) on stdout.
+ * A benchmark participant in its own process, so that peak RSS and load time belong to one engine only.
+ * `node model-worker.js '<json ServeConfig>'` loads the engine, prints a `ready` line, then answers one JSON command
+ * per stdin line ({"batch": n} → {"type":"time","ms":…}; {"quit":true} → {"type":"bye","peakRssMiB":…}).
+ * The orchestrator interleaves participants run by run, so load from other jobs on a shared machine falls on all
+ * of them alike. `{"mode":"e2e",…}` instead runs one synthetic study end to end and prints its result.
  */
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isAppError, toAppError } from '@ich/errors';
-import { describeEngine, type EngineKind } from '../engines/engine.js';
+import { describeEngine, type Engine, type EngineKind } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 
-export interface ModelWorkerConfig {
+export interface ServeConfig {
   readonly engine: EngineKind;
   readonly modelDir: string;
-  readonly batches: readonly number[];
-  /** Timed runs per batch size (the median is reported). */
-  readonly runs: number;
-  /** Budget per batch size; a size whose estimated time exceeds it is skipped and reported as such. */
-  readonly maxSeconds: number;
   readonly threads?: number;
 }
+
+/** First line a participant prints. */
+export type ReadyMessage =
+  | { readonly type: 'ready'; readonly available: false; readonly reason: string }
+  | {
+      readonly type: 'ready';
+      readonly available: true;
+      readonly description: string;
+      readonly device: string;
+      readonly loadMs: number;
+      readonly warmUpMs: number;
+    };
+
+export type WorkerReply = ReadyMessage | { readonly type: 'time'; readonly ms: number } | { readonly type: 'bye'; readonly peakRssMiB: number };
 
 export interface BatchMeasurement {
   readonly batch: number;
@@ -38,64 +51,44 @@ export type ModelWorkerResult =
       readonly available: true;
       readonly description: string;
       readonly device: string;
-      readonly runtime: string;
       readonly loadMs: number;
       readonly warmUpMs: number;
       readonly peakRssMiB: number;
       readonly batches: readonly BatchMeasurement[];
     };
 
-export async function measureEngine(config: ModelWorkerConfig): Promise<ModelWorkerResult> {
+async function serve(config: ServeConfig): Promise<void> {
+  const say = (m: WorkerReply): void => void process.stdout.write(`${JSON.stringify(m)}\n`);
   const t0 = performance.now();
-  let selected;
+  let engine: Engine;
   try {
-    selected = await selectEngine(config.modelDir, { choice: config.engine, warmUp: false, ...(config.threads ? { threads: config.threads } : {}) });
+    engine = (await selectEngine(config.modelDir, { choice: config.engine, warmUp: false, ...(config.threads ? { threads: config.threads } : {}) })).engine;
   } catch (error) {
-    if (isAppError(error) && error.code === 'ENGINE_UNAVAILABLE') return { engine: config.engine, available: false, reason: error.message };
+    if (isAppError(error) && error.code === 'ENGINE_UNAVAILABLE') return say({ type: 'ready', available: false, reason: error.message });
     throw error;
   }
-  const { engine } = selected;
   const loadMs = performance.now() - t0;
   const per = engine.inputSize * engine.inputSize * engine.channels;
   const w0 = performance.now();
   await engine.run(new Float32Array(per), 1);
-  const warmUpMs = performance.now() - w0;
-  // Seconds per image, best so far: predicts the cost of larger batches before running them.
-  let perImage = warmUpMs / 1000;
-  const batches: BatchMeasurement[] = [];
-  for (const batch of [...config.batches].sort((a, b) => a - b)) {
-    const estimate = perImage * batch * (config.runs + 1);
-    if (estimate > config.maxSeconds) {
-      batches.push({ batch, status: 'skipped', reason: `too slow: ~${(perImage * batch).toFixed(1)} s per batch, ${config.runs + 1} runs > ${config.maxSeconds} s budget` });
-      continue;
+  say({ type: 'ready', available: true, description: describeEngine(engine), device: engine.device, loadMs, warmUpMs: performance.now() - w0 });
+  const inputs = new Map<number, Float32Array>();
+  for await (const line of createInterface({ input: process.stdin })) {
+    const command = JSON.parse(line) as { batch?: number; quit?: boolean };
+    if (command.quit) break;
+    const n = command.batch ?? 1;
+    let x = inputs.get(n);
+    if (!x) {
+      x = new Float32Array(per * n);
+      for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) >>> 0) / 4294967296;
+      inputs.set(n, x);
     }
-    const x = new Float32Array(per * batch);
-    for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) >>> 0) / 4294967296;
-    await engine.run(x, batch); // warm-up at this batch size (allocations, kernel choice)
-    const times: number[] = [];
-    for (let r = 0; r < config.runs; r++) {
-      const s = performance.now();
-      await engine.run(x, batch);
-      times.push(performance.now() - s);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[Math.floor(times.length / 2)]!;
-    perImage = Math.min(perImage, median / 1000 / batch);
-    batches.push({ batch, status: 'measured', runs: config.runs, medianBatchMs: median, imagesPerSecond: (batch * 1000) / median, bestImagesPerSecond: (batch * 1000) / times[0]! });
+    const s = performance.now();
+    await engine.run(x, n);
+    say({ type: 'time', ms: performance.now() - s });
   }
-  const result: ModelWorkerResult = {
-    engine: config.engine,
-    available: true,
-    description: describeEngine(engine),
-    device: engine.device,
-    runtime: engine.runtime,
-    loadMs,
-    warmUpMs,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
-    batches,
-  };
   await engine.dispose();
-  return result;
+  say({ type: 'bye', peakRssMiB: process.resourceUsage().maxRSS / 1024 });
 }
 
 export interface EndToEndConfig {
@@ -162,9 +155,9 @@ export async function measureEndToEnd(config: EndToEndConfig): Promise<EndToEndR
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1]);
 if (isMain && process.argv[2]) {
   try {
-    const config = JSON.parse(process.argv[2]) as ModelWorkerConfig | EndToEndConfig;
-    const result = 'mode' in config ? await measureEndToEnd(config) : await measureEngine(config);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const config = JSON.parse(process.argv[2]) as ServeConfig | EndToEndConfig;
+    if ('mode' in config) process.stdout.write(`${JSON.stringify(await measureEndToEnd(config))}\n`);
+    else await serve(config);
   } catch (error) {
     process.stderr.write(`bench worker: ${toAppError(error).message} ${String((error as Error)?.stack ?? error)}\n`);
     process.exitCode = 1;

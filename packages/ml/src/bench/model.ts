@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '@ich/errors';
 import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
 import { initModel } from '../model/init-model.js';
-import type { EndToEndConfig, EndToEndResult, ModelWorkerConfig, ModelWorkerResult } from './model-worker.js';
-import { type ReferenceResult, runPytorchReference } from './model-reference.js';
+import type { BatchMeasurement, EndToEndConfig, EndToEndResult, ModelWorkerResult, ReadyMessage, ServeConfig, WorkerReply } from './model-worker.js';
+import { PYTORCH_REFERENCE_SCRIPT, referencePython } from './model-reference.js';
 
 /**
  * `ich-ml bench` / `npm run bench`: InceptionV3 images per second at one input size and several batch sizes, for
@@ -43,15 +44,82 @@ export interface ModelBenchResult {
 
 export const QUICK: Pick<ModelBenchOptions, 'runs' | 'maxSeconds'> = { runs: 3, maxSeconds: 15 };
 
+export type ReferenceResult =
+  | { readonly available: false; readonly reason: string }
+  | {
+      readonly available: true;
+      readonly description: string;
+      readonly device: string;
+      readonly loadMs: number;
+      readonly warmUpMs: number;
+      readonly peakRssMiB: number;
+      readonly batches: readonly BatchMeasurement[];
+    };
+
+/** One live benchmark process (an engine worker or the PyTorch reference) speaking the model-worker protocol. */
+interface Participant {
+  readonly key: string;
+  readonly isReference: boolean;
+  readonly ready: ReadyMessage;
+  run(batch: number): Promise<number>;
+  quit(): Promise<number>;
+}
+
+async function startParticipant(key: string, isReference: boolean, command: string, args: readonly string[]): Promise<Participant> {
+  const child = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A participant that died is reported through 'close'; writing to its stdin must not crash the bench.
+  child.stdin.on('error', () => undefined);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const waiting: { resolve: (m: WorkerReply) => void; reject: (e: Error) => void }[] = [];
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    waiting.shift()?.resolve(JSON.parse(line) as WorkerReply);
+  });
+  const failed = (why: string): AppError => new AppError('INTERNAL', `bench participant ${key} ${why}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  child.on('close', (code) => {
+    for (const w of waiting.splice(0)) w.reject(failed(`exited (${code})`));
+  });
+  child.on('error', (e) => {
+    for (const w of waiting.splice(0)) w.reject(failed(e.message));
+  });
+  const next = (): Promise<WorkerReply> => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  const send = (command: object): Promise<WorkerReply> => {
+    const reply = next();
+    child.stdin.write(`${JSON.stringify(command)}\n`);
+    return reply;
+  };
+  const ready = await next().catch((e: Error) => ({ type: 'ready', available: false, reason: e.message }) as const);
+  if (ready.type !== 'ready') throw failed('did not say ready');
+  if (!ready.available) child.stdin.end();
+  return {
+    key,
+    isReference,
+    ready,
+    async run(batch) {
+      const reply = await send({ batch });
+      if (reply.type !== 'time') throw failed('sent an unexpected reply');
+      return reply.ms;
+    },
+    async quit() {
+      const reply = await send({ quit: true });
+      child.stdin.end();
+      return reply.type === 'bye' ? reply.peakRssMiB : 0;
+    },
+  };
+}
+
 export async function runModelBench(options: ModelBenchOptions = {}): Promise<ModelBenchResult> {
   const log = options.onProgress ?? (() => undefined);
   const threads = options.threads ?? availableParallelism();
-  const batches = options.batches ?? [1, 16];
+  const batches = [...(options.batches ?? [1, 16])].sort((a, b) => a - b);
   const runs = options.runs ?? 5;
   const maxSeconds = options.maxSeconds ?? 60;
   let size = options.size ?? 299;
   let modelDir = options.modelDir;
   let tempDir: string | null = null;
+  const participants: Participant[] = [];
   try {
     if (!modelDir) {
       tempDir = await mkdtemp(join(tmpdir(), 'ich-bench-model-'));
@@ -62,22 +130,79 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
       const { readModelCard } = await import('../model/model-dir.js');
       size = (await readModelCard(modelDir)).inputSize;
     }
-    const engines: ModelWorkerResult[] = [];
+    // Start one at a time, so that each load time is measured alone.
+    const unavailable = new Map<string, string>();
+    const readyOf = new Map<string, Extract<ReadyMessage, { available: true }>>();
+    const here = fileURLToPath(import.meta.url);
+    const worker = join(dirname(here), `model-worker${here.endsWith('.ts') ? '.ts' : '.js'}`);
     for (const engine of options.engines ?? ENGINE_KINDS) {
-      log(`measuring ${engine} ...`);
-      const config: ModelWorkerConfig = { engine, modelDir, batches, runs, maxSeconds, threads };
-      engines.push(await runWorker<ModelWorkerResult>(config));
+      log(`loading ${engine} ...`);
+      const config: ServeConfig = { engine, modelDir, threads };
+      const p = await startParticipant(engine, false, process.execPath, [...process.execArgv, worker, JSON.stringify(config)]);
+      if (p.ready.available) {
+        participants.push(p);
+        readyOf.set(engine, p.ready);
+      } else unavailable.set(engine, p.ready.reason);
     }
-    let reference: ReferenceResult | null = null;
     if (options.reference ?? true) {
-      log('measuring the PyTorch reference ...');
-      reference = await runPytorchReference({ size, batches, runs, maxSeconds, threads });
+      log('loading the PyTorch reference ...');
+      const p = await startParticipant('reference', true, referencePython(), ['-c', PYTORCH_REFERENCE_SCRIPT, JSON.stringify({ size, threads })]).catch(
+        (e: Error) => ({ key: 'reference', isReference: true, ready: { type: 'ready', available: false, reason: e.message } }) as Participant,
+      );
+      if (p.ready.available) {
+        participants.push(p);
+        readyOf.set('reference', p.ready);
+      } else unavailable.set('reference', p.ready.reason);
     }
+
+    // Interleaved rounds: each round times one batch per participant, in a rotating order, so that other jobs on
+    // the machine slow all of them alike and the ratios stay fair.
+    const measured = new Map<string, BatchMeasurement[]>(participants.map((p) => [p.key, []]));
+    const perImage = new Map<string, number>(participants.map((p) => [p.key, p.ready.available ? p.ready.warmUpMs / 1000 : Infinity]));
+    for (const batch of batches) {
+      const active: Participant[] = [];
+      for (const p of participants) {
+        const seconds = perImage.get(p.key)! * batch;
+        // The reference is the yardstick and is never skipped.
+        if (!p.isReference && seconds * (runs + 1) > maxSeconds) {
+          measured.get(p.key)!.push({ batch, status: 'skipped', reason: `too slow: ~${seconds.toFixed(1)} s per batch, ${runs + 1} runs > ${maxSeconds} s budget` });
+          continue;
+        }
+        await p.run(batch); // warm-up at this batch size
+        active.push(p);
+      }
+      const times = new Map<string, number[]>(active.map((p) => [p.key, []]));
+      for (let r = 0; r < runs; r++) {
+        log(`batch ${batch}: round ${r + 1}/${runs}`);
+        for (let k = 0; k < active.length; k++) {
+          const p = active[(k + r) % active.length]!;
+          times.get(p.key)!.push(await p.run(batch));
+        }
+      }
+      for (const p of active) {
+        const t = times.get(p.key)!.sort((a, b) => a - b);
+        const median = t.length % 2 ? t[(t.length - 1) / 2]! : (t[t.length / 2 - 1]! + t[t.length / 2]!) / 2;
+        perImage.set(p.key, Math.min(perImage.get(p.key)!, median / 1000 / batch));
+        measured.get(p.key)!.push({ batch, status: 'measured', runs, medianBatchMs: median, imagesPerSecond: (batch * 1000) / median, bestImagesPerSecond: (batch * 1000) / t[0]! });
+      }
+    }
+    const peak = new Map<string, number>();
+    for (const p of participants.splice(0)) peak.set(p.key, await p.quit());
+
+    const resultFor = (key: string): ReferenceResult => {
+      const reason = unavailable.get(key);
+      if (reason !== undefined) return { available: false, reason };
+      const ready = readyOf.get(key)!;
+      return { available: true, description: ready.description, device: ready.device, loadMs: ready.loadMs, warmUpMs: ready.warmUpMs, peakRssMiB: peak.get(key) ?? 0, batches: measured.get(key) ?? [] };
+    };
+    const engines: ModelWorkerResult[] = (options.engines ?? ENGINE_KINDS).map((engine) => ({ engine, ...resultFor(engine) }));
+    const reference = options.reference ?? true ? resultFor('reference') : null;
+
     let endToEnd: EndToEndResult | null = null;
     if (options.endToEnd ?? true) {
       log('measuring a 40-slice study end to end ...');
       const config: EndToEndConfig = { mode: 'e2e', modelDir, slices: 40, imageSize: 512, batch: 16 };
-      endToEnd = await runWorker<EndToEndResult>(config);
+      endToEnd = await runOnce<EndToEndResult>(worker, config);
     }
     return {
       benchmark: 'inception-v3-inference',
@@ -92,6 +217,7 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
       ratios: ratiosFor(engines, reference),
     };
   } finally {
+    for (const p of participants) await p.quit().catch(() => undefined);
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
 }
@@ -109,10 +235,8 @@ function ratiosFor(engines: readonly ModelWorkerResult[], reference: ReferenceRe
   return out;
 }
 
-/** Runs model-worker in a child node process (same loader flags, so it also works under tsx). */
-function runWorker<T>(config: ModelWorkerConfig | EndToEndConfig): Promise<T> {
-  const here = fileURLToPath(import.meta.url);
-  const worker = join(dirname(here), `model-worker${here.endsWith('.ts') ? '.ts' : '.js'}`);
+/** Runs model-worker once (end-to-end mode) in a child node process with the same loader flags (works under tsx). */
+function runOnce<T>(worker: string, config: EndToEndConfig): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, worker, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
