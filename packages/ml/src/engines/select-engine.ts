@@ -60,6 +60,8 @@ export async function selectEngine(dir: string, options: SelectEngineOptions = {
       return { engine, card, skipped };
     } catch (error) {
       if (isAppError(error) && error.code === 'ENGINE_UNAVAILABLE') {
+        // Asked for exactly one engine: its own reason is the whole story.
+        if (ORDER[choice].length === 1) throw error;
         skipped.push({ kind, reason: error.message });
         continue;
       }
