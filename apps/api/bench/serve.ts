@@ -1,7 +1,8 @@
 /**
  * The benchmark's server process: the real API (buildApi + createServer) over DATABASE_URL, plus one bench-only
  * reference route, `GET /bench/raw-worklist`, that runs the worklist's first page as one raw SQL query with no
- * authentication, authorization, audit or GraphQL. Prints `{"port":N}` once listening.
+ * authentication, authorization, audit or GraphQL; and `GET /bench/cpu`, the process's CPU time so far. Prints
+ * `{"port":N}` once listening.
  */
 import type { AddressInfo } from 'node:net';
 import { buildApi } from '../src/app.js';
@@ -27,6 +28,12 @@ const app = await createServer({
   version: 'bench',
   pingDatabase: async () => {},
   mount: async (a) => {
+    // The server's own CPU time (user + system, microseconds): the bench divides its growth over a scenario by the
+    // requests served, a cost per request that other load on a shared machine skews far less than latency does.
+    a.get('/bench/cpu', (_req, res) => {
+      const { user, system } = process.cpuUsage();
+      res.json({ micros: user + system });
+    });
     a.get('/bench/raw-worklist', async (_req, res) => {
       const rows = await db.prisma.$queryRawUnsafe<unknown[]>(RAW_WORKLIST_SQL);
       res.json({ rows: rows.length, data: rows });
