@@ -31,7 +31,9 @@ export type FirstAdminResult =
 export async function ensureFirstAdmin(prisma: PrismaClient, options: FirstAdminOptions): Promise<FirstAdminResult> {
   if ((await prisma.user.count({ where: { role: 'ADMIN' } })) > 0) return { created: false };
   const email = options.email.trim().toLowerCase();
-  const existing = await prisma.user.findUnique({ where: { email }, select: { id: true } });
+  const existing = await prisma.user.findUnique({ where: { email }, select: { role: true } });
+  // A concurrent start may have created this admin since the count above: that start won the race.
+  if (existing?.role === 'ADMIN') return { created: false };
   if (existing) {
     throw new AppError('CONFLICT', `ICH_ADMIN_EMAIL ${email} belongs to an existing non-admin account; promote it or choose another email`, { variable: 'ICH_ADMIN_EMAIL' });
   }
