@@ -61,6 +61,23 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     expect((await t.gql(ME, {}, { token: second })).data).toEqual({ me: null });
   });
 
+  it('records when a session was last seen at most once a minute, so reads do not each become a write', async () => {
+    const { user, password } = await createUser(t.prisma);
+    const token = await t.login(user.email, password);
+    const lastSeen = async () => (await t.prisma.session.findFirstOrThrow({ where: { tokenHash: hashSecret(token) } })).lastSeenAt.getTime();
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await t.prisma.session.updateMany({ where: { tokenHash: hashSecret(token) }, data: { lastSeenAt: longAgo } });
+    const before = Date.now();
+    expect((await t.gql(ME, {}, { token })).data).toEqual({ me: expect.objectContaining({ id: user.id }) });
+    const touched = await lastSeen();
+    expect(touched).toBeGreaterThanOrEqual(before - 5);
+    // Within the minute: still authenticated, and the stored time stays where the first request put it.
+    const recent = new Date(Date.now() - 30_000);
+    await t.prisma.session.updateMany({ where: { tokenHash: hashSecret(token) }, data: { lastSeenAt: recent } });
+    expect((await t.gql(ME, {}, { token })).data).toEqual({ me: expect.objectContaining({ id: user.id }) });
+    expect(await lastSeen()).toBe(recent.getTime());
+  });
+
   it('logout revokes the session and clears the cookie', async () => {
     const { user, password } = await createUser(t.prisma);
     const token = await t.login(user.email, password);
