@@ -90,6 +90,8 @@ interface Pending {
 export class AuditLog {
   private readonly pending: Pending[] = [];
   private draining: Promise<void> | null = null;
+  /** SQLite: the hash of the last event this process appended (undefined: unknown, read it from the database). */
+  private sqliteHead: string | null | undefined = undefined;
 
   constructor(
     private readonly prisma: Db,
@@ -159,24 +161,35 @@ export class AuditLog {
     // SQLite: the driver adapter shares one connection per process, so an interactive transaction would also capture
     // other requests' statements. Instead the batch is inserted by one statement that succeeds only if the chain's
     // head is still the one the hashes were computed from (compare-and-swap); a statement is atomic in SQLite, so
-    // this holds across processes sharing the file too. A lost race re-reads the head and tries again.
+    // this holds across processes sharing the file too. The head this process last wrote is remembered, so the usual
+    // append is that one statement; a lost race (another process appended) re-reads the head and tries again.
+    const remembered = this.sqliteHead;
+    this.sqliteHead = undefined;
+    if (remembered !== undefined && (await this.insertIfHead(events, remembered))) return;
     for (let attempt = 0; attempt < SQLITE_ATTEMPTS; attempt += 1) {
       const head = (await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? null;
-      const rows = chained(events, head);
-      const values = Prisma.join(
-        rows.map(
-          (r) =>
-            Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
-        ),
-      );
-      const inserted = await this.prisma.$executeRaw`
-        INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
-          "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
-        SELECT * FROM (VALUES ${values})
-        WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
-      if (inserted === rows.length) return;
+      if (await this.insertIfHead(events, head)) return;
     }
     throw new Error(`audit append lost the chain head ${SQLITE_ATTEMPTS} times in a row`);
+  }
+
+  /** Inserts the batch linked onto `head` only if `head` is still the chain's head; remembers the new head if so. */
+  private async insertIfHead(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>, head: string | null): Promise<boolean> {
+    const rows = chained(events, head);
+    const values = Prisma.join(
+      rows.map(
+        (r) =>
+          Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
+      ),
+    );
+    const inserted = await this.prisma.$executeRaw`
+      INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
+        "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
+      SELECT * FROM (VALUES ${values})
+      WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
+    if (inserted !== rows.length) return false;
+    this.sqliteHead = rows.at(-1)?.hash;
+    return true;
   }
 
   /** Newest first, keyset-paginated on seq. */

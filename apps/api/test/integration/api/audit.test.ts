@@ -168,6 +168,25 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     expect(await t.prisma.auditEvent.count({ where: { action: { in: ['test.process_a', 'test.process_b'] } } })).toBe(60);
   });
 
+  it('links onto the other process\'s events when the head this process remembers is stale', async () => {
+    // Strictly alternating appends: every append starts from a head the other process has since moved.
+    const other = await createDatabaseClient(t.databaseUrl);
+    try {
+      const second = new AuditLog(other.prisma, provider);
+      for (let i = 0; i < 6; i += 1) {
+        await t.api.audit.append(SYSTEM_ACTOR, { action: 'test.alternate_a', details: { i } });
+        await second.append(SYSTEM_ACTOR, { action: 'test.alternate_b', details: { i } });
+      }
+    } finally {
+      await other.close();
+    }
+    const rows = await t.prisma.auditEvent.findMany({ where: { action: { in: ['test.alternate_a', 'test.alternate_b'] } }, orderBy: { seq: 'asc' } });
+    expect(rows.map((r) => r.action)).toEqual(Array.from({ length: 6 }, () => ['test.alternate_a', 'test.alternate_b']).flat());
+    for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+    const r = await t.gql<{ verifyAuditLog: { ok: boolean } }>('{ verifyAuditLog { ok firstBrokenSeq reason } }', {}, { token: admin.token });
+    expect(r.data?.verifyAuditLog).toMatchObject({ ok: true });
+  });
+
   it('exports CSV that parses and re-verifies, and FHIR AuditEvent JSON', async () => {
     const csv = await fetch(`${t.url}/api/audit/export?format=csv`, { headers: { authorization: `Bearer ${admin.token}` } });
     expect(csv.status).toBe(200);
