@@ -295,7 +295,8 @@ export function formatModelBenchTable(r: ModelBenchResult): string {
     out.push(
       '',
       `end to end (${e.engine}): ${e.slices}-slice ${e.imageSize}×${e.imageSize} synthetic study in ${fmt(e.totalMs / 1000, 2)} s = ${fmt(e.slicesPerSecond)} slices/s ` +
-        `(decode ${fmt(e.decodeMs / 1000, 2)} s, preprocess+infer ${fmt(e.inferMs / 1000, 2)} s; model load ${fmt(e.modelLoadMs / 1000, 2)} s once per process; peak RSS ${fmt(e.peakRssMiB, 0)} MiB)`,
+        `(decode ${fmt(e.decodeMs / 1000, 2)} s, preprocess+infer ${fmt(e.inferMs / 1000, 2)} s); first study after start ${fmt(e.firstStudyMs / 1000, 2)} s; ` +
+        `model load ${fmt(e.modelLoadMs / 1000, 2)} s once per process; peak RSS ${fmt(e.peakRssMiB, 0)} MiB`,
     );
   }
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
