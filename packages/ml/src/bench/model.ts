@@ -276,7 +276,7 @@ export function formatModelBenchTable(r: ModelBenchResult): string {
     if (e.available) rows.push(rowFor(e.engine, e, r.ratios[e.engine]));
     else {
       rows.push([e.engine, 'not available', ...header.slice(2).map(() => '-')]);
-      notes.push(`${e.engine}: ${e.reason}`);
+      notes.push(e.reason.startsWith(`${e.engine}:`) ? e.reason : `${e.engine}: ${e.reason}`);
     }
   }
   if (r.reference?.available) rows.push(rowFor('PyTorch (reference)', r.reference, undefined));
