@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LABELS } from '../labels.js';
 import { buildClassifier, buildInceptionV3Base } from './classifier.js';
 import { DEFAULT_MODEL_CONFIG, INCEPTION_V3_BASE_PARAMETERS } from './config.js';
+import { freezeGamma } from './inception-v3.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -56,6 +57,28 @@ describe('InceptionV3 (Keras transcription)', () => {
     } finally {
       inference.dispose();
       training.dispose();
+    }
+  });
+
+  it('the constant-gamma BatchNormalization trains (fit runs) and keeps gamma at exactly 1', async () => {
+    // The same building block InceptionV3 uses with bnGamma 'constant', on a tiny network so that fit is fast on
+    // tfjs-cpu (the whole 75 px InceptionV3 also fits this way: ~60 s per step here, too slow for a unit test).
+    const input = tf.input({ shape: [8, 8, 2] });
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, useBias: false, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+    const bn = tf.layers.batchNormalization({ axis: 3, epsilon: 1e-3, scale: true });
+    x = bn.apply(x) as tf.SymbolicTensor;
+    freezeGamma(bn);
+    x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1, activation: 'sigmoid' }).apply(x) as tf.SymbolicTensor });
+    try {
+      model.compile({ optimizer: tf.train.sgd(0.5), loss: 'binaryCrossentropy' });
+      const value = (role: string): number[] => Array.from(bn.weights.find((w) => w.originalName.endsWith(`/${role}`))!.read().dataSync());
+      const beta0 = value('beta');
+      await model.fit(tf.randomUniform([4, 8, 8, 2], 0, 1, 'float32', 1), tf.tensor2d([[1], [0], [1], [0]]), { epochs: 2, verbose: 0 });
+      expect(value('gamma')).toEqual([1, 1, 1, 1]);
+      expect(value('beta')).not.toEqual(beta0); // the layer itself still trains
+    } finally {
+      model.dispose();
     }
   });
 

@@ -133,7 +133,10 @@ export function inceptionV3Base(input: Sym, options: InceptionV3Options = {}): S
   return x;
 }
 
-/** Fixes a built BatchNormalization's gamma at 1 and removes it from the trainable set. */
-function freezeGamma(bn: tf.layers.Layer): void {
+/**
+ * Fixes a built BatchNormalization's gamma (initialised to 1) out of the trainable set: the training work-around
+ * for tfjs-layers' scale:false crash. Call after the layer has been applied (its weights exist then).
+ */
+export function freezeGamma(bn: tf.layers.Layer): void {
   for (const w of bn.weights) if (w.originalName.endsWith('/gamma')) w.trainable = false;
 }
