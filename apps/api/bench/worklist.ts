@@ -10,7 +10,8 @@
  *     (saturation: latency is then mostly queueing on the one event loop) and with one client.
  * Prints p50/p95/p99 latency, requests/s and the API process's CPU time per request per scenario, with ratios to the
  * references, and writes JSON to bench-results/. The load generator runs in this process, so on a small machine it
- * competes with the server for cores; the CPU column is the server's own cost, steadier than latency when it does.
+ * competes with the server for cores (its CPU use is printed as "client cpu", % of one core); the server's CPU ms per
+ * request is its own cost, steadier than latency when other work shares the machine.
  * Goal: worklist p95 <= 50 ms on SQLite.
  *
  * Environment: BENCH_STUDIES (10000), BENCH_CONNECTIONS (10), BENCH_SECONDS (10); BENCH_POSTGRES_URL (e.g.
@@ -65,6 +66,8 @@ interface Measured {
   p99: number;
   /** The API process's CPU time per request served (ms), user + system. */
   serverCpuMs: number;
+  /** This process's (the load generator's) CPU use during the scenario, in % of one core. */
+  loadGeneratorCpuPercent: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -79,6 +82,7 @@ async function serverCpuMicros(base: string): Promise<number> {
 async function run(base: string, s: Scenario, durationSeconds: number): Promise<Measured> {
   const latencies: number[] = [];
   const cpuBefore = await serverCpuMicros(base);
+  const ownBefore = process.cpuUsage();
   const instance = autocannon({
     url: `${base}${s.path}`,
     method: s.method,
@@ -91,6 +95,7 @@ async function run(base: string, s: Scenario, durationSeconds: number): Promise<
     latencies.push(responseTime);
   });
   const result = await instance;
+  const own = process.cpuUsage(ownBefore);
   const cpuMicros = (await serverCpuMicros(base)) - cpuBefore;
   latencies.sort((a, b) => a - b);
   return {
@@ -104,6 +109,7 @@ async function run(base: string, s: Scenario, durationSeconds: number): Promise<
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     serverCpuMs: cpuMicros / 1000 / Math.max(1, result.requests.total),
+    loadGeneratorCpuPercent: ((own.user + own.system) / 1e6 / durationSeconds) * 100,
   };
 }
 
@@ -185,9 +191,9 @@ async function main(): Promise<void> {
       const load = loadavg().map((l) => l.toFixed(2)).join(' ');
       const lines = [
         `worklist load check: ${studies} studies (${database}), ${seconds}s per scenario, node ${process.version}, ${cpus().length} CPUs, load average at start ${loadAtStart}, now ${load}`,
-        `${'scenario'.padEnd(42)} ${'conns'.padStart(5)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu ms/req'.padStart(10)} ${'errors'.padStart(7)} ${'p50 vs healthz'.padStart(15)} ${'p50 vs raw SQL'.padStart(15)}`,
+        `${'scenario'.padEnd(42)} ${'conns'.padStart(5)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu ms/req'.padStart(10)} ${'client cpu'.padStart(10)} ${'errors'.padStart(7)} ${'p50 vs healthz'.padStart(15)} ${'p50 vs raw SQL'.padStart(15)}`,
         ...results.map((r) =>
-          `${r.name.padEnd(42)} ${String(r.connections).padStart(5)} ${fmt(r.requestsPerSecond)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.p99)} ${r.serverCpuMs.toFixed(2).padStart(10)} ${String(r.errors + r.non2xx).padStart(7)} ${`${(r.p50 / Math.max(health!.p50, 0.1)).toFixed(1)}x`.padStart(15)} ${`${(r.p50 / Math.max(raw!.p50, 0.1)).toFixed(1)}x`.padStart(15)}`,
+          `${r.name.padEnd(42)} ${String(r.connections).padStart(5)} ${fmt(r.requestsPerSecond)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.p99)} ${r.serverCpuMs.toFixed(2).padStart(10)} ${`${r.loadGeneratorCpuPercent.toFixed(0)}%`.padStart(10)} ${String(r.errors + r.non2xx).padStart(7)} ${`${(r.p50 / Math.max(health!.p50, 0.1)).toFixed(1)}x`.padStart(15)} ${`${(r.p50 / Math.max(raw!.p50, 0.1)).toFixed(1)}x`.padStart(15)}`,
         ),
       ];
       for (const r of results.slice(2)) lines.push(`goal p95 <= 50 ms, ${r.name} (${r.connections} conn): ${r.p95 <= 50 ? 'met' : 'NOT met'} (p95 ${r.p95.toFixed(1)} ms)`);
