@@ -49,6 +49,28 @@ describe('npm start on a fresh data folder', () => {
     expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('registers and activates an UNTRAINED model that an admin sees through the web origin', async () => {
+    const password = /created first admin first\.admin@hospital\.test with password (\S+)/.exec(product.output())?.[1];
+    expect(password).toBeTruthy();
+    const gql = async (query: string, variables: Record<string, unknown>, token?: string) => {
+      const res = await fetch(`${product.webUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as { data?: Record<string, unknown> | null; errors?: unknown[] };
+    };
+    const login = await gql('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { role } } }', { e: 'first.admin@hospital.test', p: password });
+    const { token, user } = (login.data?.login ?? {}) as { token?: string; user?: { role: string } };
+    expect(user?.role).toBe('ADMIN');
+    const models = await gql('{ activeModel { name version active card } }', {}, token);
+    const active = models.data?.activeModel as { version: string; active: boolean; card: string } | null;
+    expect(active?.active).toBe(true);
+    expect(active?.version).toMatch(/untrained/);
+    expect(JSON.parse(active?.card ?? '{}')).toMatchObject({ status: 'untrained', inputSize: 299 });
+    expect(product.output()).toMatch(/UNTRAINED: outputs are meaningless/);
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     const code = await product.stop();
     expect(code).toBe(0);

@@ -3,6 +3,7 @@ import { AppError, exitStatusFor, formatCliError, toAppError } from '@ich/errors
 import { buildApi } from './app.js';
 import { SYSTEM_ACTOR } from './audit/audit-log.js';
 import { ensureFirstAdmin } from './bootstrap/first-admin.js';
+import { registerModelDir } from './bootstrap/model-registry.js';
 import { loadConfig } from './config/env.js';
 import { prepareDatabase } from './db/index.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
   if (admin.created) {
     await api.audit.append(SYSTEM_ACTOR, { action: 'user.create', resourceType: 'User', resourceId: admin.userId, details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' } });
   }
+  const model = await registerModelDir(db.prisma, api.audit, config.modelDir, (line) => console.log(`[api] ${line}`));
+  console.log(
+    `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
+  );
   const app = await createServer({
     config,
     version,

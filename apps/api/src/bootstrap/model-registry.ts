@@ -1,0 +1,56 @@
+import { AppError } from '@ich/errors';
+import { ensureModelDir, type ModelCard } from '@ich/ml/node';
+import type { PrismaClient } from '@ich/prisma';
+import { SYSTEM_ACTOR, type AuditLog } from '../audit/audit-log.js';
+
+export interface RegisteredModel {
+  id: string;
+  name: string;
+  version: string;
+  status: ModelCard['status'];
+  /** A row was added for this model directory at this start-up. */
+  registered: boolean;
+  /** It became the active model at this start-up (there was none). */
+  activated: boolean;
+  /** The directory had no model and an UNTRAINED seeded one was written. */
+  createdWeights: boolean;
+}
+
+/**
+ * Start-up: the model in MODEL_DIR becomes a ModelVersion row admins can see and activate. A fresh installation has
+ * no model, so an UNTRAINED seeded one is written (its card says so everywhere it is shown) and activated, which lets
+ * the pipeline run end to end. A version is immutable: a card whose name@version is already registered with other
+ * weights is refused, because predictions stamped with that version would no longer say which weights made them.
+ */
+export async function registerModelDir(prisma: PrismaClient, audit: AuditLog, modelDir: string, log: (line: string) => void = () => {}): Promise<RegisteredModel> {
+  const { dir, card, created } = await ensureModelDir(modelDir, { onProgress: log });
+  const existing = await prisma.modelVersion.findUnique({ where: { name_version: { name: card.name, version: card.version } } });
+  if (existing && existing.weightsHash !== card.weightsHash) {
+    throw new AppError(
+      'CONFLICT',
+      `MODEL_DIR: ${card.name}@${card.version} is already registered with other weights (${existing.weightsHash}); give the new model a new version`,
+      { variable: 'MODEL_DIR', directory: dir },
+    );
+  }
+  const row = existing ?? (await prisma.modelVersion.create({ data: { name: card.name, version: card.version, card: JSON.stringify(card), directory: dir, weightsHash: card.weightsHash } }));
+  if (!existing) {
+    await audit.append(SYSTEM_ACTOR, {
+      action: 'model.register',
+      resourceType: 'ModelVersion',
+      resourceId: row.id,
+      details: { name: card.name, version: card.version, status: card.status, directory: dir, weightsHash: card.weightsHash },
+    });
+  }
+  // Only when nothing is active: an admin's choice of active model survives restarts.
+  const activated = (await prisma.modelVersion.count({ where: { active: true } })) === 0;
+  if (activated) {
+    await prisma.modelVersion.update({ where: { id: row.id }, data: { active: true } });
+    await audit.append(SYSTEM_ACTOR, {
+      action: 'model.activate',
+      resourceType: 'ModelVersion',
+      resourceId: row.id,
+      details: { name: card.name, version: card.version, previouslyActive: [], reason: 'no active model at start-up' },
+    });
+  }
+  return { id: row.id, name: card.name, version: card.version, status: card.status, registered: !existing, activated, createdWeights: created };
+}
