@@ -15,7 +15,9 @@ const children = [];
 let stopping = false;
 
 function run(name, command, args, cwd) {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Each child gets its own process group: a terminal's Ctrl-C reaches only this script, which then stops each child
+  // exactly once with SIGTERM (a child hit by both would take the second signal as "exit now").
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {

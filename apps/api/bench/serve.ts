@@ -4,6 +4,7 @@
  * authentication, authorization, audit or GraphQL; and `GET /bench/cpu`, the process's CPU time so far. Prints
  * `{"port":N}` once listening.
  */
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { buildApi } from '../src/app.js';
 import { loadConfig } from '../src/config/env.js';
@@ -20,6 +21,28 @@ LEFT JOIN "ModelVersion" mv ON mv."id" = sp."modelVersionId"
 ORDER BY s."priority" DESC, s."receivedAt" ASC, s."id" ASC
 LIMIT 50`;
 
+// BENCH_WORKERS > 1 measures the API as `API_WORKERS` runs it: node:cluster workers sharing one port. The primary
+// only forwards connections; it prints the port once the first worker listens (all share the same random port).
+const workers = Number(process.env['BENCH_WORKERS'] ?? '1');
+if (workers > 1 && cluster.isPrimary) {
+  for (let i = 0; i < workers; i += 1) cluster.fork();
+  let printed = false;
+  cluster.on('listening', (_worker, address) => {
+    if (printed) return;
+    printed = true;
+    process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+  });
+  process.once('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  });
+} else {
+  await serveOne();
+}
+
+async function serveOne(): Promise<void> {
 const config = loadConfig({ ...process.env, NODE_ENV: 'production', API_PORT: '4000' });
 const db = await createDatabaseClient(config.databaseUrl);
 const api = buildApi({ config, db });
@@ -28,12 +51,6 @@ const app = await createServer({
   version: 'bench',
   pingDatabase: async () => {},
   mount: async (a) => {
-    // The server's own CPU time (user + system, microseconds): the bench divides its growth over a scenario by the
-    // requests served, a cost per request that other load on a shared machine skews far less than latency does.
-    a.get('/bench/cpu', (_req, res) => {
-      const { user, system } = process.cpuUsage();
-      res.json({ micros: user + system });
-    });
     a.get('/bench/raw-worklist', async (_req, res) => {
       const rows = await db.prisma.$queryRawUnsafe<unknown[]>(RAW_WORKLIST_SQL);
       res.json({ rows: rows.length, data: rows });
@@ -42,10 +59,11 @@ const app = await createServer({
   },
 });
 const server = app.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  if (cluster.isPrimary) process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
 });
 process.once('SIGTERM', () => {
   server.close();
   server.closeAllConnections();
   void api.close().then(() => db.close()).then(() => process.exit(0));
 });
+}

@@ -18,7 +18,7 @@
  * postgres://postgres@127.0.0.1:5432/test) runs the same on a scratch PostgreSQL database created next to it.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -75,13 +75,36 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function serverCpuMicros(base: string): Promise<number> {
-  return ((await (await fetch(`${base}/bench/cpu`)).json()) as { micros: number }).micros;
+// CPU time (user + system, microseconds) of the server process and its direct children (cluster workers), from
+// /proc: the bench divides its growth over a scenario by the requests served, a cost per request that other load on
+// a shared machine skews far less than latency does. Linux clock ticks are 1/100 s.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function processCpuTicks(pid: string): { ppid: number; ticks: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state ppid ... utime(14) stime(15), counted from 1.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return null; // exited meanwhile
+  }
 }
 
-async function run(base: string, s: Scenario, durationSeconds: number): Promise<Measured> {
+function serverCpuMicros(pid: number): number {
+  let ticks = processCpuTicks(String(pid))?.ticks ?? 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || entry === String(pid)) continue;
+    const child = processCpuTicks(entry);
+    if (child?.ppid === pid) ticks += child.ticks;
+  }
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
+async function run(server: { base: string; pid: number }, s: Scenario, durationSeconds: number): Promise<Measured> {
+  const base = server.base;
   const latencies: number[] = [];
-  const cpuBefore = await serverCpuMicros(base);
+  const cpuBefore = serverCpuMicros(server.pid);
   const ownBefore = process.cpuUsage();
   const instance = autocannon({
     url: `${base}${s.path}`,
@@ -96,7 +119,7 @@ async function run(base: string, s: Scenario, durationSeconds: number): Promise<
   });
   const result = await instance;
   const own = process.cpuUsage(ownBefore);
-  const cpuMicros = (await serverCpuMicros(base)) - cpuBefore;
+  const cpuMicros = serverCpuMicros(server.pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   return {
     name: s.name,
@@ -113,10 +136,10 @@ async function run(base: string, s: Scenario, durationSeconds: number): Promise<
   };
 }
 
-async function startServer(databaseUrl: string): Promise<{ base: string; stop(): Promise<void> }> {
+async function startServer(databaseUrl: string, workers = 1): Promise<{ base: string; pid: number; stop(): Promise<void> }> {
   // The same V8 young-generation size as `npm start` (package.json): the measured server is the one that is deployed.
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', path.join(here, 'serve.ts')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', BENCH_WORKERS: String(workers) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -125,6 +148,7 @@ async function startServer(databaseUrl: string): Promise<{ base: string; stop():
   });
   return {
     base: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -180,11 +204,19 @@ async function main(): Promise<void> {
         { name: 'GraphQL worklist, first 50, 1 client', connections: 1, method: 'POST', path: '/graphql', headers: auth, body: body({ first: 50 }) },
       ];
       const results: Measured[] = [];
-      for (const s of scenarios) {
+      const measure = async (target: typeof server, s: Scenario) => {
         log(`warming up: ${s.name}`);
-        await run(server.base, s, 2);
+        await run(target, s, 2);
         log(`measuring ${seconds}s with ${s.connections} connection(s): ${s.name}`);
-        results.push(await run(server.base, s, seconds));
+        results.push(await run(target, s, seconds));
+      };
+      for (const s of scenarios) await measure(server, s);
+      // The same worklist with API_WORKERS=2 (node:cluster): one process per core.
+      const clustered = await startServer(databaseUrl, 2);
+      try {
+        for (const s of scenarios.slice(2, 4)) await measure(clustered, { ...s, name: `${s.name}, 2 workers` });
+      } finally {
+        await clustered.stop();
       }
       const [health, raw] = results;
       const fmt = (n: number) => n.toFixed(1).padStart(8);

@@ -1,23 +1,44 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { AppError, exitStatusFor, formatCliError, toAppError } from '@ich/errors';
 import { buildApi } from './app.js';
-import { SYSTEM_ACTOR } from './audit/audit-log.js';
+import { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
 import { ensureFirstAdmin } from './bootstrap/first-admin.js';
 import { registerModelDir } from './bootstrap/model-registry.js';
-import { loadConfig } from './config/env.js';
-import { prepareDatabase } from './db/index.js';
+import { loadConfig, type Config } from './config/env.js';
+import { createDatabaseClient, prepareDatabase, type DatabaseClient } from './db/index.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
+import { superviseWorkers } from './lifecycle/supervise-workers.js';
 import { createServer } from './server.js';
 
 /**
- * The API process: validate configuration, migrate the database, make sure an admin exists, then serve. Each step
- * fails fast with one coded line, e.g. `error: BAD_CONFIG: API_PORT: ...`, and the exit status of that code.
+ * The API process: validate configuration, migrate the database, make sure an admin and an active model exist, then
+ * serve. Each step fails fast with one coded line, e.g. `error: BAD_CONFIG: API_PORT: ...`, and that code's exit
+ * status. With API_WORKERS > 1 this process does the one-time steps, then forks workers that share the port.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
+  if (cluster.isWorker) {
+    // The primary has migrated and bootstrapped; a worker only connects and serves. The primary coordinates
+    // shutdown with SIGTERM, so a terminal's Ctrl-C (sent to the whole process group) is left to it.
+    process.on('SIGINT', () => {});
+    await serve(config, await createDatabaseClient(config.databaseUrl, { variable: 'DATABASE_URL' }), ['SIGTERM']);
+    return;
+  }
   const db = await prepareDatabase(config.databaseUrl, { variable: 'DATABASE_URL', log: (line) => console.log(`[api] ${line}`) });
+  await bootstrap(config, db);
+  if (config.apiWorkers > 1) {
+    await db.close();
+    console.log(`[api] starting ${config.apiWorkers} workers on http://${config.apiHost}:${config.apiPort}`);
+    superviseWorkers(config.apiWorkers);
+    return;
+  }
+  await serve(config, db, ['SIGINT', 'SIGTERM']);
+}
+
+/** One-time start-up steps, audited as the SYSTEM actor. */
+async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
+  const audit = new AuditLog(db.prisma, db.provider);
   const admin = await ensureFirstAdmin(db.prisma, { email: config.adminEmail, password: config.adminPassword });
   if (admin.created) {
     console.log(
@@ -25,22 +46,19 @@ async function main(): Promise<void> {
         ? `[api] created first admin ${admin.email} with password ${admin.generatedPassword} (shown once; change it after signing in)`
         : `[api] created first admin ${admin.email} with the password from ICH_ADMIN_PASSWORD`,
     );
+    await audit.append(SYSTEM_ACTOR, { action: 'user.create', resourceType: 'User', resourceId: admin.userId, details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' } });
   }
-
-  const api = buildApi({ config, db });
-  if (admin.created) {
-    await api.audit.append(SYSTEM_ACTOR, { action: 'user.create', resourceType: 'User', resourceId: admin.userId, details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' } });
-  }
-  const model = await registerModelDir(db.prisma, api.audit, config.modelDir, (line) => console.log(`[api] ${line}`));
+  const model = await registerModelDir(db.prisma, audit, config.modelDir, (line) => console.log(`[api] ${line}`));
   console.log(
     `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
   );
-  const app = await createServer({
-    config,
-    version,
-    pingDatabase: () => db.ping(),
-    mount: (app) => api.mount(app),
-  });
+  await audit.flush();
+}
+
+async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals[]): Promise<void> {
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const api = buildApi({ config, db });
+  const app = await createServer({ config, version, pingDatabase: () => db.ping(), mount: (app) => api.mount(app) });
   const server = app.listen(config.apiPort, config.apiHost);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -48,8 +66,9 @@ async function main(): Promise<void> {
       reject(error.code === 'EADDRINUSE' ? new AppError('BAD_CONFIG', `API_PORT: port ${config.apiPort} is already in use`) : error),
     );
   });
-  console.log(`[api] listening on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql, health /healthz, /readyz)`);
-  stopOnSignals(server, [() => api.close(), () => db.close()]);
+  const who = cluster.isWorker ? `worker ${process.pid}` : 'listening';
+  console.log(`[api] ${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql, health /healthz, /readyz)`);
+  stopOnSignals(server, [() => api.close(), () => db.close()], { signals });
 }
 
 main().catch((thrown: unknown) => {

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     const c = loadConfig({}, '/srv/ich');
     expect(c.apiPort).toBe(4000);
     expect(c.webPort).toBe(3000);
+    expect(c.apiWorkers).toBe(1);
     expect(c.databaseUrl).toBe(`file:${path.join('/srv/ich/data', 'ich.db')}`);
     expect(c.storageDir).toBe('/srv/ich/data/storage');
     expect(c.modelDir).toBe('/srv/ich/data/models/current');
@@ -32,6 +33,7 @@ describe('loadConfig', () => {
     expect(failure({ DATABASE_URL: 'mysql://x' }).message).toMatch(/^DATABASE_URL: must start with file: .*"mysql:\/\/x"/);
     expect(failure({ ICH_ADMIN_EMAIL: 'not-an-email' }).message).toMatch(/^ICH_ADMIN_EMAIL: /);
     expect(failure({ ICH_ENGINE: 'cuda' }).message).toMatch(/^ICH_ENGINE: /);
+    expect(failure({ API_WORKERS: '0' }).message).toMatch(/^API_WORKERS: .*"0"/);
     expect(failure({ GRAPHQL_INTROSPECTION: 'maybe' }).message).toMatch(/^GRAPHQL_INTROSPECTION: /);
   });
 

@@ -17,6 +17,8 @@ const schema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(4000),
   WEB_PORT: port.default(3000),
+  /** API processes sharing the port (node:cluster); more than one uses more cores for GraphQL and Prisma's JS. */
+  API_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** The browser origin allowed by CORS (the Next.js app). */
   WEB_ORIGIN: z.url().default('http://localhost:3000'),
   ICH_DATA_DIR: z.string().min(1).default('data'),
@@ -43,6 +45,7 @@ export interface Config {
   apiHost: string;
   apiPort: number;
   webPort: number;
+  apiWorkers: number;
   webOrigin: string;
   dataDir: string;
   databaseUrl: string;
@@ -79,6 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiHost: e.API_HOST,
     apiPort: e.API_PORT,
     webPort: e.WEB_PORT,
+    apiWorkers: e.API_WORKERS,
     webOrigin: e.WEB_ORIGIN.replace(/\/$/, ''),
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, 'ich.db')}`,

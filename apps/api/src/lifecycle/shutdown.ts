@@ -5,7 +5,11 @@ import type { Server } from 'node:http';
  * (database pool, workers) in reverse order of start. A second signal, or a stuck cleanup past `graceMs`, exits at once
  * so an operator is never left with a process that ignores Ctrl-C.
  */
-export function stopOnSignals(server: Server, cleanups: Array<() => Promise<void>>, graceMs = 10_000): void {
+export function stopOnSignals(
+  server: Server,
+  cleanups: Array<() => Promise<void>>,
+  { graceMs = 10_000, signals = ['SIGINT', 'SIGTERM'] }: { graceMs?: number; signals?: NodeJS.Signals[] } = {},
+): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -30,8 +34,7 @@ export function stopOnSignals(server: Server, cleanups: Array<() => Promise<void
         },
       );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const signal of signals) process.once(signal, stop);
 }
 
 function closeServer(server: Server): Promise<void> {
