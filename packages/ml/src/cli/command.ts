@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError } from '@ich/errors';
 
 /** One `ich-ml` subcommand. `run` returns the process exit status; expected failures are thrown as AppError. */
@@ -20,4 +21,15 @@ export function withUsage<T>(usage: string, parse: () => T): T {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new AppError('BAD_USER_INPUT', `${reason} (usage: ${usage})`);
   }
+}
+
+type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+type StrictConfig<O extends CommandOptions> = { args: string[]; options: O; allowPositionals: true; strict: true };
+
+/**
+ * Every `ich-ml` command's flags are parsed the same way: strict (an unknown flag is an error), positionals allowed,
+ * and a parse failure reported as BAD_USER_INPUT with the command's usage.
+ */
+export function parseCommandLine<const O extends CommandOptions>(argv: string[], usage: string, options: O): ReturnType<typeof parseArgs<StrictConfig<O>>> {
+  return withUsage(usage, () => parseArgs<StrictConfig<O>>({ args: argv, options, allowPositionals: true, strict: true }));
 }

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
 import { exportOnnxInDir } from '../../model/model-dir.js';
 import { resolveModelDir } from '../../model/resolve-model-dir.js';
-import { type Command, withUsage } from '../command.js';
+import { type Command, parseCommandLine } from '../command.js';
 
 const usage = 'ich-ml export-onnx [<model dir>] [--json]';
 
@@ -11,7 +10,7 @@ const command: Command = {
   summary: "Export a model directory's tfjs model to ONNX (model.onnx next to model.json) and record it in the card.",
   usage,
   async run(argv) {
-    const { values, positionals } = withUsage(usage, () => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false } } }));
+    const { values, positionals } = parseCommandLine(argv, usage, { json: { type: 'boolean', default: false } });
     if (positionals.length > 1) throw new AppError('BAD_USER_INPUT', `expected one model directory (usage: ${usage})`);
     const dir = resolveModelDir(positionals[0]);
     const started = Date.now();

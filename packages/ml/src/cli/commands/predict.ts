@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
 import { closeSharedDecodePool } from '../../decode/pool.js';
 import { disposeSharedEngines, engineChoiceFrom } from '../../engines/select-engine.js';
@@ -7,7 +6,7 @@ import { ProgressBar } from '../../inference/progress-bar.js';
 import { LABELS } from '../../labels.js';
 import { AGGREGATIONS, type Aggregation } from '../../model/card.js';
 import { resolveModelDir } from '../../model/resolve-model-dir.js';
-import { type Command, withUsage } from '../command.js';
+import { type Command, parseCommandLine } from '../command.js';
 
 const usage = 'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
 
@@ -25,20 +24,13 @@ const command: Command = {
   summary: 'Run the model on DICOM files or folders: per-slice and per-study probabilities and the triage flag (unreadable files are reported, not fatal).',
   usage,
   async run(argv) {
-    const { values, positionals } = withUsage(usage, () =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          model: { type: 'string' },
-          engine: { type: 'string' },
-          batch: { type: 'string', default: '16' },
-          aggregation: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandLine(argv, usage, {
+      model: { type: 'string' },
+      engine: { type: 'string' },
+      batch: { type: 'string', default: '16' },
+      aggregation: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
     if (positionals.length === 0) throw new AppError('BAD_USER_INPUT', `no files or folders given (usage: ${usage})`);
     const batchSize = Number(values.batch);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256) throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);

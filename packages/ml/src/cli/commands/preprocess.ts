@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
 import { PNG } from 'pngjs';
 import { transferSyntaxInfo } from '../../dicom/transfer-syntax.js';
@@ -7,7 +6,7 @@ import { valueStats } from '../../hu/to-hounsfield.js';
 import { boundedInflateRaw } from '../../pipeline/inflate.js';
 import { decodeToHounsfield } from '../../pipeline/hounsfield-image.js';
 import { applyWindows, DEFAULT_WINDOWS, parseWindows, type HuWindow } from '../../window/windows.js';
-import { type Command, withUsage } from '../command.js';
+import { type Command, parseCommandLine } from '../command.js';
 
 const usage = 'ich-ml preprocess <file.dcm> [--json] [--hu-out <file>] [--png <file>] [--windows L/W,L/W,L/W] [--frame N] [--timeout-ms N]';
 
@@ -17,21 +16,14 @@ const command: Command = {
   summary: 'Decode one DICOM file to Hounsfield units; print its attributes and HU statistics, write HU (float32) or a 3-window PNG.',
   usage,
   async run(argv) {
-    const { values, positionals } = withUsage(usage, () =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          json: { type: 'boolean', default: false },
-          'hu-out': { type: 'string' },
-          png: { type: 'string' },
-          windows: { type: 'string' },
-          frame: { type: 'string', default: '0' },
-          'timeout-ms': { type: 'string', default: '10000' },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandLine(argv, usage, {
+      json: { type: 'boolean', default: false },
+      'hu-out': { type: 'string' },
+      png: { type: 'string' },
+      windows: { type: 'string' },
+      frame: { type: 'string', default: '0' },
+      'timeout-ms': { type: 'string', default: '10000' },
+    });
     if (positionals.length !== 1) throw new AppError('BAD_USER_INPUT', `expected exactly one DICOM file (usage: ${usage})`);
     const path = positionals[0] as string;
     const frameIndex = integerFlag('--frame', values.frame, 0);

@@ -1,11 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
 import { LABELS } from '../../labels.js';
 import { BLEED_TYPES, type BleedType } from '../../synth/phantom.js';
 import { SYNTH_SYNTAXES, type SynthOptions, type SynthSyntax, synthStudy } from '../../synth/study.js';
-import { type Command, withUsage } from '../command.js';
+import { type Command, parseCommandLine } from '../command.js';
 
 const usage =
   'ich-ml synth --out <dir> [--studies N] [--slices N] [--size N] [--seed S] [--bleed <subtype|none|random>] [--syntax explicit-le|implicit-le|explicit-be|deflated|rle] [--encoding signed|unsigned|rsna-quirk] [--json]';
@@ -16,24 +15,17 @@ const command: Command = {
   summary: 'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, manifest.json).',
   usage,
   async run(argv) {
-    const { values, positionals } = withUsage(usage, () =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          out: { type: 'string' },
-          studies: { type: 'string', default: '1' },
-          slices: { type: 'string', default: '32' },
-          size: { type: 'string', default: '512' },
-          seed: { type: 'string', default: '1' },
-          bleed: { type: 'string', default: 'random' },
-          syntax: { type: 'string', default: 'explicit-le' },
-          encoding: { type: 'string', default: 'signed' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandLine(argv, usage, {
+      out: { type: 'string' },
+      studies: { type: 'string', default: '1' },
+      slices: { type: 'string', default: '32' },
+      size: { type: 'string', default: '512' },
+      seed: { type: 'string', default: '1' },
+      bleed: { type: 'string', default: 'random' },
+      syntax: { type: 'string', default: 'explicit-le' },
+      encoding: { type: 'string', default: 'signed' },
+      json: { type: 'boolean', default: false },
+    });
     if (positionals.length > 0) throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
     if (!values.out) throw new AppError('BAD_USER_INPUT', `--out <dir> is required (usage: ${usage})`);
     const studies = integer('--studies', values.studies, 1, 100_000);
