@@ -44,10 +44,10 @@ export interface BatchMeasurement {
   readonly bestImagesPerSecond?: number;
 }
 
-export type ModelWorkerResult =
-  | { readonly engine: EngineKind; readonly available: false; readonly reason: string }
+/** What one benchmark participant (an engine, or the PyTorch reference) measured, or why it could not run. */
+export type ParticipantResult =
+  | { readonly available: false; readonly reason: string }
   | {
-      readonly engine: EngineKind;
       readonly available: true;
       readonly description: string;
       readonly device: string;
@@ -56,6 +56,8 @@ export type ModelWorkerResult =
       readonly peakRssMiB: number;
       readonly batches: readonly BatchMeasurement[];
     };
+
+export type ModelWorkerResult = { readonly engine: EngineKind } & ParticipantResult;
 
 async function serve(config: ServeConfig): Promise<void> {
   const say = (m: WorkerReply): void => void process.stdout.write(`${JSON.stringify(m)}\n`);

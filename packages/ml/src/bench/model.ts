@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '@ich/errors';
 import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
 import { initModel } from '../model/init-model.js';
-import type { BatchMeasurement, EndToEndConfig, EndToEndResult, ModelWorkerResult, ReadyMessage, ServeConfig, WorkerReply } from './model-worker.js';
+import type { BatchMeasurement, EndToEndConfig, EndToEndResult, ModelWorkerResult, ParticipantResult, ReadyMessage, ServeConfig, WorkerReply } from './model-worker.js';
 import { PYTORCH_REFERENCE_SCRIPT, referencePython } from './model-reference.js';
 
 /**
@@ -44,17 +44,7 @@ export interface ModelBenchResult {
 
 export const QUICK: Pick<ModelBenchOptions, 'runs' | 'maxSeconds'> = { runs: 3, maxSeconds: 15 };
 
-export type ReferenceResult =
-  | { readonly available: false; readonly reason: string }
-  | {
-      readonly available: true;
-      readonly description: string;
-      readonly device: string;
-      readonly loadMs: number;
-      readonly warmUpMs: number;
-      readonly peakRssMiB: number;
-      readonly batches: readonly BatchMeasurement[];
-    };
+export type ReferenceResult = ParticipantResult;
 
 /** One live benchmark process (an engine worker or the PyTorch reference) speaking the model-worker protocol. */
 interface Participant {
