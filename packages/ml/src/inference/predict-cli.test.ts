@@ -1,29 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ichMl } from '../../test/model/ich-ml-cli.js';
 import { makeTestModelDir } from '../../test/model/model-fixture.js';
 import { LABELS } from '../labels.js';
 import type { ModelCard } from '../model/card.js';
 import { synthStudy } from '../synth/study.js';
 import type { PredictReport } from './predict-files.js';
-
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.ts');
-
-/** Runs the real `ich-ml` CLI (TypeScript through tsx) in a child process. */
-function ichMl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 let model: { dir: string; card: ModelCard; cleanup: () => Promise<void> };
 let data: string;

@@ -52,18 +52,10 @@ export interface ModelCard {
 }
 
 /** The card fields that results and listings carry (the CLI's `model` object). */
-export interface ModelCardSummary {
-  readonly name: string;
-  readonly version: string;
-  readonly status: ModelCard['status'];
-  readonly inputSize: number;
-  readonly windows: readonly CardWindow[];
-  readonly contextSlices: 1 | 3;
-  readonly labels: readonly Label[];
-  readonly thresholds: LabelProbabilities;
-  readonly aggregation: Aggregation;
-  readonly weightsHash: string;
-}
+export type ModelCardSummary = Pick<
+  ModelCard,
+  'name' | 'version' | 'status' | 'inputSize' | 'windows' | 'contextSlices' | 'labels' | 'thresholds' | 'aggregation' | 'weightsHash'
+>;
 
 export function summarizeCard(card: ModelCard): ModelCardSummary {
   const { name, version, status, inputSize, windows, contextSlices, labels, thresholds, aggregation, weightsHash } = card;
