@@ -6,7 +6,10 @@ type Tier = 'unit' | 'integration' | 'e2e';
  * One vitest config per test tier. Each tier writes a JSON report under `.reports/` so that `npm test` can print
  * one `N passed, N failed` line summing every runner (turbo's own summary hides the runners' lines).
  */
-export function tierConfig(tier: Tier, overrides: { include?: string[]; timeoutMs?: number; setupFiles?: string[]; fileParallelism?: boolean } = {}): ViteUserConfig {
+export function tierConfig(
+  tier: Tier,
+  overrides: { include?: string[]; timeoutMs?: number; setupFiles?: string[]; fileParallelism?: boolean } = {},
+): ViteUserConfig {
   const include = overrides.include ?? (tier === 'unit' ? ['src/**/*.test.ts'] : [`test/${tier}/**/*.test.ts`]);
   return defineConfig({
     test: {

@@ -17,7 +17,8 @@ function workspaceDirs() {
       const parent = path.join(root, pattern.slice(0, -2));
       if (!existsSync(parent)) continue;
       for (const entry of readdirSync(parent, { withFileTypes: true })) {
-        if (entry.isDirectory() && existsSync(path.join(parent, entry.name, 'package.json'))) dirs.push(path.join(parent, entry.name));
+        if (entry.isDirectory() && existsSync(path.join(parent, entry.name, 'package.json')))
+          dirs.push(path.join(parent, entry.name));
       }
     } else if (existsSync(path.join(root, pattern, 'package.json'))) {
       dirs.push(path.join(root, pattern));
@@ -43,7 +44,9 @@ const rows = [];
 for (const dir of workspaces) {
   const reports = path.join(dir, '.reports');
   if (!existsSync(reports)) continue;
-  for (const file of readdirSync(reports).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(reports)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const report = JSON.parse(readFileSync(path.join(reports, file), 'utf8'));
     const p = report.numPassedTests ?? 0;
     // A file that fails to load, or a failing beforeAll, fails the run with no failed test (its tests show as
@@ -54,7 +57,9 @@ for (const dir of workspaces) {
     passed += p;
     failed += f;
     skipped += s;
-    rows.push(`${path.relative(root, dir).padEnd(16)} ${file.replace('.json', '').padEnd(12)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed ${String(s).padStart(4)} skipped`);
+    rows.push(
+      `${path.relative(root, dir).padEnd(16)} ${file.replace('.json', '').padEnd(12)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed ${String(s).padStart(4)} skipped`,
+    );
   }
 }
 

@@ -36,7 +36,9 @@ function stop(exitCode) {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   }, 15_000);
   force.unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(exitCode));
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() =>
+    process.exit(exitCode),
+  );
 }
 
 process.on('SIGINT', () => stop(0));
@@ -45,5 +47,10 @@ process.on('SIGTERM', () => stop(0));
 // A worklist page allocates a few MB; a larger young generation keeps those short-lived objects out of the old
 // generation under concurrent load (measured in apps/api/src/graphql/README.md, "Performance").
 run('api', process.execPath, ['--max-semi-space-size=64', path.join(root, 'apps/api/dist/main.js')], root);
-run('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', webPort], path.join(root, 'apps/web'));
+run(
+  'web',
+  process.execPath,
+  [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', webPort],
+  path.join(root, 'apps/web'),
+);
 console.log(`[start] API on http://127.0.0.1:${apiPort} (GraphQL /graphql), web on http://127.0.0.1:${webPort}`);

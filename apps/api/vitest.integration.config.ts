@@ -4,4 +4,6 @@ import { tierConfig } from '../../vitest.shared.js';
 
 // See vitest.unit.config.ts: load graphql's CJS build, the one Apollo and graphql-tools use under Node.
 const graphqlEntry = createRequire(import.meta.url).resolve('graphql');
-export default mergeConfig(tierConfig('integration'), { resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] } });
+export default mergeConfig(tierConfig('integration'), {
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] },
+});

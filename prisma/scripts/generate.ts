@@ -22,13 +22,21 @@ const source = readFileSync(SCHEMA_PATH, 'utf8');
 
 for (const provider of DATABASE_PROVIDERS) {
   const schemaFile = join(outDir, `${provider}.prisma`);
-  writeFileSync(schemaFile, `// Generated from ../../schema.prisma by scripts/generate.ts; edit that file instead.\n${schemaForProvider(source, provider, `./${provider}`)}`);
+  writeFileSync(
+    schemaFile,
+    `// Generated from ../../schema.prisma by scripts/generate.ts; edit that file instead.\n${schemaForProvider(source, provider, `./${provider}`)}`,
+  );
   process.stderr.write(`generate: ${provider} client\n`);
   const started = Date.now();
   const result = spawnSync(process.execPath, [prismaCli, 'generate', '--schema', schemaFile], {
     cwd: PACKAGE_ROOT,
     encoding: 'utf8',
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+      CHECKPOINT_DISABLE: '1',
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    },
   });
   if (result.status !== 0) {
     process.stderr.write(`${result.stdout}${result.stderr}`);

@@ -4,7 +4,7 @@ import { AppError, exitStatusFor, formatCliError, toAppError } from '@ich/errors
 import { createMigration } from './migrate/create.js';
 import { deployMigrations } from './migrate/deploy.js';
 import { describeStatus, migrationStatus, statusError } from './migrate/status.js';
-import { DATABASE_PROVIDERS, isDatabaseProvider, type DatabaseProvider } from './providers.js';
+import { DATABASE_PROVIDERS, type DatabaseProvider, isDatabaseProvider } from './providers.js';
 
 const USAGE = `usage: ich-migrate <command> [options]
 
@@ -33,13 +33,18 @@ export async function main(argv: string[]): Promise<number> {
     const migrationsRoot = values.migrations;
     const databaseUrl = () => {
       const url = values['database-url'] ?? process.env.DATABASE_URL;
-      if (!url) throw new AppError('BAD_CONFIG', 'DATABASE_URL is not set (or pass --database-url)', { variable: 'DATABASE_URL' });
+      if (!url)
+        throw new AppError('BAD_CONFIG', 'DATABASE_URL is not set (or pass --database-url)', {
+          variable: 'DATABASE_URL',
+        });
       return url;
     };
     switch (command) {
       case 'deploy': {
         const result = await deployMigrations({ databaseUrl: databaseUrl(), migrationsRoot, log });
-        process.stdout.write(`${result.provider}: ${result.applied.length ? `applied ${result.applied.length} migration(s)` : 'no pending migrations'}; ${result.total} in history\n`);
+        process.stdout.write(
+          `${result.provider}: ${result.applied.length ? `applied ${result.applied.length} migration(s)` : 'no pending migrations'}; ${result.total} in history\n`,
+        );
         return 0;
       }
       case 'status': {
@@ -52,11 +57,23 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'create': {
         const [name, extra] = positionals;
-        if (!name || extra !== undefined) throw new AppError('BAD_USER_INPUT', 'create takes exactly one migration name, e.g. ich-migrate create add_study_site');
+        if (!name || extra !== undefined)
+          throw new AppError(
+            'BAD_USER_INPUT',
+            'create takes exactly one migration name, e.g. ich-migrate create add_study_site',
+          );
         const provider = values.provider;
-        if (provider !== undefined && !isDatabaseProvider(provider)) throw new AppError('BAD_USER_INPUT', `--provider must be one of ${DATABASE_PROVIDERS.join(', ')}`);
+        if (provider !== undefined && !isDatabaseProvider(provider))
+          throw new AppError('BAD_USER_INPUT', `--provider must be one of ${DATABASE_PROVIDERS.join(', ')}`);
         const providers: DatabaseProvider[] | undefined = provider ? [provider] : undefined;
-        const created = await createMigration({ name, providers, migrationsRoot, schemaPath: values.schema, postgresUrl: values['postgres-url'], log });
+        const created = await createMigration({
+          name,
+          providers,
+          migrationsRoot,
+          schemaPath: values.schema,
+          postgresUrl: values['postgres-url'],
+          log,
+        });
         for (const c of created) process.stdout.write(`${c.provider}: ${c.file ?? 'no changes'}\n`);
         return 0;
       }
@@ -66,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (thrown) {
     const error = toAppError(thrown);
     process.stderr.write(`${formatCliError(error)}\n`);
-    if (error.code === 'INTERNAL' && process.env.ICH_DEBUG) process.stderr.write(`${String((thrown as Error)?.stack ?? thrown)}\n`);
+    if (error.code === 'INTERNAL' && process.env.ICH_DEBUG)
+      process.stderr.write(`${String((thrown as Error)?.stack ?? thrown)}\n`);
     return exitStatusFor(error.code);
   }
 }
@@ -86,7 +104,10 @@ function parse(args: string[]) {
       },
     });
   } catch (cause) {
-    throw new AppError('BAD_USER_INPUT', `${cause instanceof Error ? cause.message : String(cause)} (run ich-migrate --help)`);
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `${cause instanceof Error ? cause.message : String(cause)} (run ich-migrate --help)`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@ import { AppError } from '@ich/errors';
 import type { DatabaseProvider } from './providers.js';
 
 export type DatabaseTarget =
-  | { provider: 'sqlite'; url: string; /** absolute path of the database file */ filePath: string }
+  | { provider: 'sqlite'; url: string /** absolute path of the database file */; filePath: string }
   | { provider: 'postgresql'; url: string };
 
 /**
@@ -15,7 +15,12 @@ export type DatabaseTarget =
  */
 export function parseDatabaseUrl(url: string, variable = 'DATABASE_URL'): DatabaseTarget {
   const value = url.trim();
-  if (value === '') throw new AppError('BAD_CONFIG', `${variable} is empty; use file:<path> (SQLite) or postgresql://... (PostgreSQL)`, { variable });
+  if (value === '')
+    throw new AppError(
+      'BAD_CONFIG',
+      `${variable} is empty; use file:<path> (SQLite) or postgresql://... (PostgreSQL)`,
+      { variable },
+    );
   if (value.startsWith('file:')) return { provider: 'sqlite', url: value, filePath: sqliteFilePath(value, variable) };
   if (/^postgres(ql)?:\/\//i.test(value)) {
     try {
@@ -42,7 +47,11 @@ function sqliteFilePath(url: string, variable: string): string {
   const withoutQuery = url.replace(/\?.*$/, '');
   const path = withoutQuery.startsWith('file://') ? fileURLToPath(withoutQuery) : withoutQuery.slice('file:'.length);
   if (path === '' || path === ':memory:') {
-    throw new AppError('BAD_CONFIG', `${variable} must name a SQLite file (file:./data/ich.db), not ${path === '' ? 'an empty path' : 'an in-memory database'}`, { variable });
+    throw new AppError(
+      'BAD_CONFIG',
+      `${variable} must name a SQLite file (file:./data/ich.db), not ${path === '' ? 'an empty path' : 'an in-memory database'}`,
+      { variable },
+    );
   }
   return isAbsolute(path) ? path : resolve(process.cwd(), path);
 }

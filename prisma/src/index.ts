@@ -8,24 +8,25 @@
  * extras. The runtime behind both is the same `@prisma/client/runtime/client`, so the `Prisma` namespace's error
  * classes (e.g. `Prisma.PrismaClientKnownRequestError`) match errors from either client.
  */
-export type { PrismaClient } from './generated/sqlite/client.js';
+
+export { type DatabaseTarget, parseDatabaseUrl, providerOf } from './database-url.js';
 export type {
-  User,
-  Session,
   ApiToken,
-  LoginAttempt,
-  Patient,
-  Study,
-  Series,
-  Instance,
-  InferenceJob,
-  ModelVersion,
-  StudyPrediction,
-  SlicePrediction,
-  Review,
   AuditEvent,
+  InferenceJob,
+  Instance,
+  LoginAttempt,
+  ModelVersion,
+  Patient,
+  PrismaClient,
+  Review,
+  Series,
+  Session,
+  SlicePrediction,
+  Study,
+  StudyPrediction,
+  User,
 } from './generated/sqlite/client.js';
 export { Prisma } from './generated/sqlite/client.js';
 export * from './generated/sqlite/enums.js';
-export { parseDatabaseUrl, providerOf, type DatabaseTarget } from './database-url.js';
-export { DATABASE_PROVIDERS, isDatabaseProvider, type DatabaseProvider } from './providers.js';
+export { DATABASE_PROVIDERS, type DatabaseProvider, isDatabaseProvider } from './providers.js';

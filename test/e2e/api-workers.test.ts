@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProduct, type RunningProduct } from '../harness/product.js';
+import { type RunningProduct, startProduct } from '../harness/product.js';
 
 describe('API_WORKERS=2: the API as several processes sharing one port', () => {
   let product: RunningProduct;
 
   beforeAll(async () => {
-    product = await startProduct({ API_WORKERS: '2', ICH_ADMIN_EMAIL: 'admin@cluster.test', ICH_ADMIN_PASSWORD: 'cluster-admin-password' });
+    product = await startProduct({
+      API_WORKERS: '2',
+      ICH_ADMIN_EMAIL: 'admin@cluster.test',
+      ICH_ADMIN_PASSWORD: 'cluster-admin-password',
+    });
   });
 
   afterAll(async () => {
@@ -14,7 +18,8 @@ describe('API_WORKERS=2: the API as several processes sharing one port', () => {
 
   it('migrates and bootstraps once, then starts two workers', async () => {
     // Workers log once listening; the product counts as up when the first answers, so give the second a moment.
-    for (let i = 0; i < 40 && (product.output().match(/\[api\] worker \d+ on /g) ?? []).length < 2; i += 1) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 40 && (product.output().match(/\[api\] worker \d+ on /g) ?? []).length < 2; i += 1)
+      await new Promise((r) => setTimeout(r, 250));
     const out = product.output();
     expect(out.match(/\[api\] worker \d+ on /g)).toHaveLength(2);
     expect(out.match(/created first admin/g)).toHaveLength(1);
@@ -30,11 +35,15 @@ describe('API_WORKERS=2: the API as several processes sharing one port', () => {
       });
       return (await res.json()) as { data?: Record<string, { email?: string; token?: string } | null> };
     };
-    const login = await gql('mutation { login(email: "admin@cluster.test", password: "cluster-admin-password") { token } }');
+    const login = await gql(
+      'mutation { login(email: "admin@cluster.test", password: "cluster-admin-password") { token } }',
+    );
     const token = login.data?.login?.token;
     expect(token).toBeTruthy();
     // New connections are spread over the workers; every one of them must accept the session.
-    const emails = await Promise.all(Array.from({ length: 8 }, async () => (await gql('{ me { email } }', token)).data?.me?.email));
+    const emails = await Promise.all(
+      Array.from({ length: 8 }, async () => (await gql('{ me { email } }', token)).data?.me?.email),
+    );
     expect(emails).toEqual(Array(8).fill('admin@cluster.test'));
   });
 

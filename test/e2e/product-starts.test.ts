@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../harness/browser.js';
-import { startProduct, type RunningProduct } from '../harness/product.js';
+import { type RunningProduct, startProduct } from '../harness/product.js';
 
 describe('npm start on a fresh data folder', () => {
   let product: RunningProduct;
@@ -25,7 +25,10 @@ describe('npm start on a fresh data folder', () => {
   });
 
   it('creates the first admin with a generated password printed once', () => {
-    const lines = product.output().split('\n').filter((l) => l.includes('first.admin@hospital.test'));
+    const lines = product
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('first.admin@hospital.test'));
     expect(lines.length).toBe(1);
     expect(lines[0]).toMatch(/password/i);
   });
@@ -60,7 +63,10 @@ describe('npm start on a fresh data folder', () => {
       });
       return (await res.json()) as { data?: Record<string, unknown> | null; errors?: unknown[] };
     };
-    const login = await gql('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { role } } }', { e: 'first.admin@hospital.test', p: password });
+    const login = await gql(
+      'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { role } } }',
+      { e: 'first.admin@hospital.test', p: password },
+    );
     const { token, user } = (login.data?.login ?? {}) as { token?: string; user?: { role: string } };
     expect(user?.role).toBe('ADMIN');
     const models = await gql('{ activeModel { name version active card } }', {}, token);

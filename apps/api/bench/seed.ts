@@ -25,10 +25,21 @@ export interface Seeded {
  * A worklist of `studies` synthetic studies over a quarter as many patients: ~15% suspected bleeds, ~75% negative,
  * ~10% not yet predicted, spread over 30 days of arrivals; each predicted study has one prediction.
  */
-export async function seedWorklist(prisma: PrismaClient, studies: number, progress: (line: string) => void): Promise<Seeded> {
+export async function seedWorklist(
+  prisma: PrismaClient,
+  studies: number,
+  progress: (line: string) => void,
+): Promise<Seeded> {
   const random = rng(42);
   const model = await prisma.modelVersion.create({
-    data: { name: 'ich-inceptionv3', version: 'bench', card: '{}', directory: '/bench', weightsHash: '0'.repeat(64), active: true },
+    data: {
+      name: 'ich-inceptionv3',
+      version: 'bench',
+      card: '{}',
+      directory: '/bench',
+      weightsHash: '0'.repeat(64),
+      active: true,
+    },
   });
   const patientCount = Math.max(1, Math.floor(studies / 4));
   const patientIds: string[] = [];
@@ -89,8 +100,12 @@ export async function seedWorklist(prisma: PrismaClient, studies: number, progre
     if (predictionRows.length > 0) await prisma.studyPrediction.createMany({ data: predictionRows });
     progress(`seeded ${Math.min(i + CHUNK, studies)}/${studies} studies`);
   }
-  const user = await prisma.user.create({ data: { email: 'bench@example.org', name: 'Bench', role: 'CLINICIAN', passwordHash: 'unused' } });
+  const user = await prisma.user.create({
+    data: { email: 'bench@example.org', name: 'Bench', role: 'CLINICIAN', passwordHash: 'unused' },
+  });
   const token = newSecret('session');
-  await prisma.session.create({ data: { userId: user.id, tokenHash: hashSecret(token), expiresAt: new Date(Date.now() + 86_400_000) } });
+  await prisma.session.create({
+    data: { userId: user.id, tokenHash: hashSecret(token), expiresAt: new Date(Date.now() + 86_400_000) },
+  });
   return { studies, patients: patientCount, token };
 }

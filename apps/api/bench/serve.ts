@@ -43,27 +43,31 @@ if (workers > 1 && cluster.isPrimary) {
 }
 
 async function serveOne(): Promise<void> {
-const config = loadConfig({ ...process.env, NODE_ENV: 'production', API_PORT: '4000' });
-const db = await createDatabaseClient(config.databaseUrl);
-const api = buildApi({ config, db });
-const app = await createServer({
-  config,
-  version: 'bench',
-  pingDatabase: async () => {},
-  mount: async (a) => {
-    a.get('/bench/raw-worklist', async (_req, res) => {
-      const rows = await db.prisma.$queryRawUnsafe<unknown[]>(RAW_WORKLIST_SQL);
-      res.json({ rows: rows.length, data: rows });
-    });
-    await api.mount(a);
-  },
-});
-const server = app.listen(0, '127.0.0.1', () => {
-  if (cluster.isPrimary) process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-});
-process.once('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  void api.close().then(() => db.close()).then(() => process.exit(0));
-});
+  const config = loadConfig({ ...process.env, NODE_ENV: 'production', API_PORT: '4000' });
+  const db = await createDatabaseClient(config.databaseUrl);
+  const api = buildApi({ config, db });
+  const app = await createServer({
+    config,
+    version: 'bench',
+    pingDatabase: async () => {},
+    mount: async (a) => {
+      a.get('/bench/raw-worklist', async (_req, res) => {
+        const rows = await db.prisma.$queryRawUnsafe<unknown[]>(RAW_WORKLIST_SQL);
+        res.json({ rows: rows.length, data: rows });
+      });
+      await api.mount(a);
+    },
+  });
+  const server = app.listen(0, '127.0.0.1', () => {
+    if (cluster.isPrimary)
+      process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  });
+  process.once('SIGTERM', () => {
+    server.close();
+    server.closeAllConnections();
+    void api
+      .close()
+      .then(() => db.close())
+      .then(() => process.exit(0));
+  });
 }

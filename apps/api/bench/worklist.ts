@@ -136,7 +136,10 @@ async function run(server: { base: string; pid: number }, s: Scenario, durationS
   };
 }
 
-async function startServer(databaseUrl: string, workers = 1): Promise<{ base: string; pid: number; stop(): Promise<void> }> {
+async function startServer(
+  databaseUrl: string,
+  workers = 1,
+): Promise<{ base: string; pid: number; stop(): Promise<void> }> {
   // The same V8 young-generation size as `npm start` (package.json): the measured server is the one that is deployed.
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', path.join(here, 'serve.ts')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', BENCH_WORKERS: String(workers) },
@@ -144,7 +147,9 @@ async function startServer(databaseUrl: string, workers = 1): Promise<{ base: st
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    createInterface({ input: child.stdout }).once('line', (line) =>
+      resolve((JSON.parse(line) as { port: number }).port),
+    );
   });
   return {
     base: `http://127.0.0.1:${port}`,
@@ -183,12 +188,16 @@ async function main(): Promise<void> {
 
     const server = await startServer(databaseUrl);
     // Other work on the machine skews every number; the load average is recorded with the results.
-    const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+    const loadAtStart = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     try {
       const auth = { 'content-type': 'application/json', authorization: `Bearer ${seeded.token}` };
       const body = (variables: Record<string, unknown>) => JSON.stringify({ query: WORKLIST, variables });
       // One checked request first: a benchmark of error responses would be meaningless.
-      const probe = (await (await fetch(`${server.base}/graphql`, { method: 'POST', headers: auth, body: body({ first: 50 }) })).json()) as {
+      const probe = (await (
+        await fetch(`${server.base}/graphql`, { method: 'POST', headers: auth, body: body({ first: 50 }) })
+      ).json()) as {
         data?: { studies: { totalCount: number; edges: unknown[] } };
         errors?: unknown;
       };
@@ -198,10 +207,31 @@ async function main(): Promise<void> {
       const scenarios: Scenario[] = [
         { name: 'GET /healthz (reference: HTTP floor)', connections, method: 'GET', path: '/healthz' },
         { name: 'raw SQL, same page (reference: DB floor)', connections, method: 'GET', path: '/bench/raw-worklist' },
-        { name: 'GraphQL worklist, first 50', connections, method: 'POST', path: '/graphql', headers: auth, body: body({ first: 50 }) },
-        { name: 'GraphQL worklist, unreviewed bleeds', connections, method: 'POST', path: '/graphql', headers: auth, body: body({ first: 50, filter: { triage: true, reviewed: false } }) },
+        {
+          name: 'GraphQL worklist, first 50',
+          connections,
+          method: 'POST',
+          path: '/graphql',
+          headers: auth,
+          body: body({ first: 50 }),
+        },
+        {
+          name: 'GraphQL worklist, unreviewed bleeds',
+          connections,
+          method: 'POST',
+          path: '/graphql',
+          headers: auth,
+          body: body({ first: 50, filter: { triage: true, reviewed: false } }),
+        },
         // One client at a time: the latency a clinician opening the worklist sees when the server is not queueing.
-        { name: 'GraphQL worklist, first 50, 1 client', connections: 1, method: 'POST', path: '/graphql', headers: auth, body: body({ first: 50 }) },
+        {
+          name: 'GraphQL worklist, first 50, 1 client',
+          connections: 1,
+          method: 'POST',
+          path: '/graphql',
+          headers: auth,
+          body: body({ first: 50 }),
+        },
       ];
       const results: Measured[] = [];
       const measure = async (target: typeof server, s: Scenario) => {
@@ -220,20 +250,29 @@ async function main(): Promise<void> {
       }
       const [health, raw] = results;
       const fmt = (n: number) => n.toFixed(1).padStart(8);
-      const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+      const load = loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
       const lines = [
         `worklist load check: ${studies} studies (${database}), ${seconds}s per scenario, node ${process.version}, ${cpus().length} CPUs, load average at start ${loadAtStart}, now ${load}`,
         `${'scenario'.padEnd(42)} ${'conns'.padStart(5)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'cpu ms/req'.padStart(10)} ${'client cpu'.padStart(10)} ${'errors'.padStart(7)} ${'p50 vs healthz'.padStart(15)} ${'p50 vs raw SQL'.padStart(15)}`,
-        ...results.map((r) =>
-          `${r.name.padEnd(42)} ${String(r.connections).padStart(5)} ${fmt(r.requestsPerSecond)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.p99)} ${r.serverCpuMs.toFixed(2).padStart(10)} ${`${r.loadGeneratorCpuPercent.toFixed(0)}%`.padStart(10)} ${String(r.errors + r.non2xx).padStart(7)} ${`${(r.p50 / Math.max(health!.p50, 0.1)).toFixed(1)}x`.padStart(15)} ${`${(r.p50 / Math.max(raw!.p50, 0.1)).toFixed(1)}x`.padStart(15)}`,
+        ...results.map(
+          (r) =>
+            `${r.name.padEnd(42)} ${String(r.connections).padStart(5)} ${fmt(r.requestsPerSecond)} ${fmt(r.p50)} ${fmt(r.p95)} ${fmt(r.p99)} ${r.serverCpuMs.toFixed(2).padStart(10)} ${`${r.loadGeneratorCpuPercent.toFixed(0)}%`.padStart(10)} ${String(r.errors + r.non2xx).padStart(7)} ${`${(r.p50 / Math.max(health!.p50, 0.1)).toFixed(1)}x`.padStart(15)} ${`${(r.p50 / Math.max(raw!.p50, 0.1)).toFixed(1)}x`.padStart(15)}`,
         ),
       ];
-      for (const r of results.slice(2)) lines.push(`goal p95 <= 50 ms, ${r.name} (${r.connections} conn): ${r.p95 <= 50 ? 'met' : 'NOT met'} (p95 ${r.p95.toFixed(1)} ms)`);
+      for (const r of results.slice(2))
+        lines.push(
+          `goal p95 <= 50 ms, ${r.name} (${r.connections} conn): ${r.p95 <= 50 ? 'met' : 'NOT met'} (p95 ${r.p95.toFixed(1)} ms)`,
+        );
       console.log(lines.join('\n'));
       const outDir = path.join(here, '..', 'bench-results');
       mkdirSync(outDir, { recursive: true });
       const file = path.join(outDir, `worklist-${database}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-      writeFileSync(file, `${JSON.stringify({ benchmark: 'worklist', database, studies, seconds, node: process.version, cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: load }, references: ['GET /healthz', 'raw SQL same page'], results }, null, 2)}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify({ benchmark: 'worklist', database, studies, seconds, node: process.version, cpus: cpus().length, loadAverage: { atStart: loadAtStart, atEnd: load }, references: ['GET /healthz', 'raw SQL same page'], results }, null, 2)}\n`,
+      );
       log(`wrote ${path.relative(process.cwd(), file)}`);
     } finally {
       await server.stop();

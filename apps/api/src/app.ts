@@ -56,7 +56,11 @@ export function buildApi(options: ApiOptions): Api {
     throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
   };
   const secureCookie = config.nodeEnv === 'production';
-  const apollo = createApolloServer({ introspection: config.introspection, limits: options.limits ?? DEFAULT_QUERY_LIMITS, maxTokens: GRAPHQL_MAX_TOKENS });
+  const apollo = createApolloServer({
+    introspection: config.introspection,
+    limits: options.limits ?? DEFAULT_QUERY_LIMITS,
+    maxTokens: GRAPHQL_MAX_TOKENS,
+  });
 
   const cookieJar = (res: Response | undefined): SessionCookieJar => ({
     set: (token, expiresAt) => res?.append('Set-Cookie', sessionCookie(token, expiresAt, secureCookie)),

@@ -5,8 +5,8 @@ import { buildApi } from './app.js';
 import { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
 import { ensureFirstAdmin } from './bootstrap/first-admin.js';
 import { registerModelDir } from './bootstrap/model-registry.js';
-import { loadConfig, type Config } from './config/env.js';
-import { createDatabaseClient, prepareDatabase, type DatabaseClient } from './db/index.js';
+import { type Config, loadConfig } from './config/env.js';
+import { createDatabaseClient, type DatabaseClient, prepareDatabase } from './db/index.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
 import { superviseWorkers } from './lifecycle/supervise-workers.js';
 import { createServer } from './server.js';
@@ -25,7 +25,10 @@ async function main(): Promise<void> {
     await serve(config, await createDatabaseClient(config.databaseUrl, { variable: 'DATABASE_URL' }), ['SIGTERM']);
     return;
   }
-  const db = await prepareDatabase(config.databaseUrl, { variable: 'DATABASE_URL', log: (line) => console.log(`[api] ${line}`) });
+  const db = await prepareDatabase(config.databaseUrl, {
+    variable: 'DATABASE_URL',
+    log: (line) => console.log(`[api] ${line}`),
+  });
   await bootstrap(config, db);
   if (config.apiWorkers > 1) {
     await db.close();
@@ -46,7 +49,12 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
         ? `[api] created first admin ${admin.email} with password ${admin.generatedPassword} (shown once; change it after signing in)`
         : `[api] created first admin ${admin.email} with the password from ICH_ADMIN_PASSWORD`,
     );
-    await audit.append(SYSTEM_ACTOR, { action: 'user.create', resourceType: 'User', resourceId: admin.userId, details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' } });
+    await audit.append(SYSTEM_ACTOR, {
+      action: 'user.create',
+      resourceType: 'User',
+      resourceId: admin.userId,
+      details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' },
+    });
   }
   const model = await registerModelDir(db.prisma, audit, config.modelDir, (line) => console.log(`[api] ${line}`));
   console.log(
@@ -56,18 +64,25 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
 }
 
 async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals[]): Promise<void> {
-  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
   const api = buildApi({ config, db });
   const app = await createServer({ config, version, pingDatabase: () => db.ping(), mount: (app) => api.mount(app) });
   const server = app.listen(config.apiPort, config.apiHost);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new AppError('BAD_CONFIG', `API_PORT: port ${config.apiPort} is already in use`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AppError('BAD_CONFIG', `API_PORT: port ${config.apiPort} is already in use`)
+          : error,
+      ),
     );
   });
   const who = cluster.isWorker ? `worker ${process.pid}` : 'listening';
-  console.log(`[api] ${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql, health /healthz, /readyz)`);
+  console.log(
+    `[api] ${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql, health /healthz, /readyz)`,
+  );
   stopOnSignals(server, [() => api.close(), () => db.close()], { signals });
 }
 

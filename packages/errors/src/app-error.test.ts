@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, ERROR_CODES, exitStatusFor, formatCliError, httpStatusFor, isAppError, toAppError } from './index.js';
+import {
+  AppError,
+  ERROR_CODES,
+  exitStatusFor,
+  formatCliError,
+  httpStatusFor,
+  isAppError,
+  toAppError,
+} from './index.js';
 
 describe('AppError', () => {
   it('keeps a stable code and a one-line message', () => {

@@ -1,4 +1,4 @@
-import { type ErrorCode, ERROR_CODES, isErrorCode } from './codes.js';
+import { ERROR_CODES, type ErrorCode, isErrorCode } from './codes.js';
 
 /**
  * An expected failure: a stable code, a one-line message that names what was wrong, and optional details
@@ -17,12 +17,20 @@ export class AppError extends Error {
   }
 
   toJSON(): { code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> } {
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
   }
 }
 
 export function isAppError(value: unknown): value is AppError {
-  return value instanceof AppError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AppError' && isErrorCode((value as { code?: unknown }).code));
+  return (
+    value instanceof AppError ||
+    (typeof value === 'object' &&
+      value !== null &&
+      (value as { name?: unknown }).name === 'AppError' &&
+      isErrorCode((value as { code?: unknown }).code))
+  );
 }
 
 /** Turns anything thrown into an AppError; unknown errors become INTERNAL with a generic message. */

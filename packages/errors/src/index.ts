@@ -1,2 +1,2 @@
-export { ERROR_CODES, type ErrorCode, isErrorCode, httpStatusFor, exitStatusFor } from './codes.js';
-export { AppError, isAppError, toAppError, type Result, ok, err, formatCliError } from './app-error.js';
+export { AppError, err, formatCliError, isAppError, ok, type Result, toAppError } from './app-error.js';
+export { ERROR_CODES, type ErrorCode, exitStatusFor, httpStatusFor, isErrorCode } from './codes.js';

@@ -101,7 +101,11 @@ function relabelCharColumns(client: pg.PoolClient): void {
       return original(...args);
     }
     const out = original(...args);
-    if (out instanceof Promise) return out.then((result: unknown) => (fix(result), result));
+    if (out instanceof Promise)
+      return out.then((result: unknown) => {
+        fix(result);
+        return result;
+      });
     return out;
   };
   client.query = patched as typeof client.query;

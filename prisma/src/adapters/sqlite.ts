@@ -11,7 +11,10 @@ export interface SqliteAdapterOptions {
  * so the worklist stays responsive while the worker stores predictions), a busy timeout (API and worker processes
  * share one file) and enforced foreign keys (the schema's ON DELETE CASCADE relies on them).
  */
-export function createSqliteAdapter(filePath: string, options: SqliteAdapterOptions = {}): SqlMigrationAwareDriverAdapterFactory {
+export function createSqliteAdapter(
+  filePath: string,
+  options: SqliteAdapterOptions = {},
+): SqlMigrationAwareDriverAdapterFactory {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const inner = new PrismaBetterSqlite3({ url: `file:${filePath}`, timeout: busyTimeoutMs });
   const pragmas = `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}; PRAGMA foreign_keys = ON;`;

@@ -42,27 +42,41 @@ export interface CreatedMigration {
  */
 export async function createMigration(options: CreateMigrationOptions): Promise<CreatedMigration[]> {
   if (!/^[A-Za-z0-9_]{1,100}$/.test(options.name)) {
-    throw new AppError('BAD_USER_INPUT', `migration name "${options.name}" must be 1-100 letters, digits or underscores`);
+    throw new AppError(
+      'BAD_USER_INPUT',
+      `migration name "${options.name}" must be 1-100 letters, digits or underscores`,
+    );
   }
   const providers = options.providers ?? DATABASE_PROVIDERS;
   const schemaPath = options.schemaPath ?? SCHEMA_PATH;
   const schema = await readFile(schemaPath, 'utf8').catch((error: Error) => {
     throw new AppError('BAD_USER_INPUT', `cannot read the schema ${schemaPath}: ${error.message}`);
   });
-  const folders = await Promise.all(providers.map((p) => readMigrationsFolder(p, migrationsDirFor(p, options.migrationsRoot))));
-  const latest = folders.flatMap((f) => f.names).sort().at(-1);
+  const folders = await Promise.all(
+    providers.map((p) => readMigrationsFolder(p, migrationsDirFor(p, options.migrationsRoot))),
+  );
+  const latest = folders
+    .flatMap((f) => f.names)
+    .sort()
+    .at(-1);
   const migrationName = `${nextTimestamp(options.now ?? new Date(), latest)}_${options.name}`;
 
   const created: CreatedMigration[] = [];
   for (const folder of folders) {
-    const factory = folder.provider === 'sqlite' ? createSqliteAdapter(':memory:') : createMigrationPostgresAdapter(scratchPostgresUrl(options.postgresUrl));
+    const factory =
+      folder.provider === 'sqlite'
+        ? createSqliteAdapter(':memory:')
+        : createMigrationPostgresAdapter(scratchPostgresUrl(options.postgresUrl));
     options.log?.(`${folder.provider}: replaying ${folder.names.length} migration(s) on a scratch database`);
     const engine = await openEngine(factory);
     try {
       const diff = await engine.run(`diff (${folder.provider})`, (e) =>
         e.diff({
           from: { tag: 'migrations', ...folder.list },
-          to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schemaForProvider(schema, folder.provider) }] },
+          to: {
+            tag: 'schemaDatamodel',
+            files: [{ path: schemaPath, content: schemaForProvider(schema, folder.provider) }],
+          },
           script: true,
           exitCode: true,
           filters: NO_FILTER,

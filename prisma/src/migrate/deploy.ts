@@ -38,10 +38,24 @@ export async function deployMigrations(options: DeployOptions): Promise<DeployRe
       .catch(async (error: AppError) => {
         // The engine names the failing statement's error, not the migration; the history knows which one.
         const failed = await engine
-          .run('diagnoseMigrationHistory', (e) => e.diagnoseMigrationHistory({ migrationsList: folder.list, optInToShadowDatabase: false, filters: NO_FILTER }))
-          .then((d) => d.failedMigrationNames, () => []);
+          .run('diagnoseMigrationHistory', (e) =>
+            e.diagnoseMigrationHistory({
+              migrationsList: folder.list,
+              optInToShadowDatabase: false,
+              filters: NO_FILTER,
+            }),
+          )
+          .then(
+            (d) => d.failedMigrationNames,
+            () => [],
+          );
         if (failed.length === 0) throw error;
-        throw new AppError('MIGRATION_FAILED', `${target.provider} migration ${failed.join(', ')} failed: ${error.message}`, { ...error.details, failed }, { cause: error });
+        throw new AppError(
+          'MIGRATION_FAILED',
+          `${target.provider} migration ${failed.join(', ')} failed: ${error.message}`,
+          { ...error.details, failed },
+          { cause: error },
+        );
       });
     for (const name of appliedMigrationNames) options.log?.(`applied ${target.provider} migration ${name}`);
     return { provider: target.provider, applied: appliedMigrationNames, total: folder.names.length };

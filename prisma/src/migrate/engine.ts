@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { AppError } from '@ich/errors';
-import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 
 /**
@@ -65,7 +69,12 @@ export async function openEngine(factory: SqlMigrationAwareDriverAdapterFactory)
     const engineCode = (error as { code?: unknown } | null)?.code;
     const summary = firstLines(message);
     const cause = original instanceof Error ? `: ${original.message}` : '';
-    return new AppError('MIGRATION_FAILED', `${command}: ${summary}${cause}`, typeof engineCode === 'string' ? { engineCode } : undefined, { cause: error });
+    return new AppError(
+      'MIGRATION_FAILED',
+      `${command}: ${summary}${cause}`,
+      typeof engineCode === 'string' ? { engineCode } : undefined,
+      { cause: error },
+    );
   };
   const Engine = await loadEngineClass();
   let engine: SchemaEngine;

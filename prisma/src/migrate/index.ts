@@ -1,6 +1,12 @@
-export { deployMigrations, type DeployOptions, type DeployResult } from './deploy.js';
-export { migrationStatus, describeStatus, statusError, type MigrationStatus, type StatusOptions } from './status.js';
-export { createMigration, DEFAULT_SCRATCH_POSTGRES_URL, SCRATCH_POSTGRES_VARIABLE, type CreateMigrationOptions, type CreatedMigration } from './create.js';
-export { parseDatabaseUrl, providerOf, type DatabaseTarget } from '../database-url.js';
+export { type DatabaseTarget, parseDatabaseUrl, providerOf } from '../database-url.js';
+export { MIGRATIONS_ROOT, migrationsDirFor, SCHEMA_PATH } from '../paths.js';
 export { DATABASE_PROVIDERS, type DatabaseProvider } from '../providers.js';
-export { MIGRATIONS_ROOT, SCHEMA_PATH, migrationsDirFor } from '../paths.js';
+export {
+  type CreatedMigration,
+  type CreateMigrationOptions,
+  createMigration,
+  DEFAULT_SCRATCH_POSTGRES_URL,
+  SCRATCH_POSTGRES_VARIABLE,
+} from './create.js';
+export { type DeployOptions, type DeployResult, deployMigrations } from './deploy.js';
+export { describeStatus, type MigrationStatus, migrationStatus, type StatusOptions, statusError } from './status.js';

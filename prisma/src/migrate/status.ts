@@ -41,17 +41,27 @@ export async function migrationStatus(options: StatusOptions): Promise<Migration
   const engine = await openEngine(await migrationAdapterFor(target));
   try {
     const diagnosis = await engine
-      .run('diagnoseMigrationHistory', (e) => e.diagnoseMigrationHistory({ migrationsList: folder.list, optInToShadowDatabase: false, filters: NO_FILTER }))
+      .run('diagnoseMigrationHistory', (e) =>
+        e.diagnoseMigrationHistory({ migrationsList: folder.list, optInToShadowDatabase: false, filters: NO_FILTER }),
+      )
       .catch((error: unknown): DiagnoseMigrationHistoryOutput => {
         // SQLite reports a database without `_prisma_migrations` as an error (P1014) where PostgreSQL reports
         // hasMigrationsTable: false; both mean "nothing applied yet".
         if (isAppError(error) && error.details?.engineCode === 'P1014') {
-          return { hasMigrationsTable: false, editedMigrationNames: [], failedMigrationNames: [], history: folder.names.length ? { diagnostic: 'databaseIsBehind', unappliedMigrationNames: folder.names } : null };
+          return {
+            hasMigrationsTable: false,
+            editedMigrationNames: [],
+            failedMigrationNames: [],
+            history: folder.names.length
+              ? { diagnostic: 'databaseIsBehind', unappliedMigrationNames: folder.names }
+              : null,
+          };
         }
         throw error;
       });
     const history = diagnosis.history;
-    const pending = history && history.diagnostic !== 'migrationsDirectoryIsBehind' ? history.unappliedMigrationNames : [];
+    const pending =
+      history && history.diagnostic !== 'migrationsDirectoryIsBehind' ? history.unappliedMigrationNames : [];
     const notInFolder = history && history.diagnostic !== 'databaseIsBehind' ? history.unpersistedMigrationNames : [];
     const failed = diagnosis.failedMigrationNames;
     const unapplied = new Set([...pending, ...failed]);
@@ -60,13 +70,30 @@ export async function migrationStatus(options: StatusOptions): Promise<Migration
     let drift: string | null = null;
     if (failed.length === 0) {
       const diff = await engine.run('diff', (e) =>
-        e.diff({ from: { tag: 'migrations', ...onlyMigrations(folder, new Set(applied)) }, to: { tag: 'schemaDatasource', ...datasourceOnlySchema(target.provider) }, script: false, exitCode: true, filters: NO_FILTER }),
+        e.diff({
+          from: { tag: 'migrations', ...onlyMigrations(folder, new Set(applied)) },
+          to: { tag: 'schemaDatasource', ...datasourceOnlySchema(target.provider) },
+          script: false,
+          exitCode: true,
+          filters: NO_FILTER,
+        }),
       );
       if (diff.exitCode !== 0) drift = (diff.stdout ?? '').trim() || 'the database schema differs from its migrations';
     }
     const edited = diagnosis.editedMigrationNames;
-    const upToDate = pending.length === 0 && failed.length === 0 && edited.length === 0 && notInFolder.length === 0 && drift === null;
-    return { provider: target.provider, migrations: folder.names, applied, pending, failed, edited, notInFolder, drift, upToDate };
+    const upToDate =
+      pending.length === 0 && failed.length === 0 && edited.length === 0 && notInFolder.length === 0 && drift === null;
+    return {
+      provider: target.provider,
+      migrations: folder.names,
+      applied,
+      pending,
+      failed,
+      edited,
+      notInFolder,
+      drift,
+      upToDate,
+    };
   } finally {
     await engine.close();
   }
@@ -79,18 +106,38 @@ export function describeStatus(status: MigrationStatus): string {
   for (const name of status.failed) lines.push(`  failed       ${name}`);
   for (const name of status.edited) lines.push(`  edited       ${name} (migration.sql changed after it was applied)`);
   for (const name of status.notInFolder) lines.push(`  not in folder ${name} (applied to the database, missing here)`);
-  if (status.drift !== null) lines.push('  drift: the database schema differs from what its applied migrations produce:', ...status.drift.split('\n').map((l) => `    ${l}`));
+  if (status.drift !== null)
+    lines.push(
+      '  drift: the database schema differs from what its applied migrations produce:',
+      ...status.drift.split('\n').map((l) => `    ${l}`),
+    );
   lines.push(status.upToDate ? '  database schema is up to date' : '  database schema is NOT up to date');
   return lines.join('\n');
 }
 
 /** The coded error for a status that is not up to date (null when it is): drift first, as the most serious. */
 export function statusError(status: MigrationStatus): AppError | null {
-  if (status.drift !== null) return new AppError('MIGRATION_DRIFT', `${status.provider} database schema differs from what its applied migrations produce`, { provider: status.provider });
-  if (status.failed.length) return new AppError('MIGRATION_FAILED', `failed migrations need attention: ${status.failed.join(', ')}`, { failed: status.failed });
+  if (status.drift !== null)
+    return new AppError(
+      'MIGRATION_DRIFT',
+      `${status.provider} database schema differs from what its applied migrations produce`,
+      { provider: status.provider },
+    );
+  if (status.failed.length)
+    return new AppError('MIGRATION_FAILED', `failed migrations need attention: ${status.failed.join(', ')}`, {
+      failed: status.failed,
+    });
   if (status.edited.length || status.notInFolder.length) {
-    return new AppError('MIGRATION_DRIFT', `migration history differs: ${[...status.edited.map((n) => `${n} edited`), ...status.notInFolder.map((n) => `${n} not in folder`)].join(', ')}`);
+    return new AppError(
+      'MIGRATION_DRIFT',
+      `migration history differs: ${[...status.edited.map((n) => `${n} edited`), ...status.notInFolder.map((n) => `${n} not in folder`)].join(', ')}`,
+    );
   }
-  if (status.pending.length) return new AppError('MIGRATION_PENDING', `${status.pending.length} pending migration(s): ${status.pending.join(', ')}`, { pending: status.pending });
+  if (status.pending.length)
+    return new AppError(
+      'MIGRATION_PENDING',
+      `${status.pending.length} pending migration(s): ${status.pending.join(', ')}`,
+      { pending: status.pending },
+    );
   return null;
 }

@@ -15,8 +15,14 @@ export async function migrationAdapterFor(target: DatabaseTarget): Promise<SqlMi
 }
 
 /** A datasource-only schema: enough for the engine to introspect a live database of that provider. */
-export function datasourceOnlySchema(provider: DatabaseTarget['provider']): { files: { path: string; content: string }[]; configDir: string } {
-  return { files: [{ path: 'schema.prisma', content: `datasource db {\n  provider = "${provider}"\n}\n` }], configDir: process.cwd() };
+export function datasourceOnlySchema(provider: DatabaseTarget['provider']): {
+  files: { path: string; content: string }[];
+  configDir: string;
+} {
+  return {
+    files: [{ path: 'schema.prisma', content: `datasource db {\n  provider = "${provider}"\n}\n` }],
+    configDir: process.cwd(),
+  };
 }
 
 export const NO_FILTER = { externalTables: [], externalEnums: [] };

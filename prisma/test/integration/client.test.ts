@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Role, type PrismaClient } from '../../src/index.js';
+import { type PrismaClient, Role } from '../../src/index.js';
 import { deployMigrations } from '../../src/migrate/index.js';
 import { createPostgresAdapter, PrismaClient as PostgresPrismaClient } from '../../src/postgresql.js';
 import { createSqliteAdapter, PrismaClient as SqlitePrismaClient } from '../../src/sqlite.js';
@@ -45,13 +45,20 @@ describe.each([
     expect(read.createdAt).toBeInstanceOf(Date);
 
     const patient = await prisma.patient.create({
-      data: { patientId: 'P1', studies: { create: { studyInstanceUid: '1.2.3', series: { create: { seriesInstanceUid: '1.2.3.4', modality: 'CT' } } } } },
+      data: {
+        patientId: 'P1',
+        studies: {
+          create: { studyInstanceUid: '1.2.3', series: { create: { seriesInstanceUid: '1.2.3.4', modality: 'CT' } } },
+        },
+      },
     });
     expect(await prisma.series.count()).toBe(1);
     await prisma.patient.delete({ where: { id: patient.id } });
     expect(await prisma.study.count()).toBe(0);
     expect(await prisma.series.count()).toBe(0);
 
-    await expect(prisma.session.create({ data: { userId: 'no-such-user', tokenHash: 'h', expiresAt: new Date() } })).rejects.toMatchObject({ code: 'P2003' });
+    await expect(
+      prisma.session.create({ data: { userId: 'no-such-user', tokenHash: 'h', expiresAt: new Date() } }),
+    ).rejects.toMatchObject({ code: 'P2003' });
   });
 });

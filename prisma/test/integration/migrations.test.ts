@@ -1,11 +1,18 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMigration, deployMigrations, migrationStatus, MIGRATIONS_ROOT, SCHEMA_PATH, statusError } from '../../src/migrate/index.js';
+import {
+  createMigration,
+  deployMigrations,
+  MIGRATIONS_ROOT,
+  migrationStatus,
+  SCHEMA_PATH,
+  statusError,
+} from '../../src/migrate/index.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { DATABASE_PROVIDERS } from '../../src/providers.js';
 import { createDatabase, POSTGRES_SERVER_URL, runSql, type TestDatabase } from './databases.js';
@@ -22,7 +29,10 @@ async function freshDatabase(provider: (typeof DATABASE_PROVIDERS)[number], labe
 }
 
 async function committedMigrationNames(provider: string): Promise<string[]> {
-  return (await readdir(join(MIGRATIONS_ROOT, provider), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return (await readdir(join(MIGRATIONS_ROOT, provider), { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 describe.each(DATABASE_PROVIDERS)('migrations on %s', (provider) => {
@@ -43,7 +53,16 @@ describe.each(DATABASE_PROVIDERS)('migrations on %s', (provider) => {
     expect(second.applied).toEqual([]);
 
     const after = await migrationStatus({ databaseUrl: db.url });
-    expect(after).toMatchObject({ provider, applied: committed, pending: [], failed: [], edited: [], notInFolder: [], drift: null, upToDate: true });
+    expect(after).toMatchObject({
+      provider,
+      applied: committed,
+      pending: [],
+      failed: [],
+      edited: [],
+      notInFolder: [],
+      drift: null,
+      upToDate: true,
+    });
     expect(statusError(after)).toBeNull();
   });
 
@@ -76,8 +95,14 @@ describe.each(DATABASE_PROVIDERS)('migrations on %s', (provider) => {
 
     const broken = '29990101000000_broken';
     await cp(join(MIGRATIONS_ROOT, provider, init ?? ''), join(migrationsRoot, provider, broken), { recursive: true });
-    await writeFile(join(migrationsRoot, provider, broken, 'migration.sql'), 'CREATE TABLE "NoSuch" ("id" TEXT);\nALTER TABLE "Missing" ADD COLUMN "x" TEXT;\n');
-    await expect(deployMigrations({ databaseUrl: db.url, migrationsRoot })).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining(broken) });
+    await writeFile(
+      join(migrationsRoot, provider, broken, 'migration.sql'),
+      'CREATE TABLE "NoSuch" ("id" TEXT);\nALTER TABLE "Missing" ADD COLUMN "x" TEXT;\n',
+    );
+    await expect(deployMigrations({ databaseUrl: db.url, migrationsRoot })).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+      message: expect.stringContaining(broken),
+    });
     const failed = await migrationStatus({ databaseUrl: db.url, migrationsRoot });
     expect(failed.failed).toEqual([broken]);
     expect(statusError(failed)?.code).toBe('MIGRATION_FAILED');
@@ -94,10 +119,22 @@ describe.each(DATABASE_PROVIDERS)('migrations on %s', (provider) => {
     expect(changed).not.toBe(schema);
     await writeFile(schemaPath, changed);
 
-    const unchanged = await createMigration({ name: 'nothing', providers: [provider], migrationsRoot, schemaPath: SCHEMA_PATH, postgresUrl: POSTGRES_SERVER_URL });
+    const unchanged = await createMigration({
+      name: 'nothing',
+      providers: [provider],
+      migrationsRoot,
+      schemaPath: SCHEMA_PATH,
+      postgresUrl: POSTGRES_SERVER_URL,
+    });
     expect(unchanged).toEqual([{ provider, migrationName: null, file: null }]);
 
-    const [created] = await createMigration({ name: 'add_study_site', providers: [provider], migrationsRoot, schemaPath, postgresUrl: POSTGRES_SERVER_URL });
+    const [created] = await createMigration({
+      name: 'add_study_site',
+      providers: [provider],
+      migrationsRoot,
+      schemaPath,
+      postgresUrl: POSTGRES_SERVER_URL,
+    });
     expect(created?.migrationName).toMatch(/^\d{14}_add_study_site$/);
     const sql = await readFile(created?.file ?? '', 'utf8');
     expect(sql).toMatch(/"site"/);
@@ -116,7 +153,9 @@ describe('ich-migrate CLI', () => {
   const run = promisify(execFile);
   const tsx = createRequire(import.meta.url).resolve('tsx');
   const cli = (args: string[]) =>
-    run(process.execPath, ['--import', tsx, join(PACKAGE_ROOT, 'src', 'cli.ts'), ...args], { env: { ...process.env, DATABASE_URL: '' } }).then(
+    run(process.execPath, ['--import', tsx, join(PACKAGE_ROOT, 'src', 'cli.ts'), ...args], {
+      env: { ...process.env, DATABASE_URL: '' },
+    }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma } from '@ich/prisma';
 import type { Caller } from '../context/caller.js';
 import type { Db, DbProvider } from '../services/records.js';
-import { auditHash, checkLink, GENESIS_HASH, type ChainRow, type HashedAuditFields } from './hash-chain.js';
+import { auditHash, type ChainRow, checkLink, GENESIS_HASH, type HashedAuditFields } from './hash-chain.js';
 
 export type ActorType = 'ANONYMOUS' | 'USER' | 'API_TOKEN' | 'SYSTEM';
 
@@ -47,7 +47,8 @@ export function actorOf(caller: Caller, fallbackLabel = ''): AuditActor {
   const p = caller.principal;
   const where = { ip: caller.ip, userAgent: caller.userAgent };
   if (p.kind === 'session') return { type: 'USER', id: p.userId, label: p.email, ...where };
-  if (p.kind === 'apiToken') return { type: 'API_TOKEN', id: p.userId, label: `${p.email} (token ${p.tokenId})`, ...where };
+  if (p.kind === 'apiToken')
+    return { type: 'API_TOKEN', id: p.userId, label: `${p.email} (token ${p.tokenId})`, ...where };
   return { type: 'ANONYMOUS', id: null, label: fallbackLabel, ...where };
 }
 
@@ -167,14 +168,18 @@ export class AuditLog {
     this.sqliteHead = undefined;
     if (remembered !== undefined && (await this.insertIfHead(events, remembered))) return;
     for (let attempt = 0; attempt < SQLITE_ATTEMPTS; attempt += 1) {
-      const head = (await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? null;
+      const head =
+        (await this.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? null;
       if (await this.insertIfHead(events, head)) return;
     }
     throw new Error(`audit append lost the chain head ${SQLITE_ATTEMPTS} times in a row`);
   }
 
   /** Inserts the batch linked onto `head` only if `head` is still the chain's head; remembers the new head if so. */
-  private async insertIfHead(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>, head: string | null): Promise<boolean> {
+  private async insertIfHead(
+    events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>,
+    head: string | null,
+  ): Promise<boolean> {
     const rows = chained(events, head);
     const values = Prisma.join(
       rows.map(
@@ -210,7 +215,11 @@ export class AuditLog {
   async *scan(filter: AuditFilter = {}, batchSize = 1000): AsyncGenerator<ChainRow> {
     let afterSeq = 0;
     for (;;) {
-      const rows = await this.prisma.auditEvent.findMany({ where: { ...whereOf(filter), seq: { gt: afterSeq } }, orderBy: { seq: 'asc' }, take: batchSize });
+      const rows = await this.prisma.auditEvent.findMany({
+        where: { ...whereOf(filter), seq: { gt: afterSeq } },
+        orderBy: { seq: 'asc' },
+        take: batchSize,
+      });
       for (const row of rows) yield row;
       const last = rows.at(-1);
       if (!last || rows.length < batchSize) return;
@@ -240,6 +249,8 @@ function whereOf(filter: AuditFilter) {
     ...(filter.studyId ? { studyId: filter.studyId } : {}),
     ...(filter.patientId ? { patientId: filter.patientId } : {}),
     ...(filter.outcome ? { outcome: filter.outcome } : {}),
-    ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
+    ...(filter.from || filter.to
+      ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } }
+      : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvHeader, csvRow, fhirAuditEvent, type ExportedEvent } from './export-format.js';
+import { csvCell, csvHeader, csvRow, type ExportedEvent, fhirAuditEvent } from './export-format.js';
 
 const event: ExportedEvent = {
   seq: 7,
@@ -44,10 +44,25 @@ describe('audit export formats', () => {
       outcome: '0',
       type: { code: '110110', display: 'Patient Record' },
       subtype: [{ code: 'study.read' }],
-      agent: [{ who: { identifier: { value: 'u1' }, display: 'doc@example.org' }, requestor: true, network: { address: '10.1.2.3', type: '2' } }],
+      agent: [
+        {
+          who: { identifier: { value: 'u1' }, display: 'doc@example.org' },
+          requestor: true,
+          network: { address: '10.1.2.3', type: '2' },
+        },
+      ],
     });
-    expect(fhir['entity']).toEqual(expect.arrayContaining([expect.objectContaining({ what: { reference: 'Patient/p1' } }), expect.objectContaining({ what: { reference: 'ImagingStudy/s1' } })]));
-    expect(fhir['extension']).toEqual(expect.arrayContaining([{ url: 'urn:ich-triage:audit-hash', valueString: event.hash }]));
-    expect(fhirAuditEvent({ ...event, action: 'auth.login', outcome: 'FAILURE', patientId: null, studyId: null })).toMatchObject({ type: { code: '110114' }, outcome: '4' });
+    expect(fhir['entity']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ what: { reference: 'Patient/p1' } }),
+        expect.objectContaining({ what: { reference: 'ImagingStudy/s1' } }),
+      ]),
+    );
+    expect(fhir['extension']).toEqual(
+      expect.arrayContaining([{ url: 'urn:ich-triage:audit-hash', valueString: event.hash }]),
+    );
+    expect(
+      fhirAuditEvent({ ...event, action: 'auth.login', outcome: 'FAILURE', patientId: null, studyId: null }),
+    ).toMatchObject({ type: { code: '110114' }, outcome: '4' });
   });
 });

@@ -4,8 +4,23 @@ import type { ChainRow } from './hash-chain.js';
 export type ExportedEvent = ChainRow;
 
 export const CSV_COLUMNS = [
-  'seq', 'id', 'at', 'actorType', 'actorId', 'actorLabel', 'action', 'outcome', 'resourceType', 'resourceId',
-  'patientId', 'studyId', 'ipAddress', 'userAgent', 'details', 'prevHash', 'hash',
+  'seq',
+  'id',
+  'at',
+  'actorType',
+  'actorId',
+  'actorLabel',
+  'action',
+  'outcome',
+  'resourceType',
+  'resourceId',
+  'patientId',
+  'studyId',
+  'ipAddress',
+  'userAgent',
+  'details',
+  'prevHash',
+  'hash',
 ] as const satisfies ReadonlyArray<keyof ExportedEvent>;
 
 /**
@@ -38,9 +53,11 @@ const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 /** DICOM audit event types (DCM), the vocabulary FHIR AuditEvent.type uses for imaging audit trails. */
 function eventType(action: string): Coding {
   if (action.startsWith('auth.')) return { system: DCM, code: '110114', display: 'User Authentication' };
-  if (action.startsWith('upload.') || action === 'study.ingest') return { system: DCM, code: '110107', display: 'Import' };
+  if (action.startsWith('upload.') || action === 'study.ingest')
+    return { system: DCM, code: '110107', display: 'Import' };
   if (action.startsWith('audit.export')) return { system: DCM, code: '110106', display: 'Export' };
-  if (action.startsWith('user.') || action.startsWith('token.')) return { system: DCM, code: '110137', display: 'User Security Attributes Changed' };
+  if (action.startsWith('user.') || action.startsWith('token.'))
+    return { system: DCM, code: '110137', display: 'User Security Attributes Changed' };
   if (action.startsWith('model.')) return { system: DCM, code: '110100', display: 'Application Activity' };
   if (action.startsWith('study.') || action.startsWith('patient.') || action.startsWith('review.')) {
     return { system: DCM, code: '110110', display: 'Patient Record' };
@@ -59,16 +76,42 @@ function crude(action: string): 'C' | 'R' | 'U' | 'E' {
 /** One FHIR R4 AuditEvent resource per stored event; the hash chain travels as an extension. */
 export function fhirAuditEvent(event: ExportedEvent): Record<string, unknown> {
   const agent: Record<string, unknown> = {
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: event.actorType === 'API_TOKEN' ? 'datacollector' : 'humanuser', display: event.actorType }] },
-    who: event.actorId ? { identifier: { system: 'urn:ich-triage:user', value: event.actorId }, display: event.actorLabel } : { display: event.actorLabel || event.actorType },
+    type: {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type',
+          code: event.actorType === 'API_TOKEN' ? 'datacollector' : 'humanuser',
+          display: event.actorType,
+        },
+      ],
+    },
+    who: event.actorId
+      ? { identifier: { system: 'urn:ich-triage:user', value: event.actorId }, display: event.actorLabel }
+      : { display: event.actorLabel || event.actorType },
     requestor: true,
   };
   if (event.ipAddress) agent['network'] = { address: event.ipAddress, type: '2' };
   const entity: Array<Record<string, unknown>> = [];
-  if (event.patientId) entity.push({ what: { reference: `Patient/${event.patientId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' } });
-  if (event.studyId) entity.push({ what: { reference: `ImagingStudy/${event.studyId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' } });
-  if (event.resourceType && event.resourceId && event.resourceId !== event.studyId && event.resourceId !== event.patientId) {
-    entity.push({ what: { identifier: { system: `urn:ich-triage:${event.resourceType}`, value: event.resourceId } }, detail: [{ type: 'details', valueString: event.details }] });
+  if (event.patientId)
+    entity.push({
+      what: { reference: `Patient/${event.patientId}` },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
+    });
+  if (event.studyId)
+    entity.push({
+      what: { reference: `ImagingStudy/${event.studyId}` },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+    });
+  if (
+    event.resourceType &&
+    event.resourceId &&
+    event.resourceId !== event.studyId &&
+    event.resourceId !== event.patientId
+  ) {
+    entity.push({
+      what: { identifier: { system: `urn:ich-triage:${event.resourceType}`, value: event.resourceId } },
+      detail: [{ type: 'details', valueString: event.details }],
+    });
   } else if (event.details !== '{}') {
     entity.push({ what: { display: 'details' }, detail: [{ type: 'details', valueString: event.details }] });
   }
@@ -86,7 +129,16 @@ export function fhirAuditEvent(event: ExportedEvent): Record<string, unknown> {
     recorded: event.at.toISOString(),
     outcome: event.outcome === 'SUCCESS' ? '0' : '4',
     agent: [agent],
-    source: { observer: { display: 'ICH triage API' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
+    source: {
+      observer: { display: 'ICH triage API' },
+      type: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/security-source-type',
+          code: '4',
+          display: 'Application Server',
+        },
+      ],
+    },
     ...(entity.length > 0 ? { entity } : {}),
   };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { auditHash, canonicalJson, checkLink, GENESIS_HASH, type ChainRow, type HashedAuditFields } from './hash-chain.js';
+import {
+  auditHash,
+  type ChainRow,
+  canonicalJson,
+  checkLink,
+  GENESIS_HASH,
+  type HashedAuditFields,
+} from './hash-chain.js';
 
 function event(overrides: Partial<HashedAuditFields> = {}): HashedAuditFields {
   return {

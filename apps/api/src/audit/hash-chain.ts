@@ -23,10 +23,27 @@ export interface HashedAuditFields {
 }
 
 // Listed explicitly (and sorted) so that extra properties on a row, such as seq or hash, never enter the hash.
-const HASHED_KEYS = ([
-  'id', 'at', 'actorType', 'actorId', 'actorLabel', 'action', 'outcome', 'resourceType', 'resourceId', 'patientId',
-  'studyId', 'ipAddress', 'userAgent', 'details', 'prevHash',
-] as const satisfies ReadonlyArray<keyof HashedAuditFields>).slice().sort();
+const HASHED_KEYS = (
+  [
+    'id',
+    'at',
+    'actorType',
+    'actorId',
+    'actorLabel',
+    'action',
+    'outcome',
+    'resourceType',
+    'resourceId',
+    'patientId',
+    'studyId',
+    'ipAddress',
+    'userAgent',
+    'details',
+    'prevHash',
+  ] as const satisfies ReadonlyArray<keyof HashedAuditFields>
+)
+  .slice()
+  .sort();
 
 /**
  * JSON with keys in sorted order and dates as ISO strings, so the same event always serialises to the same bytes
@@ -59,8 +76,13 @@ export type ChainCheck = { ok: true } | { ok: false; seq: number; reason: string
  */
 export function checkLink(row: ChainRow, expectedPrevHash: string): ChainCheck {
   if (row.prevHash !== expectedPrevHash) {
-    return { ok: false, seq: row.seq, reason: 'prevHash does not match the previous event (an event was removed, inserted or reordered)' };
+    return {
+      ok: false,
+      seq: row.seq,
+      reason: 'prevHash does not match the previous event (an event was removed, inserted or reordered)',
+    };
   }
-  if (auditHash(row) !== row.hash) return { ok: false, seq: row.seq, reason: 'hash does not match the event content (the event was altered)' };
+  if (auditHash(row) !== row.hash)
+    return { ok: false, seq: row.seq, reason: 'hash does not match the event content (the event was altered)' };
   return { ok: true };
 }

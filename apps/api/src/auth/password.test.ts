@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createPasswordHasher, DEFAULT_PASSWORD_PARAMS, hashPassword, LOW_COST_PASSWORD_PARAMS, verifyPassword } from './password.js';
+import {
+  createPasswordHasher,
+  DEFAULT_PASSWORD_PARAMS,
+  hashPassword,
+  LOW_COST_PASSWORD_PARAMS,
+  verifyPassword,
+} from './password.js';
 
 describe('password hashing', () => {
   it('hashes with argon2id at the default cost and verifies only the right password', async () => {
@@ -11,7 +17,10 @@ describe('password hashing', () => {
   });
 
   it('salts every hash', async () => {
-    const [a, b] = await Promise.all([hashPassword('same', LOW_COST_PASSWORD_PARAMS), hashPassword('same', LOW_COST_PASSWORD_PARAMS)]);
+    const [a, b] = await Promise.all([
+      hashPassword('same', LOW_COST_PASSWORD_PARAMS),
+      hashPassword('same', LOW_COST_PASSWORD_PARAMS),
+    ]);
     expect(a).not.toBe(b);
   });
 

@@ -1,4 +1,4 @@
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
 
 // `Algorithm` is an ambient const enum, which isolated modules cannot read at run time; 2 is its Argon2id.
 const ARGON2ID = 2 as Algorithm.Argon2id;
@@ -22,7 +22,10 @@ export const DEFAULT_PASSWORD_PARAMS: Readonly<PasswordParams> = { memoryCost: 6
 /** Cheap parameters for tests only: the same algorithm and code path, ~1 ms per hash. */
 export const LOW_COST_PASSWORD_PARAMS: Readonly<PasswordParams> = { memoryCost: 1_024, timeCost: 1, parallelism: 1 };
 
-export function hashPassword(password: string, params: Readonly<PasswordParams> = DEFAULT_PASSWORD_PARAMS): Promise<string> {
+export function hashPassword(
+  password: string,
+  params: Readonly<PasswordParams> = DEFAULT_PASSWORD_PARAMS,
+): Promise<string> {
   return hash(password, { algorithm: ARGON2ID, ...params });
 }
 

@@ -6,7 +6,14 @@ import { presentedSecret } from './session-cookie.js';
 
 const clinician: Principal = { kind: 'session', userId: 'u1', email: 'c@x', role: 'CLINICIAN', sessionId: 's1' };
 const admin: Principal = { kind: 'session', userId: 'u2', email: 'a@x', role: 'ADMIN', sessionId: 's2' };
-const readToken: Principal = { kind: 'apiToken', userId: 'u2', email: 'a@x', role: 'ADMIN', tokenId: 't1', scopes: parseScopes('read:studies') };
+const readToken: Principal = {
+  kind: 'apiToken',
+  userId: 'u2',
+  email: 'a@x',
+  role: 'ADMIN',
+  tokenId: 't1',
+  scopes: parseScopes('read:studies'),
+};
 
 const code = (fn: () => unknown) => {
   try {
@@ -37,7 +44,10 @@ describe('scopes', () => {
   });
 
   it('refuses unknown scopes and admin scopes for clinicians', () => {
-    expect(validateRequestedScopes(['write:studies', 'read:studies'], 'CLINICIAN')).toEqual(['read:studies', 'write:studies']);
+    expect(validateRequestedScopes(['write:studies', 'read:studies'], 'CLINICIAN')).toEqual([
+      'read:studies',
+      'write:studies',
+    ]);
     expect(code(() => validateRequestedScopes(['read:everything'], 'ADMIN'))).toBe('BAD_USER_INPUT');
     expect(code(() => validateRequestedScopes([], 'ADMIN'))).toBe('BAD_USER_INPUT');
     expect(code(() => validateRequestedScopes(['admin'], 'CLINICIAN'))).toBe('FORBIDDEN');

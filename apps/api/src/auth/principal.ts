@@ -29,7 +29,8 @@ export interface Requirement {
  */
 export function authorize(principal: Principal, need: Requirement): AuthenticatedPrincipal {
   if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED');
-  if (need.admin && principal.role !== 'ADMIN') throw new AppError('FORBIDDEN', 'This operation requires the ADMIN role.');
+  if (need.admin && principal.role !== 'ADMIN')
+    throw new AppError('FORBIDDEN', 'This operation requires the ADMIN role.');
   if (principal.kind === 'apiToken' && !principal.scopes.has(need.scope)) {
     throw new AppError('FORBIDDEN', `This API token lacks the "${need.scope}" scope.`, { scope: need.scope });
   }

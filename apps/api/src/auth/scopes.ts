@@ -32,14 +32,21 @@ export function formatScopes(scopes: Iterable<Scope>): string {
 
 /** Validates requested scopes for a token owned by a user with `ownerRole`; names the first bad one. */
 export function validateRequestedScopes(requested: readonly string[], ownerRole: 'ADMIN' | 'CLINICIAN'): Scope[] {
-  if (requested.length === 0) throw new AppError('BAD_USER_INPUT', 'scopes: give at least one scope', { field: 'scopes' });
+  if (requested.length === 0)
+    throw new AppError('BAD_USER_INPUT', 'scopes: give at least one scope', { field: 'scopes' });
   const scopes: Scope[] = [];
   for (const s of requested) {
     if (!isScope(s)) {
-      throw new AppError('BAD_USER_INPUT', `scopes: unknown scope "${s}" (known: ${Object.keys(SCOPES).join(', ')})`, { field: 'scopes', scope: s });
+      throw new AppError('BAD_USER_INPUT', `scopes: unknown scope "${s}" (known: ${Object.keys(SCOPES).join(', ')})`, {
+        field: 'scopes',
+        scope: s,
+      });
     }
     if (ADMIN_ONLY_SCOPES.has(s) && ownerRole !== 'ADMIN') {
-      throw new AppError('FORBIDDEN', `scopes: "${s}" can only be granted to a token owned by an ADMIN`, { field: 'scopes', scope: s });
+      throw new AppError('FORBIDDEN', `scopes: "${s}" can only be granted to a token owned by an ADMIN`, {
+        field: 'scopes',
+        scope: s,
+      });
     }
     scopes.push(s);
   }

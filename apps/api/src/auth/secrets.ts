@@ -28,4 +28,3 @@ export function classifySecret(secret: string): SecretKind | null {
 export function displayPrefix(secret: string): string {
   return secret.slice(0, API_TOKEN_PREFIX.length + 6);
 }
-

@@ -35,13 +35,19 @@ export async function ensureFirstAdmin(prisma: PrismaClient, options: FirstAdmin
   // A concurrent start may have created this admin since the count above: that start won the race.
   if (existing?.role === 'ADMIN') return { created: false };
   if (existing) {
-    throw new AppError('CONFLICT', `ICH_ADMIN_EMAIL ${email} belongs to an existing non-admin account; promote it or choose another email`, { variable: 'ICH_ADMIN_EMAIL' });
+    throw new AppError(
+      'CONFLICT',
+      `ICH_ADMIN_EMAIL ${email} belongs to an existing non-admin account; promote it or choose another email`,
+      { variable: 'ICH_ADMIN_EMAIL' },
+    );
   }
   const generatedPassword = options.password ? null : generatePassword();
   const password = options.password ?? generatedPassword ?? '';
   const passwordHash = await (options.passwords ?? createPasswordHasher()).hash(password);
   try {
-    const user = await prisma.user.create({ data: { email, name: options.name ?? 'Administrator', role: 'ADMIN', passwordHash } });
+    const user = await prisma.user.create({
+      data: { email, name: options.name ?? 'Administrator', role: 'ADMIN', passwordHash },
+    });
     return { created: true, userId: user.id, email, generatedPassword };
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return { created: false };

@@ -1,7 +1,7 @@
 import { AppError } from '@ich/errors';
 import { ensureModelDir, type ModelCard } from '@ich/ml/node';
 import type { PrismaClient } from '@ich/prisma';
-import { SYSTEM_ACTOR, type AuditLog } from '../audit/audit-log.js';
+import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 
 export interface RegisteredModel {
   id: string;
@@ -22,9 +22,16 @@ export interface RegisteredModel {
  * the pipeline run end to end. A version is immutable: a card whose name@version is already registered with other
  * weights is refused, because predictions stamped with that version would no longer say which weights made them.
  */
-export async function registerModelDir(prisma: PrismaClient, audit: AuditLog, modelDir: string, log: (line: string) => void = () => {}): Promise<RegisteredModel> {
+export async function registerModelDir(
+  prisma: PrismaClient,
+  audit: AuditLog,
+  modelDir: string,
+  log: (line: string) => void = () => {},
+): Promise<RegisteredModel> {
   const { dir, card, created } = await ensureModelDir(modelDir, { onProgress: log });
-  const existing = await prisma.modelVersion.findUnique({ where: { name_version: { name: card.name, version: card.version } } });
+  const existing = await prisma.modelVersion.findUnique({
+    where: { name_version: { name: card.name, version: card.version } },
+  });
   if (existing && existing.weightsHash !== card.weightsHash) {
     throw new AppError(
       'CONFLICT',
@@ -32,13 +39,29 @@ export async function registerModelDir(prisma: PrismaClient, audit: AuditLog, mo
       { variable: 'MODEL_DIR', directory: dir },
     );
   }
-  const row = existing ?? (await prisma.modelVersion.create({ data: { name: card.name, version: card.version, card: JSON.stringify(card), directory: dir, weightsHash: card.weightsHash } }));
+  const row =
+    existing ??
+    (await prisma.modelVersion.create({
+      data: {
+        name: card.name,
+        version: card.version,
+        card: JSON.stringify(card),
+        directory: dir,
+        weightsHash: card.weightsHash,
+      },
+    }));
   if (!existing) {
     await audit.append(SYSTEM_ACTOR, {
       action: 'model.register',
       resourceType: 'ModelVersion',
       resourceId: row.id,
-      details: { name: card.name, version: card.version, status: card.status, directory: dir, weightsHash: card.weightsHash },
+      details: {
+        name: card.name,
+        version: card.version,
+        status: card.status,
+        directory: dir,
+        weightsHash: card.weightsHash,
+      },
     });
   }
   // Only when nothing is active: an admin's choice of active model survives restarts.
@@ -52,5 +75,13 @@ export async function registerModelDir(prisma: PrismaClient, audit: AuditLog, mo
       details: { name: card.name, version: card.version, previouslyActive: [], reason: 'no active model at start-up' },
     });
   }
-  return { id: row.id, name: card.name, version: card.version, status: card.status, registered: !existing, activated, createdWeights: created };
+  return {
+    id: row.id,
+    name: card.name,
+    version: card.version,
+    status: card.status,
+    registered: !existing,
+    activated,
+    createdWeights: created,
+  };
 }

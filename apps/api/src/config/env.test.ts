@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { isAppError } from '@ich/errors';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from './env.js';
 
 function failure(env: Record<string, string>): { code: string; message: string } {
@@ -28,9 +28,14 @@ describe('loadConfig', () => {
   });
 
   it('names the variable and the bad value', () => {
-    expect(failure({ API_PORT: 'abc' })).toMatchObject({ code: 'BAD_CONFIG', message: expect.stringMatching(/^API_PORT: .*"abc"/) });
+    expect(failure({ API_PORT: 'abc' })).toMatchObject({
+      code: 'BAD_CONFIG',
+      message: expect.stringMatching(/^API_PORT: .*"abc"/),
+    });
     expect(failure({ API_PORT: '70000' }).message).toMatch(/^API_PORT: /);
-    expect(failure({ DATABASE_URL: 'mysql://x' }).message).toMatch(/^DATABASE_URL: must start with file: .*"mysql:\/\/x"/);
+    expect(failure({ DATABASE_URL: 'mysql://x' }).message).toMatch(
+      /^DATABASE_URL: must start with file: .*"mysql:\/\/x"/,
+    );
     expect(failure({ ICH_ADMIN_EMAIL: 'not-an-email' }).message).toMatch(/^ICH_ADMIN_EMAIL: /);
     expect(failure({ ICH_ENGINE: 'cuda' }).message).toMatch(/^ICH_ENGINE: /);
     expect(failure({ API_WORKERS: '0' }).message).toMatch(/^API_WORKERS: .*"0"/);
@@ -45,7 +50,12 @@ describe('loadConfig', () => {
 
   it('accepts PostgreSQL and explicit paths, and treats blank values as unset', () => {
     const c = loadConfig(
-      { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', STORAGE_DIR: 'store', API_PORT: ' ', NODE_ENV: 'production' },
+      {
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+        STORAGE_DIR: 'store',
+        API_PORT: ' ',
+        NODE_ENV: 'production',
+      },
       '/srv/ich',
     );
     expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/test');

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { AppError } from '@ich/errors';
+import { z } from 'zod';
 
 /**
  * Every environment variable the API reads, validated once at start-up. Defaults give the embedded single-machine
@@ -32,7 +32,11 @@ const schema = z.object({
   ICH_ADMIN_EMAIL: z.email().default('admin@ich.local'),
   /** Optional: without it a strong password is generated and printed once when the first admin is created. */
   ICH_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
-  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
   MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -73,7 +77,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = String(issue?.path[0] ?? 'environment');
     const got = present[name];
     const shown = name.includes('PASSWORD') ? '(hidden)' : JSON.stringify(got);
-    throw new AppError('BAD_CONFIG', `${name}: ${issue?.message ?? 'invalid'}${got === undefined ? '' : ` (got ${shown})`}`, { variable: name });
+    throw new AppError(
+      'BAD_CONFIG',
+      `${name}: ${issue?.message ?? 'invalid'}${got === undefined ? '' : ` (got ${shown})`}`,
+      { variable: name },
+    );
   }
   const e = parsed.data;
   const dataDir = path.resolve(cwd, e.ICH_DATA_DIR);

@@ -8,5 +8,9 @@ import type { Caller } from './caller.js';
 export async function resolveCaller(deps: Pick<ServiceDeps, 'prisma'>, req: Request): Promise<Caller> {
   const secret = presentedSecret({ authorization: req.headers.authorization, cookie: req.headers.cookie });
   const userAgent = req.headers['user-agent'];
-  return { principal: await resolvePrincipal(deps, secret), ip: req.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent : null };
+  return {
+    principal: await resolvePrincipal(deps, secret),
+    ip: req.ip ?? null,
+    userAgent: typeof userAgent === 'string' ? userAgent : null,
+  };
 }

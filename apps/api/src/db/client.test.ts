@@ -18,11 +18,14 @@ describe('createDatabaseClient picks the driver from DATABASE_URL', () => {
     }
   });
 
-  it.each(['mysql://root@localhost/ich', 'sqlserver://x', 'ich.db', '', 'file:', 'file::memory:'])('rejects %j with BAD_CONFIG naming DATABASE_URL', async (url) => {
-    const attempt = createDatabaseClient(url);
-    await expect(attempt).rejects.toMatchObject({ code: 'BAD_CONFIG', details: { variable: 'DATABASE_URL' } });
-    await expect(attempt).rejects.toThrow(/DATABASE_URL/);
-  });
+  it.each(['mysql://root@localhost/ich', 'sqlserver://x', 'ich.db', '', 'file:', 'file::memory:'])(
+    'rejects %j with BAD_CONFIG naming DATABASE_URL',
+    async (url) => {
+      const attempt = createDatabaseClient(url);
+      await expect(attempt).rejects.toMatchObject({ code: 'BAD_CONFIG', details: { variable: 'DATABASE_URL' } });
+      await expect(attempt).rejects.toThrow(/DATABASE_URL/);
+    },
+  );
 
   it('never echoes the URL, which may hold a password', async () => {
     const error: unknown = await createDatabaseClient('mysql://root:hunter2@localhost/ich').catch((e: unknown) => e);

@@ -1,4 +1,4 @@
-import { parseDatabaseUrl, type DatabaseProvider, type PrismaClient } from '@ich/prisma';
+import { type DatabaseProvider, type PrismaClient, parseDatabaseUrl } from '@ich/prisma';
 
 export interface DatabaseClient {
   prisma: PrismaClient;
@@ -33,16 +33,24 @@ export interface DatabaseClientOptions {
  * (the SQLite client's types, the subset both providers support; see @ich/prisma), so the PostgreSQL client's cast
  * hides only PostgreSQL-only extras.
  */
-export async function createDatabaseClient(databaseUrl: string, options: DatabaseClientOptions = {}): Promise<DatabaseClient> {
+export async function createDatabaseClient(
+  databaseUrl: string,
+  options: DatabaseClientOptions = {},
+): Promise<DatabaseClient> {
   const target = parseDatabaseUrl(databaseUrl, options.variable);
   if (target.provider === 'sqlite') {
     const { PrismaClient: SqlitePrismaClient, createSqliteAdapter } = await import('@ich/prisma/sqlite');
     const busyTimeoutMs = options.busyTimeoutMs;
-    const prisma: PrismaClient = new SqlitePrismaClient({ adapter: createSqliteAdapter(target.filePath, busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
+    const prisma: PrismaClient = new SqlitePrismaClient({
+      adapter: createSqliteAdapter(target.filePath, busyTimeoutMs === undefined ? {} : { busyTimeoutMs }),
+    });
     return { prisma, provider: 'sqlite', ping: () => ping(prisma), close: () => prisma.$disconnect() };
   }
   const { PrismaClient: PostgresPrismaClient, createPostgresAdapter } = await import('@ich/prisma/postgresql');
-  const { adapter, pool } = createPostgresAdapter(target.url, { maxConnections: options.maxConnections, onPoolError: options.onPoolError });
+  const { adapter, pool } = createPostgresAdapter(target.url, {
+    maxConnections: options.maxConnections,
+    onPoolError: options.onPoolError,
+  });
   const prisma = new PostgresPrismaClient({ adapter }) as PrismaClient;
   let closed = false;
   return {

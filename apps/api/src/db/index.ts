@@ -1,2 +1,2 @@
 export { createDatabaseClient, type DatabaseClient, type DatabaseClientOptions } from './client.js';
-export { prepareDatabase, type PrepareDatabaseOptions, type PreparedDatabase } from './prepare.js';
+export { type PrepareDatabaseOptions, type PreparedDatabase, prepareDatabase } from './prepare.js';

@@ -17,7 +17,10 @@ export interface PreparedDatabase extends DatabaseClient {
  * are skipped, so every start runs this. A failing migration stops start-up with MIGRATION_FAILED rather than
  * serving a half-migrated database.
  */
-export async function prepareDatabase(databaseUrl: string, options: PrepareDatabaseOptions = {}): Promise<PreparedDatabase> {
+export async function prepareDatabase(
+  databaseUrl: string,
+  options: PrepareDatabaseOptions = {},
+): Promise<PreparedDatabase> {
   const { applied } = await deployMigrations({ databaseUrl, variable: options.variable, log: options.log });
   const client = await createDatabaseClient(databaseUrl, options);
   return { ...client, appliedMigrations: applied };

@@ -1,8 +1,11 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { Kind, type FragmentDefinitionNode } from 'graphql';
+import { type FragmentDefinitionNode, Kind } from 'graphql';
 import type { RequestContext } from '../context/request-context.js';
 import { formatError } from './format-error.js';
 import { enforceQueryLimits, measureOperation, type QueryLimits } from './query-limits.js';
@@ -47,7 +50,9 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<Request
       // Responses are never cacheable (patient data, per-user authorization); the default cache-control plugin would
       // only add a hook to every resolved field.
       ApolloServerPluginCacheControlDisabled(),
-      options.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      options.introspection
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: false, footer: false })
+        : ApolloServerPluginLandingPageDisabled(),
       ...(options.introspection ? [] : [ApolloServerPluginDisableSuggestions()]),
     ],
   });

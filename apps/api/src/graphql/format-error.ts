@@ -26,7 +26,10 @@ const TOKEN_LIMIT = /Document contains more th(?:at|an) \d+ tokens/;
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  const where = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  const where = {
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+  };
   if (isAppError(original)) {
     return { message: formatted.message, ...where, extensions: { code: original.code } };
   }

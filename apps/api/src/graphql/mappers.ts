@@ -10,17 +10,22 @@ import type { ApiTokenRecord, PatientRecord, StudyRecord } from '../services/rec
 import type { JobFailure } from '../services/studies.js';
 
 export type {
-  UserRecord,
   ApiTokenRecord,
-  PatientRecord,
-  StudyRecord,
-  SeriesRecord,
-  StudyPredictionRecord,
-  SlicePredictionRecord,
   ModelVersionRecord,
+  PatientRecord,
   ReviewRecord,
+  SeriesRecord,
+  SlicePredictionRecord,
+  StudyPredictionRecord,
+  StudyRecord,
+  UserRecord,
 } from '../services/records.js';
-export type { ChainRow as AuditEventRecord, LoginResult as AuthPayloadRecord, JobFailure as JobFailureRecord, ChainVerification as AuditVerificationRecord };
+export type {
+  ChainRow as AuditEventRecord,
+  ChainVerification as AuditVerificationRecord,
+  JobFailure as JobFailureRecord,
+  LoginResult as AuthPayloadRecord,
+};
 export type StudyConnectionRecord = Connection<StudyRecord>;
 export type PatientConnectionRecord = Connection<PatientRecord>;
 export type AuditEventConnectionRecord = Connection<ChainRow>;

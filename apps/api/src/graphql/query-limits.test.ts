@@ -1,4 +1,4 @@
-import { Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { enforceQueryLimits, measureOperation } from './query-limits.js';
 
@@ -6,7 +6,9 @@ function measure(source: string, variables: Record<string, unknown> = {}) {
   const doc = parse(source);
   const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   const fragments = Object.fromEntries(
-    doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
+    doc.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((f) => [f.name.value, f]),
   );
   return measureOperation(op, fragments, variables);
 }
@@ -19,22 +21,39 @@ describe('query limits', () => {
 
   it('multiplies costs by page size, from literals or variables', () => {
     const literal = measure('{ studies(first: 100) { edges { node { id description } } } }');
-    const variable = measure('query Q($n: Int) { studies(first: $n) { edges { node { id description } } } }', { n: 100 });
+    const variable = measure('query Q($n: Int) { studies(first: $n) { edges { node { id description } } } }', {
+      n: 100,
+    });
     expect(literal.cost).toBe(variable.cost);
-    expect(literal.cost).toBeGreaterThan(measure('{ studies(first: 10) { edges { node { id description } } } }').cost * 9);
+    expect(literal.cost).toBeGreaterThan(
+      measure('{ studies(first: 10) { edges { node { id description } } } }').cost * 9,
+    );
   });
 
   it('ignores introspection', () => {
-    expect(measure('{ __schema { types { name fields { name type { ofType { ofType { ofType { name } } } } } } } }')).toEqual({ cost: 0, depth: 0 });
+    expect(
+      measure('{ __schema { types { name fields { name type { ofType { ofType { ofType { name } } } } } } } }'),
+    ).toEqual({ cost: 0, depth: 0 });
   });
 
   it('rejects nested amplification and deep nesting with QUERY_TOO_COMPLEX', () => {
-    const amplified = measure('{ studies(first: 100) { edges { node { patient { studies { prediction { slices { any } } } } } } } }');
+    const amplified = measure(
+      '{ studies(first: 100) { edges { node { patient { studies { prediction { slices { any } } } } } } } }',
+    );
     expect(() => enforceQueryLimits(amplified, { maxDepth: 10, maxCost: 20_000 })).toThrow(/too costly/);
     let deep = 'name';
     for (let i = 0; i < 6; i += 1) deep = `patient { studies { ${deep} } }`;
     const nested = measure(`{ study(id: "1") { ${deep} } }`);
-    expect(() => enforceQueryLimits(nested, { maxDepth: 10, maxCost: 1e9 })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }));
-    expect(() => enforceQueryLimits(measure('{ studies(first: 25) { edges { node { id patient { name } prediction { any modelVersion { name } } } } } }'), { maxDepth: 10, maxCost: 20_000 })).not.toThrow();
+    expect(() => enforceQueryLimits(nested, { maxDepth: 10, maxCost: 1e9 })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }),
+    );
+    expect(() =>
+      enforceQueryLimits(
+        measure(
+          '{ studies(first: 25) { edges { node { id patient { name } prediction { any modelVersion { name } } } } } }',
+        ),
+        { maxDepth: 10, maxCost: 20_000 },
+      ),
+    ).not.toThrow();
   });
 });

@@ -1,4 +1,11 @@
-import { GraphQLError, Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -72,10 +79,19 @@ export function measureOperation(
   return walk(operation.selectionSet, 0, new Set());
 }
 
-function listSize(field: string, args: ReadonlyArray<{ name: { value: string }; value: ValueNode }>, variables: Readonly<Record<string, unknown>>): number {
+function listSize(
+  field: string,
+  args: ReadonlyArray<{ name: { value: string }; value: ValueNode }>,
+  variables: Readonly<Record<string, unknown>>,
+): number {
   const first = args.find((a) => a.name.value === 'first');
   if (first) {
-    const value = first.value.kind === Kind.VARIABLE ? variables[first.value.name.value] : first.value.kind === Kind.INT ? Number(first.value.value) : undefined;
+    const value =
+      first.value.kind === Kind.VARIABLE
+        ? variables[first.value.name.value]
+        : first.value.kind === Kind.INT
+          ? Number(first.value.value)
+          : undefined;
     if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
   }
   return LIST_SIZES[field] ?? 1;
@@ -89,8 +105,11 @@ export function enforceQueryLimits(measure: QueryMeasure, limits: QueryLimits): 
     });
   }
   if (measure.cost > limits.maxCost) {
-    throw new GraphQLError(`Query is too costly: estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}.`, {
-      extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
-    });
+    throw new GraphQLError(
+      `Query is too costly: estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}.`,
+      {
+        extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+      },
+    );
   }
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { isObjectType } from 'graphql';
+import { describe, expect, it } from 'vitest';
 import { buildSchema } from './schema.js';
 
 describe('GraphQL schema', () => {
@@ -8,13 +8,37 @@ describe('GraphQL schema', () => {
     const query = schema.getQueryType()!;
     const mutation = schema.getMutationType()!;
     expect(Object.keys(query.getFields()).sort()).toEqual(
-      ['activeModel', 'apiTokens', 'auditEvents', 'me', 'modelVersions', 'patient', 'patients', 'studies', 'study', 'users', 'verifyAuditLog'].sort(),
+      [
+        'activeModel',
+        'apiTokens',
+        'auditEvents',
+        'me',
+        'modelVersions',
+        'patient',
+        'patients',
+        'studies',
+        'study',
+        'users',
+        'verifyAuditLog',
+      ].sort(),
     );
     expect(Object.keys(mutation.getFields()).sort()).toEqual(
-      ['activateModel', 'createApiToken', 'createUser', 'login', 'logout', 'reprocessStudy', 'resetPassword', 'revokeApiToken', 'reviewStudy', 'updateUser'].sort(),
+      [
+        'activateModel',
+        'createApiToken',
+        'createUser',
+        'login',
+        'logout',
+        'reprocessStudy',
+        'resetPassword',
+        'revokeApiToken',
+        'reviewStudy',
+        'updateUser',
+      ].sort(),
     );
     for (const root of [query, mutation]) {
-      for (const field of Object.values(root.getFields())) expect(field.resolve, `${root.name}.${field.name}`).toBeTypeOf('function');
+      for (const field of Object.values(root.getFields()))
+        expect(field.resolve, `${root.name}.${field.name}`).toBeTypeOf('function');
     }
   });
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -27,7 +27,15 @@ export function loadTypeDefs(dir: string = here): string[] {
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [baseResolvers, authResolvers, studyResolvers, reviewResolvers, modelResolvers, adminResolvers, auditResolvers],
+    resolvers: [
+      baseResolvers,
+      authResolvers,
+      studyResolvers,
+      reviewResolvers,
+      modelResolvers,
+      adminResolvers,
+      auditResolvers,
+    ],
     inheritResolversFromInterfaces: false,
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });

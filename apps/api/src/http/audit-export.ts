@@ -1,5 +1,5 @@
 import { AppError } from '@ich/errors';
-import { Router, type Request } from 'express';
+import { type Request, Router } from 'express';
 import type { AuditFilter } from '../audit/audit-log.js';
 import { csvHeader, csvRow, fhirAuditEvent } from '../audit/export-format.js';
 import type { Caller } from '../context/caller.js';
@@ -12,13 +12,15 @@ export interface AuditExportDeps {
 function instant(value: unknown, name: string): Date | null {
   if (value === undefined) return null;
   const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw new AppError('BAD_USER_INPUT', `${name}: expected an ISO 8601 instant`, { parameter: name });
+  if (Number.isNaN(date.getTime()))
+    throw new AppError('BAD_USER_INPUT', `${name}: expected an ISO 8601 instant`, { parameter: name });
   return date;
 }
 
 function text(value: unknown, name: string): string | null {
   if (value === undefined) return null;
-  if (typeof value !== 'string') throw new AppError('BAD_USER_INPUT', `${name}: must be a single value`, { parameter: name });
+  if (typeof value !== 'string')
+    throw new AppError('BAD_USER_INPUT', `${name}: must be a single value`, { parameter: name });
   return value;
 }
 
@@ -32,7 +34,8 @@ export function auditExportRouter(deps: AuditExportDeps): Router {
   router.get('/api/audit/export', async (req, res, next) => {
     try {
       const format = req.query['format'] ?? 'csv';
-      if (format !== 'csv' && format !== 'fhir') throw new AppError('BAD_USER_INPUT', 'format: must be csv or fhir', { parameter: 'format' });
+      if (format !== 'csv' && format !== 'fhir')
+        throw new AppError('BAD_USER_INPUT', 'format: must be csv or fhir', { parameter: 'format' });
       const filter: AuditFilter = {
         from: instant(req.query['from'], 'from'),
         to: instant(req.query['to'], 'to'),
@@ -45,17 +48,24 @@ export function auditExportRouter(deps: AuditExportDeps): Router {
       const rows = await services.audit.export(format, filter);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Content-Disposition', `attachment; filename="audit-${stamp}.${format === 'csv' ? 'csv' : 'json'}"`);
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="audit-${stamp}.${format === 'csv' ? 'csv' : 'json'}"`,
+      );
       if (format === 'csv') {
         res.type('text/csv; charset=utf-8');
         res.write(csvHeader());
         for await (const row of rows) res.write(csvRow(row));
       } else {
         res.type('application/fhir+json; charset=utf-8');
-        res.write(`{"resourceType":"Bundle","type":"collection","timestamp":${JSON.stringify(new Date().toISOString())},"entry":[`);
+        res.write(
+          `{"resourceType":"Bundle","type":"collection","timestamp":${JSON.stringify(new Date().toISOString())},"entry":[`,
+        );
         let first = true;
         for await (const row of rows) {
-          res.write(`${first ? '' : ','}${JSON.stringify({ fullUrl: `urn:uuid:${row.id}`, resource: fhirAuditEvent(row) })}`);
+          res.write(
+            `${first ? '' : ','}${JSON.stringify({ fullUrl: `urn:uuid:${row.id}`, resource: fhirAuditEvent(row) })}`,
+          );
           first = false;
         }
         res.write(']}');

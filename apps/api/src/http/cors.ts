@@ -12,7 +12,10 @@ export function corsForOrigin(origin: string): RequestHandler {
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       if (req.method === 'OPTIONS') {
         res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-        res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Apollo-Require-Preflight, X-Apollo-Operation-Name');
+        res.setHeader(
+          'Access-Control-Allow-Headers',
+          'Content-Type, Authorization, Apollo-Require-Preflight, X-Apollo-Operation-Name',
+        );
         res.setHeader('Access-Control-Max-Age', '600');
       }
     }

@@ -1,5 +1,5 @@
-import type { ErrorRequestHandler } from 'express';
 import { AppError, httpStatusFor, toAppError } from '@ich/errors';
+import type { ErrorRequestHandler } from 'express';
 
 /**
  * Express and its body parsers signal client mistakes with `status` + `type` (e.g. `entity.too.large`); those are
@@ -9,7 +9,10 @@ export function fromHttpLayerError(thrown: unknown): AppError {
   const e = thrown as { status?: unknown; type?: unknown } | null;
   if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     if (e.status === 413 || e.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE');
-    return new AppError('BAD_USER_INPUT', e.type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : undefined);
+    return new AppError(
+      'BAD_USER_INPUT',
+      e.type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : undefined,
+    );
   }
   return toAppError(thrown);
 }

@@ -5,7 +5,10 @@ import cluster, { type Worker } from 'node:cluster';
  * one that dies, and on SIGINT/SIGTERM stops them all and exits once they have finished their in-flight requests.
  * A worker that keeps dying (5 deaths within a minute) stops the whole API rather than crash-looping silently.
  */
-export function superviseWorkers(count: number, log: (line: string) => void = (line) => console.log(`[api] ${line}`)): void {
+export function superviseWorkers(
+  count: number,
+  log: (line: string) => void = (line) => console.log(`[api] ${line}`),
+): void {
   let stopping = false;
   let exitCode = 0;
   const deaths: number[] = [];
@@ -20,7 +23,9 @@ export function superviseWorkers(count: number, log: (line: string) => void = (l
     deaths.push(now);
     while (deaths.length > 0 && (deaths[0] ?? now) < now - 60_000) deaths.shift();
     if (deaths.length >= 5) {
-      console.error(`[api] worker ${worker.process.pid} exited (${signal ?? code}); 5 deaths within a minute, stopping`);
+      console.error(
+        `[api] worker ${worker.process.pid} exited (${signal ?? code}); 5 deaths within a minute, stopping`,
+      );
       stop(1);
       return;
     }

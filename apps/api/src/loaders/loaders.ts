@@ -54,31 +54,83 @@ function firstPerKey<K extends string, R>(keys: readonly K[], rows: R[], keyOf: 
 
 export function createLoaders(prisma: Db): Loaders {
   return {
-    patientById: new DataLoader(async (ids) => byKey(ids, await prisma.patient.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id)),
-    userById: new DataLoader(async (ids) => byKey(ids, await prisma.user.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id)),
-    modelVersionById: new DataLoader(async (ids) => byKey(ids, await prisma.modelVersion.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id)),
+    patientById: new DataLoader(async (ids) =>
+      byKey(ids, await prisma.patient.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
+    ),
+    userById: new DataLoader(async (ids) =>
+      byKey(ids, await prisma.user.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
+    ),
+    modelVersionById: new DataLoader(async (ids) =>
+      byKey(ids, await prisma.modelVersion.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
+    ),
     seriesByStudyId: new DataLoader(async (ids) =>
-      groupBy(ids, await prisma.series.findMany({ where: { studyId: { in: [...ids] } }, orderBy: [{ seriesNumber: 'asc' }, { id: 'asc' }] }), (r) => r.studyId),
+      groupBy(
+        ids,
+        await prisma.series.findMany({
+          where: { studyId: { in: [...ids] } },
+          orderBy: [{ seriesNumber: 'asc' }, { id: 'asc' }],
+        }),
+        (r) => r.studyId,
+      ),
     ),
     instanceCountBySeriesId: new DataLoader(async (ids) => {
-      const counts = await prisma.instance.groupBy({ by: ['seriesId'], where: { seriesId: { in: [...ids] } }, _count: { _all: true } });
+      const counts = await prisma.instance.groupBy({
+        by: ['seriesId'],
+        where: { seriesId: { in: [...ids] } },
+        _count: { _all: true },
+      });
       const map = new Map(counts.map((c) => [c.seriesId, c._count._all]));
       return ids.map((id) => map.get(id) ?? 0);
     }),
     latestPredictionByStudyId: new DataLoader(async (ids) =>
-      firstPerKey(ids, await prisma.studyPrediction.findMany({ where: { studyId: { in: [...ids] } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }), (r) => r.studyId),
+      firstPerKey(
+        ids,
+        await prisma.studyPrediction.findMany({
+          where: { studyId: { in: [...ids] } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+        (r) => r.studyId,
+      ),
     ),
     latestJobByStudyId: new DataLoader(async (ids) =>
-      firstPerKey(ids, await prisma.inferenceJob.findMany({ where: { studyId: { in: [...ids] } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }), (r) => r.studyId),
+      firstPerKey(
+        ids,
+        await prisma.inferenceJob.findMany({
+          where: { studyId: { in: [...ids] } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+        (r) => r.studyId,
+      ),
     ),
     slicesByPredictionId: new DataLoader(async (ids) =>
-      groupBy(ids, await prisma.slicePrediction.findMany({ where: { studyPredictionId: { in: [...ids] } }, orderBy: [{ sliceIndex: 'asc' }, { id: 'asc' }] }), (r) => r.studyPredictionId),
+      groupBy(
+        ids,
+        await prisma.slicePrediction.findMany({
+          where: { studyPredictionId: { in: [...ids] } },
+          orderBy: [{ sliceIndex: 'asc' }, { id: 'asc' }],
+        }),
+        (r) => r.studyPredictionId,
+      ),
     ),
     reviewsByStudyId: new DataLoader(async (ids) =>
-      groupBy(ids, await prisma.review.findMany({ where: { studyId: { in: [...ids] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }), (r) => r.studyId),
+      groupBy(
+        ids,
+        await prisma.review.findMany({
+          where: { studyId: { in: [...ids] } },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        }),
+        (r) => r.studyId,
+      ),
     ),
     studiesByPatientId: new DataLoader(async (ids) =>
-      groupBy(ids, await prisma.study.findMany({ where: { patientId: { in: [...ids] } }, orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }] }), (r) => r.patientId),
+      groupBy(
+        ids,
+        await prisma.study.findMany({
+          where: { patientId: { in: [...ids] } },
+          orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+        }),
+        (r) => r.patientId,
+      ),
     ),
   };
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { actorOf, type AuditFilter, type ChainVerification } from '../audit/audit-log.js';
+import { type AuditFilter, actorOf, type ChainVerification } from '../audit/audit-log.js';
 import type { ChainRow } from '../audit/hash-chain.js';
 import { authorize } from '../auth/principal.js';
 import type { Caller } from '../context/caller.js';
-import { toConnection, type Connection } from './connection.js';
+import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkText } from './ids.js';
@@ -36,13 +36,23 @@ export class AuditService {
     const before = args.after ? decodeCursor(args.after, seqCursor).s : null;
     await this.deps.audit.flush();
     const rows = await this.deps.audit.page(filter, take + 1, before);
-    return toConnection(rows, take, before !== null, (r) => encodeCursor({ o: 'S', s: r.seq }), () => this.deps.audit.count(filter));
+    return toConnection(
+      rows,
+      take,
+      before !== null,
+      (r) => encodeCursor({ o: 'S', s: r.seq }),
+      () => this.deps.audit.count(filter),
+    );
   }
 
   async verify(): Promise<ChainVerification> {
     this.authorizeRead();
     const result = await this.deps.audit.verify();
-    await this.deps.audit.append(actorOf(this.caller), { action: 'audit.verify', outcome: result.ok ? 'SUCCESS' : 'FAILURE', details: { ...result } });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'audit.verify',
+      outcome: result.ok ? 'SUCCESS' : 'FAILURE',
+      details: { ...result },
+    });
     return result;
   }
 
@@ -53,7 +63,10 @@ export class AuditService {
   async export(format: ExportFormat, filter: AuditFilter): Promise<AsyncGenerator<ChainRow>> {
     this.authorizeRead();
     const checked = checkFilter(filter);
-    await this.deps.audit.append(actorOf(this.caller), { action: 'audit.export', details: { format, filter: { ...checked } } });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'audit.export',
+      details: { format, filter: { ...checked } },
+    });
     return this.deps.audit.scan(checked);
   }
 }

@@ -43,8 +43,12 @@ export class AuthService {
    */
   async login(emailInput: string, password: string): Promise<LoginResult> {
     const email = normalizeEmail(emailInput);
-    if (email.length === 0 || email.length > EMAIL_MAX) throw new AppError('BAD_USER_INPUT', 'email: must be 1 to 254 characters', { field: 'email' });
-    if (password.length > PASSWORD_MAX) throw new AppError('BAD_USER_INPUT', `password: must be at most ${PASSWORD_MAX} characters`, { field: 'password' });
+    if (email.length === 0 || email.length > EMAIL_MAX)
+      throw new AppError('BAD_USER_INPUT', 'email: must be 1 to 254 characters', { field: 'email' });
+    if (password.length > PASSWORD_MAX)
+      throw new AppError('BAD_USER_INPUT', `password: must be at most ${PASSWORD_MAX} characters`, {
+        field: 'password',
+      });
     const { prisma, audit, passwords } = this.deps;
     const actor = actorOf(this.caller, email);
     const ip = this.caller.ip ?? 'unknown';
@@ -57,7 +61,7 @@ export class AuthService {
 
     const user = await prisma.user.findUnique({ where: { email } });
     const valid = user ? await passwords.verify(user.passwordHash, password) : await this.equaliseTiming(password);
-    if (!user || !user.active || !valid) {
+    if (!user?.active || !valid) {
       await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: false } });
       if (user) await prisma.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } } });
       await audit.append(user ? { ...actor, type: 'USER', id: user.id } : actor, {
@@ -75,11 +79,23 @@ export class AuthService {
     // Separate statements, not one transaction: none depends on another, and on SQLite a transaction on the shared
     // connection would also take in whatever other requests run meanwhile.
     await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: true } });
-    const updated = await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lastLoginAt: new Date() } });
-    const session = await prisma.session.create({
-      data: { userId: user.id, tokenHash: hashSecret(token), expiresAt, ipAddress: this.caller.ip, userAgent: this.caller.userAgent?.slice(0, 512) ?? null },
+    const updated = await prisma.user.update({
+      where: { id: user.id },
+      data: { failedLogins: 0, lastLoginAt: new Date() },
     });
-    await audit.append({ ...actor, type: 'USER', id: user.id }, { action: 'auth.login', resourceType: 'Session', resourceId: session.id, details: { email } });
+    const session = await prisma.session.create({
+      data: {
+        userId: user.id,
+        tokenHash: hashSecret(token),
+        expiresAt,
+        ipAddress: this.caller.ip,
+        userAgent: this.caller.userAgent?.slice(0, 512) ?? null,
+      },
+    });
+    await audit.append(
+      { ...actor, type: 'USER', id: user.id },
+      { action: 'auth.login', resourceType: 'Session', resourceId: session.id, details: { email } },
+    );
     this.cookies.set(token, expiresAt);
     return { token, expiresAt, user: updated };
   }
@@ -89,8 +105,15 @@ export class AuthService {
     const p = this.caller.principal;
     this.cookies.clear();
     if (p.kind !== 'session') return false;
-    await this.deps.prisma.session.updateMany({ where: { id: p.sessionId, revokedAt: null }, data: { revokedAt: new Date() } });
-    await this.deps.audit.append(actorOf(this.caller), { action: 'auth.logout', resourceType: 'Session', resourceId: p.sessionId });
+    await this.deps.prisma.session.updateMany({
+      where: { id: p.sessionId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'auth.logout',
+      resourceType: 'Session',
+      resourceId: p.sessionId,
+    });
     return true;
   }
 
@@ -104,9 +127,15 @@ export class AuthService {
   private async throttled(email: string, ip: string): Promise<string | null> {
     const { prisma, throttle } = this.deps;
     const since = new Date(Date.now() - throttle.windowMs);
-    const lastSuccess = await prisma.loginAttempt.findFirst({ where: { email, success: true, createdAt: { gte: since } }, orderBy: { createdAt: 'desc' }, select: { createdAt: true } });
+    const lastSuccess = await prisma.loginAttempt.findFirst({
+      where: { email, success: true, createdAt: { gte: since } },
+      orderBy: { createdAt: 'desc' },
+      select: { createdAt: true },
+    });
     const [accountFailures, addressFailures] = await Promise.all([
-      prisma.loginAttempt.count({ where: { email, success: false, createdAt: { gte: lastSuccess?.createdAt ?? since } } }),
+      prisma.loginAttempt.count({
+        where: { email, success: false, createdAt: { gte: lastSuccess?.createdAt ?? since } },
+      }),
       prisma.loginAttempt.count({ where: { ipAddress: ip, success: false, createdAt: { gte: since } } }),
     ]);
     if (accountFailures >= throttle.maxFailuresPerAccount) return 'too many failures for this account';
@@ -131,8 +160,23 @@ const dummyHashes = new WeakMap<object, Promise<string>>();
 // Every request resolves its secret, so only the columns a principal needs are read: selecting a few user fields is
 // about half the cost of `include: { user: true }` with Prisma's SQLite adapter (measured ~0.8 vs ~1.5 ms per call).
 const PRINCIPAL_USER_FIELDS = { email: true, role: true, active: true } as const;
-const SESSION_FIELDS = { id: true, userId: true, expiresAt: true, revokedAt: true, lastSeenAt: true, user: { select: PRINCIPAL_USER_FIELDS } } as const;
-const TOKEN_FIELDS = { id: true, userId: true, expiresAt: true, revokedAt: true, lastUsedAt: true, scopes: true, user: { select: PRINCIPAL_USER_FIELDS } } as const;
+const SESSION_FIELDS = {
+  id: true,
+  userId: true,
+  expiresAt: true,
+  revokedAt: true,
+  lastSeenAt: true,
+  user: { select: PRINCIPAL_USER_FIELDS },
+} as const;
+const TOKEN_FIELDS = {
+  id: true,
+  userId: true,
+  expiresAt: true,
+  revokedAt: true,
+  lastUsedAt: true,
+  scopes: true,
+  user: { select: PRINCIPAL_USER_FIELDS },
+} as const;
 
 /**
  * Turns a presented secret (cookie or Bearer) into a principal. Anything unknown, expired, revoked, or belonging to a
@@ -150,12 +194,26 @@ export async function resolvePrincipal(deps: Pick<ServiceDeps, 'prisma'>, secret
     if (now - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
       await deps.prisma.session.update({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
     }
-    return { kind: 'session', userId: session.userId, email: session.user.email, role: session.user.role, sessionId: session.id };
+    return {
+      kind: 'session',
+      userId: session.userId,
+      email: session.user.email,
+      role: session.user.role,
+      sessionId: session.id,
+    };
   }
   const token = await deps.prisma.apiToken.findUnique({ where: { tokenHash }, select: TOKEN_FIELDS });
-  if (!token || token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= now) || !token.user.active) return ANONYMOUS;
+  if (!token || token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= now) || !token.user.active)
+    return ANONYMOUS;
   if (!token.lastUsedAt || now - token.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
     await deps.prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date(now) } });
   }
-  return { kind: 'apiToken', userId: token.userId, email: token.user.email, role: token.user.role, tokenId: token.id, scopes: parseScopes(token.scopes) };
+  return {
+    kind: 'apiToken',
+    userId: token.userId,
+    email: token.user.email,
+    role: token.user.role,
+    tokenId: token.id,
+    scopes: parseScopes(token.scopes),
+  };
 }

@@ -13,7 +13,13 @@ export interface Connection<T> {
 }
 
 /** Builds a page from `take + 1` fetched rows: the extra row only tells whether there is a next page. */
-export function toConnection<T>(rows: T[], take: number, hadCursor: boolean, cursorOf: (row: T) => string, totalCount: () => Promise<number>): Connection<T> {
+export function toConnection<T>(
+  rows: T[],
+  take: number,
+  hadCursor: boolean,
+  cursorOf: (row: T) => string,
+  totalCount: () => Promise<number>,
+): Connection<T> {
   const page = rows.slice(0, take);
   const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
   return {

@@ -17,7 +17,11 @@ export interface LoginThrottle {
   maxFailuresPerAddress: number;
 }
 
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = { windowMs: 15 * 60_000, maxFailuresPerAccount: 5, maxFailuresPerAddress: 30 };
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = {
+  windowMs: 15 * 60_000,
+  maxFailuresPerAccount: 5,
+  maxFailuresPerAddress: 30,
+};
 
 /** What every service shares; built once per process in app.ts. */
 export interface ServiceDeps {

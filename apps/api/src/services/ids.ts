@@ -4,7 +4,7 @@ const ID_MAX = 64;
 
 /** Ids are opaque strings; anything longer than ours is refused before it reaches a query or the audit log. */
 export function checkId(id: string, argument = 'id'): string {
-  if (id.length === 0 || id.length > ID_MAX || /[\u0000-\u001f]/.test(id)) {
+  if (id.length === 0 || id.length > ID_MAX || hasControlCharacter(id)) {
     throw new AppError('BAD_USER_INPUT', `${argument}: not a valid id`, { argument });
   }
   return id;
@@ -12,6 +12,13 @@ export function checkId(id: string, argument = 'id'): string {
 
 export function checkText(value: string | null | undefined, field: string, max: number): string | undefined {
   if (value === null || value === undefined) return undefined;
-  if (value.length > max) throw new AppError('BAD_USER_INPUT', `${field}: must be at most ${max} characters`, { field });
+  if (value.length > max)
+    throw new AppError('BAD_USER_INPUT', `${field}: must be at most ${max} characters`, { field });
   return value;
+}
+
+/** C0 control characters (U+0000–U+001F) never occur in our ids; a NUL would also break PostgreSQL text. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
+  return false;
 }

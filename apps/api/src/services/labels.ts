@@ -1,5 +1,11 @@
 /** The five subtypes, as the GraphQL enum names them and as Study.positiveLabels stores them (lower case). */
-export const HEMORRHAGE_LABELS = ['EPIDURAL', 'INTRAPARENCHYMAL', 'INTRAVENTRICULAR', 'SUBARACHNOID', 'SUBDURAL'] as const;
+export const HEMORRHAGE_LABELS = [
+  'EPIDURAL',
+  'INTRAPARENCHYMAL',
+  'INTRAVENTRICULAR',
+  'SUBARACHNOID',
+  'SUBDURAL',
+] as const;
 
 export type HemorrhageLabel = (typeof HEMORRHAGE_LABELS)[number];
 

@@ -1,15 +1,15 @@
+import type { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
 import { authorize } from '../auth/principal.js';
 import type { Caller } from '../context/caller.js';
 import type { Loaders } from '../loaders/loaders.js';
-import { toConnection, type Connection } from './connection.js';
+import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
 import type { PatientRecord, StudyRecord } from './records.js';
 import { containsText } from './text-filter.js';
-import type { Prisma } from '@ich/prisma';
 
 export interface PatientListArgs {
   first?: number | null;
@@ -39,8 +39,18 @@ export class PatientService {
       position = { OR: [{ name: { gt: c.n } }, { name: c.n, id: { gt: c.i } }] };
     }
     const { prisma, audit } = this.deps;
-    const rows = await prisma.patient.findMany({ where: position ? { AND: [where, position] } : where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: take + 1 });
-    const connection = toConnection(rows, take, position !== null, (p) => encodeCursor({ o: 'N', n: p.name, i: p.id }), () => prisma.patient.count({ where }));
+    const rows = await prisma.patient.findMany({
+      where: position ? { AND: [where, position] } : where,
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      take: take + 1,
+    });
+    const connection = toConnection(
+      rows,
+      take,
+      position !== null,
+      (p) => encodeCursor({ o: 'N', n: p.name, i: p.id }),
+      () => prisma.patient.count({ where }),
+    );
     await audit.append(actorOf(this.caller), {
       action: 'patient.list',
       resourceType: 'Patient',

@@ -3,17 +3,17 @@
  * the subset valid on both databases) and the model rows that GraphQL types map onto.
  */
 export type {
-  PrismaClient as Db,
-  User as UserRecord,
   ApiToken as ApiTokenRecord,
-  Patient as PatientRecord,
-  Study as StudyRecord,
-  Series as SeriesRecord,
-  StudyPrediction as StudyPredictionRecord,
-  SlicePrediction as SlicePredictionRecord,
-  ModelVersion as ModelVersionRecord,
-  Review as ReviewRecord,
   AuditEvent as AuditEventRecord,
-  InferenceJob as InferenceJobRecord,
   DatabaseProvider as DbProvider,
+  InferenceJob as InferenceJobRecord,
+  ModelVersion as ModelVersionRecord,
+  Patient as PatientRecord,
+  PrismaClient as Db,
+  Review as ReviewRecord,
+  Series as SeriesRecord,
+  SlicePrediction as SlicePredictionRecord,
+  Study as StudyRecord,
+  StudyPrediction as StudyPredictionRecord,
+  User as UserRecord,
 } from '@ich/prisma';

@@ -1,17 +1,26 @@
 import { AppError } from '@ich/errors';
+import type { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
 import { authorize } from '../auth/principal.js';
 import type { Caller } from '../context/caller.js';
 import type { Loaders } from '../loaders/loaders.js';
-import { toConnection, type Connection } from './connection.js';
+import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
-import { storedLabel, type HemorrhageLabel } from './labels.js';
-import type { InferenceJobRecord, PatientRecord, ReviewRecord, SeriesRecord, SlicePredictionRecord, StudyPredictionRecord, StudyRecord, ModelVersionRecord } from './records.js';
+import { type HemorrhageLabel, storedLabel } from './labels.js';
+import type {
+  InferenceJobRecord,
+  ModelVersionRecord,
+  PatientRecord,
+  ReviewRecord,
+  SeriesRecord,
+  SlicePredictionRecord,
+  StudyPredictionRecord,
+  StudyRecord,
+} from './records.js';
 import { containsText } from './text-filter.js';
-import type { Prisma } from '@ich/prisma';
 
 export type StudyStatus = StudyRecord['status'];
 export type StudyOrder = 'PRIORITY' | 'RECEIVED_DESC' | 'RECEIVED_ASC';
@@ -42,8 +51,14 @@ export interface JobFailure {
 const MAX_PAGE = 100;
 
 // Keyset positions: the ordering's sort keys of the last row served. `o` ties a cursor to its ordering.
-const priorityCursor = z.strictObject({ o: z.literal('P'), p: z.number().int(), r: z.number().int(), i: z.string().min(1).max(64) });
-const receivedCursor = (o: 'D' | 'A') => z.strictObject({ o: z.literal(o), r: z.number().int(), i: z.string().min(1).max(64) });
+const priorityCursor = z.strictObject({
+  o: z.literal('P'),
+  p: z.number().int(),
+  r: z.number().int(),
+  i: z.string().min(1).max(64),
+});
+const receivedCursor = (o: 'D' | 'A') =>
+  z.strictObject({ o: z.literal(o), r: z.number().int(), i: z.string().min(1).max(64) });
 
 function cursorFor(order: StudyOrder, s: StudyRecord): string {
   const r = s.receivedAt.getTime();
@@ -62,12 +77,20 @@ function afterPosition(order: StudyOrder, cursor: string): Prisma.StudyWhereInpu
   if (order === 'PRIORITY') {
     const c = decodeCursor(cursor, priorityCursor);
     const r = new Date(c.r);
-    return { OR: [{ priority: { lt: c.p } }, { priority: c.p, receivedAt: { gt: r } }, { priority: c.p, receivedAt: r, id: { gt: c.i } }] };
+    return {
+      OR: [
+        { priority: { lt: c.p } },
+        { priority: c.p, receivedAt: { gt: r } },
+        { priority: c.p, receivedAt: r, id: { gt: c.i } },
+      ],
+    };
   }
   const desc = order === 'RECEIVED_DESC';
   const c = decodeCursor(cursor, receivedCursor(desc ? 'D' : 'A'));
   const r = new Date(c.r);
-  return desc ? { OR: [{ receivedAt: { lt: r } }, { receivedAt: r, id: { lt: c.i } }] } : { OR: [{ receivedAt: { gt: r } }, { receivedAt: r, id: { gt: c.i } }] };
+  return desc
+    ? { OR: [{ receivedAt: { lt: r } }, { receivedAt: r, id: { lt: c.i } }] }
+    : { OR: [{ receivedAt: { gt: r } }, { receivedAt: r, id: { gt: c.i } }] };
 }
 
 export class StudyService {
@@ -89,7 +112,14 @@ export class StudyService {
     if (filter.to) and.push({ receivedAt: { lt: filter.to } });
     if (search) {
       const text = containsText(this.deps.provider, search);
-      and.push({ OR: [{ patient: { is: { name: text } } }, { patient: { is: { patientId: text } } }, { accessionNumber: text }, { description: text }] });
+      and.push({
+        OR: [
+          { patient: { is: { name: text } } },
+          { patient: { is: { patientId: text } } },
+          { accessionNumber: text },
+          { description: text },
+        ],
+      });
     }
     return and.length > 0 ? { AND: and } : {};
   }
@@ -102,8 +132,18 @@ export class StudyService {
     const where = this.where(args.filter);
     const position = args.after ? afterPosition(order, args.after) : null;
     const { prisma, audit } = this.deps;
-    const rows = await prisma.study.findMany({ where: position ? { AND: [where, position] } : where, orderBy: orderByFor(order), take: take + 1 });
-    const connection = toConnection(rows, take, position !== null, (s) => cursorFor(order, s), () => prisma.study.count({ where }));
+    const rows = await prisma.study.findMany({
+      where: position ? { AND: [where, position] } : where,
+      orderBy: orderByFor(order),
+      take: take + 1,
+    });
+    const connection = toConnection(
+      rows,
+      take,
+      position !== null,
+      (s) => cursorFor(order, s),
+      () => prisma.study.count({ where }),
+    );
     await audit.append(actorOf(this.caller), {
       action: 'study.list',
       resourceType: 'Study',
@@ -142,7 +182,13 @@ export class StudyService {
       prisma.inferenceJob.create({ data: { studyId: id } }),
       prisma.study.update({ where: { id }, data: { status: 'QUEUED' } }),
     ]);
-    await audit.append(actorOf(this.caller), { action: 'study.reprocess', resourceType: 'InferenceJob', resourceId: job.id, studyId: id, patientId: study.patientId });
+    await audit.append(actorOf(this.caller), {
+      action: 'study.reprocess',
+      resourceType: 'InferenceJob',
+      resourceId: job.id,
+      studyId: id,
+      patientId: study.patientId,
+    });
     return updated;
   }
 
@@ -175,7 +221,7 @@ export class StudyService {
     authorize(this.caller.principal, { scope: 'read:studies' });
     if (study.status !== 'FAILED') return null;
     const job: InferenceJobRecord | null = await this.loaders.latestJobByStudyId.load(study.id);
-    if (!job || job.status !== 'FAILED') return null;
+    if (job?.status !== 'FAILED') return null;
     return { code: job.errorCode, message: job.error ?? 'Inference failed.', attempts: job.attempts };
   }
 

@@ -6,5 +6,7 @@ import type { DbProvider } from './records.js';
  * the widening here and nowhere else.
  */
 export function containsText(provider: DbProvider, text: string): { contains: string } {
-  return provider === 'postgresql' ? ({ contains: text, mode: 'insensitive' } as { contains: string }) : { contains: text };
+  return provider === 'postgresql'
+    ? ({ contains: text, mode: 'insensitive' } as { contains: string })
+    : { contains: text };
 }

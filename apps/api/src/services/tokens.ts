@@ -1,6 +1,6 @@
 import { AppError } from '@ich/errors';
 import { actorOf } from '../audit/audit-log.js';
-import { authorize, type AuthenticatedPrincipal } from '../auth/principal.js';
+import { type AuthenticatedPrincipal, authorize } from '../auth/principal.js';
 import { formatScopes, validateRequestedScopes } from '../auth/scopes.js';
 import { displayPrefix, hashSecret, newSecret } from '../auth/secrets.js';
 import type { Caller } from '../context/caller.js';
@@ -40,7 +40,11 @@ export class TokenService {
 
   async list(userId: string | null | undefined): Promise<ApiTokenRecord[]> {
     const principal = authorize(this.caller.principal, { scope: 'admin' });
-    const where = userId ? { userId: this.forUser(userId).ownerId } : principal.role === 'ADMIN' ? {} : { userId: principal.userId };
+    const where = userId
+      ? { userId: this.forUser(userId).ownerId }
+      : principal.role === 'ADMIN'
+        ? {}
+        : { userId: principal.userId };
     return this.deps.prisma.apiToken.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] });
   }
 
@@ -48,10 +52,13 @@ export class TokenService {
   async create(input: CreateApiTokenInput): Promise<{ token: string; apiToken: ApiTokenRecord }> {
     const { principal, ownerId } = this.forUser(input.userId);
     const name = input.name.trim();
-    if (name.length === 0 || name.length > 100) throw new AppError('BAD_USER_INPUT', 'name: must be 1 to 100 characters', { field: 'name' });
+    if (name.length === 0 || name.length > 100)
+      throw new AppError('BAD_USER_INPUT', 'name: must be 1 to 100 characters', { field: 'name' });
     const days = input.expiresInDays ?? DEFAULT_EXPIRY_DAYS;
     if (!Number.isInteger(days) || days < 1 || days > MAX_EXPIRY_DAYS) {
-      throw new AppError('BAD_USER_INPUT', `expiresInDays: must be 1 to ${MAX_EXPIRY_DAYS}`, { field: 'expiresInDays' });
+      throw new AppError('BAD_USER_INPUT', `expiresInDays: must be 1 to ${MAX_EXPIRY_DAYS}`, {
+        field: 'expiresInDays',
+      });
     }
     const { prisma, audit } = this.deps;
     const owner = await prisma.user.findUnique({ where: { id: ownerId } });
@@ -88,7 +95,12 @@ export class TokenService {
     this.forUser(existing.userId);
     if (existing.revokedAt) return existing;
     const revoked = await prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
-    await audit.append(actorOf(this.caller), { action: 'token.revoke', resourceType: 'ApiToken', resourceId: id, details: { name: existing.name, ownerId: existing.userId } });
+    await audit.append(actorOf(this.caller), {
+      action: 'token.revoke',
+      resourceType: 'ApiToken',
+      resourceId: id,
+      details: { name: existing.name, ownerId: existing.userId },
+    });
     return revoked;
   }
 

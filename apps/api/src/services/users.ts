@@ -27,7 +27,9 @@ const PASSWORD_MAX = 1024;
 
 export function checkPassword(password: string): string {
   if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
-    throw new AppError('BAD_USER_INPUT', `password: must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, { field: 'password' });
+    throw new AppError('BAD_USER_INPUT', `password: must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, {
+      field: 'password',
+    });
   }
   return password;
 }
@@ -53,17 +55,24 @@ export class UserService {
   async create(input: CreateUserInput): Promise<UserRecord> {
     this.admin();
     const email = normalizeEmail(input.email);
-    if (!emailSchema.safeParse(email).success) throw new AppError('BAD_USER_INPUT', 'email: not a valid email address', { field: 'email' });
+    if (!emailSchema.safeParse(email).success)
+      throw new AppError('BAD_USER_INPUT', 'email: not a valid email address', { field: 'email' });
     const name = checkText(input.name, 'name', 200) ?? '';
     const passwordHash = await this.deps.passwords.hash(checkPassword(input.password));
     let user: UserRecord;
     try {
       user = await this.deps.prisma.user.create({ data: { email, name, role: input.role, passwordHash } });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'A user with this email already exists.', { field: 'email' });
+      if (isUniqueViolation(error))
+        throw new AppError('CONFLICT', 'A user with this email already exists.', { field: 'email' });
       throw error;
     }
-    await this.deps.audit.append(actorOf(this.caller), { action: 'user.create', resourceType: 'User', resourceId: user.id, details: { email, role: user.role } });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'user.create',
+      resourceType: 'User',
+      resourceId: user.id,
+      details: { email, role: user.role },
+    });
     return user;
   }
 
@@ -84,9 +93,21 @@ export class UserService {
     if (name !== undefined && name !== before.name) changes['name'] = { from: before.name, to: name };
     if (role !== undefined && role !== before.role) changes['role'] = { from: before.role, to: role };
     if (active !== undefined && active !== before.active) changes['active'] = { from: before.active, to: active };
-    const user = await prisma.user.update({ where: { id }, data: { ...(name !== undefined ? { name } : {}), ...(role ? { role } : {}), ...(active !== undefined ? { active } : {}) } });
+    const user = await prisma.user.update({
+      where: { id },
+      data: {
+        ...(name !== undefined ? { name } : {}),
+        ...(role ? { role } : {}),
+        ...(active !== undefined ? { active } : {}),
+      },
+    });
     if (active === false) await this.revokeSessions(id);
-    await audit.append(actorOf(this.caller), { action: 'user.update', resourceType: 'User', resourceId: id, details: { email: user.email, changes } });
+    await audit.append(actorOf(this.caller), {
+      action: 'user.update',
+      resourceType: 'User',
+      resourceId: id,
+      details: { email: user.email, changes },
+    });
     return user;
   }
 
@@ -94,10 +115,17 @@ export class UserService {
     this.admin();
     checkId(id);
     const passwordHash = await this.deps.passwords.hash(checkPassword(password));
-    const updated = await this.deps.prisma.user.updateMany({ where: { id }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
+    const updated = await this.deps.prisma.user.updateMany({
+      where: { id },
+      data: { passwordHash, failedLogins: 0, lockedUntil: null },
+    });
     if (updated.count === 0) throw new AppError('NOT_FOUND', 'No such user.', { id });
     await this.revokeSessions(id);
-    await this.deps.audit.append(actorOf(this.caller), { action: 'user.reset_password', resourceType: 'User', resourceId: id });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'user.reset_password',
+      resourceType: 'User',
+      resourceId: id,
+    });
     return true;
   }
 

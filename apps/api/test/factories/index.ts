@@ -37,7 +37,12 @@ export async function createModelVersion(prisma: PrismaClient, spec: { active?: 
     data: {
       name: 'ich-inceptionv3',
       version,
-      card: JSON.stringify({ inputSize: 299, windows: ['brain', 'subdural', 'soft'], threshold: 0.5, trainedOn: 'synthetic phantoms' }),
+      card: JSON.stringify({
+        inputSize: 299,
+        windows: ['brain', 'subdural', 'soft'],
+        threshold: 0.5,
+        trainedOn: 'synthetic phantoms',
+      }),
       directory: `/models/${version}`,
       weightsHash: 'f'.repeat(64),
       active: spec.active ?? false,
@@ -65,7 +70,14 @@ export interface StudySpec {
 export async function createStudy(prisma: PrismaClient, spec: StudySpec = {}) {
   const patient = spec.patient
     ? await prisma.patient.findUniqueOrThrow({ where: { id: spec.patient } })
-    : await prisma.patient.create({ data: { patientId: spec.patientId ?? `PID-${randomUUID().slice(0, 8)}`, name: spec.patientName ?? 'Doe^Jane', sex: 'F', birthDate: '19700101' } });
+    : await prisma.patient.create({
+        data: {
+          patientId: spec.patientId ?? `PID-${randomUUID().slice(0, 8)}`,
+          name: spec.patientName ?? 'Doe^Jane',
+          sex: 'F',
+          birthDate: '19700101',
+        },
+      });
   const status = spec.status ?? 'DONE';
   const labels = spec.labels ?? [];
   const predicted = status === 'DONE' && spec.modelVersionId !== undefined;
@@ -87,13 +99,27 @@ export async function createStudy(prisma: PrismaClient, spec: StudySpec = {}) {
       ...(spec.receivedAt ? { receivedAt: spec.receivedAt } : {}),
     },
   });
-  const series = await prisma.series.create({ data: { seriesInstanceUid: uid(), studyId: study.id, seriesNumber: 2, description: 'AXIAL 5mm', modality: 'CT' } });
+  const series = await prisma.series.create({
+    data: { seriesInstanceUid: uid(), studyId: study.id, seriesNumber: 2, description: 'AXIAL 5mm', modality: 'CT' },
+  });
   const instances = [];
   // Created in reverse slice order so that a test can tell slice order from insertion order.
   for (let i = sliceCount - 1; i >= 0; i -= 1) {
     instances.push(
       await prisma.instance.create({
-        data: { sopInstanceUid: uid(), seriesId: series.id, instanceNumber: i + 1, position: -5 * i, sliceIndex: i, rows: 512, columns: 512, transferSyntaxUid: '1.2.840.10008.1.2.1', contentHash: randomUUID(), storageKey: `k/${randomUUID()}`, sizeBytes: 524_288 },
+        data: {
+          sopInstanceUid: uid(),
+          seriesId: series.id,
+          instanceNumber: i + 1,
+          position: -5 * i,
+          sliceIndex: i,
+          rows: 512,
+          columns: 512,
+          transferSyntaxUid: '1.2.840.10008.1.2.1',
+          contentHash: randomUUID(),
+          storageKey: `k/${randomUUID()}`,
+          sizeBytes: 524_288,
+        },
       }),
     );
   }
@@ -118,7 +144,17 @@ export async function createStudy(prisma: PrismaClient, spec: StudySpec = {}) {
     for (const instance of instances) {
       const i = instance.sliceIndex ?? 0;
       await prisma.slicePrediction.create({
-        data: { studyPredictionId: prediction.id, instanceId: instance.id, sliceIndex: i, any: i / 100, epidural: 0.01, intraparenchymal: 0.02, intraventricular: 0.03, subarachnoid: 0.04, subdural: 0.05 },
+        data: {
+          studyPredictionId: prediction.id,
+          instanceId: instance.id,
+          sliceIndex: i,
+          any: i / 100,
+          epidural: 0.01,
+          intraparenchymal: 0.02,
+          intraventricular: 0.03,
+          subarachnoid: 0.04,
+          subdural: 0.05,
+        },
       });
     }
   }

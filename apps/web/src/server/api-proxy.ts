@@ -5,7 +5,17 @@ import 'server-only';
  * request time, so the session cookie stays first-party (SameSite works, no CORS in the default setup) and the API's
  * address is runtime configuration (API_URL), not something baked into the build.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'host',
+]);
 
 function apiBase(): string {
   return (process.env.API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? '4000'}`).replace(/\/$/, '');
@@ -35,7 +45,8 @@ export async function forwardToApi(request: Request): Promise<Response> {
   const out = new Headers();
   upstream.headers.forEach((value, name) => {
     // fetch already decoded the body, so the upstream length/encoding no longer describe it.
-    if (!HOP_BY_HOP.has(name) && name !== 'content-encoding' && name !== 'content-length' && name !== 'set-cookie') out.set(name, value);
+    if (!HOP_BY_HOP.has(name) && name !== 'content-encoding' && name !== 'content-length' && name !== 'set-cookie')
+      out.set(name, value);
   });
   for (const cookie of upstream.headers.getSetCookie()) out.append('set-cookie', cookie);
   return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,12 @@ describe('ich-ml init-model, export-onnx, bench', () => {
     const init = await ichMl(['init-model', '--out', dir, '--size', '75', '--seed', '9', '--no-onnx', '--json']);
     expect(init.code).toBe(0);
     const { card } = JSON.parse(init.stdout) as { card: ModelCard };
-    expect(card).toMatchObject({ status: 'untrained', inputSize: 75, version: '0.0.0-untrained+seed9', files: { onnx: null } });
+    expect(card).toMatchObject({
+      status: 'untrained',
+      inputSize: 75,
+      version: '0.0.0-untrained+seed9',
+      files: { onnx: null },
+    });
     expect(init.stderr).toMatch(/writing an UNTRAINED 75px InceptionV3 model/);
     const exported = await ichMl(['export-onnx', dir]);
     expect(exported.code).toBe(0);
@@ -33,7 +38,20 @@ describe('ich-ml init-model, export-onnx, bench', () => {
 
   it('bench: table with every engine (absent ones said so), the PyTorch row, JSON in --out', async () => {
     const out = join(work, 'results');
-    const r = await ichMl(['bench', '--size', '75', '--batches', '1,2', '--runs', '1', '--engines', 'onnx,tfjs-node', '--no-e2e', '--out', out]);
+    const r = await ichMl([
+      'bench',
+      '--size',
+      '75',
+      '--batches',
+      '1,2',
+      '--runs',
+      '1',
+      '--engines',
+      'onnx,tfjs-node',
+      '--no-e2e',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/InceptionV3 75px inference/);
     expect(r.stdout).toMatch(/^onnx\s+cpu \(\d+ threads?\)\s+[\d.]+\s+[\d.]+\s+[\d.]+ \([\d.]+\)\s+[\d.]+ \([\d.]+\)/m);

@@ -6,27 +6,29 @@ import { formatModelBenchTable, type ModelBenchOptions, QUICK, runModelBench, wr
 export const MODEL_BENCH_USAGE =
   'ich-ml bench [--json] [--quick] [--size N] [--batches 1,16] [--runs N] [--max-seconds S] [--engines onnx,tfjs-wasm,...] [--threads N] [--model <dir>] [--no-reference] [--no-e2e] [--out <results dir>]';
 
+const MODEL_BENCH_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
+  size: { type: 'string' },
+  batches: { type: 'string' },
+  runs: { type: 'string' },
+  'max-seconds': { type: 'string' },
+  engines: { type: 'string' },
+  threads: { type: 'string' },
+  model: { type: 'string' },
+  'no-reference': { type: 'boolean', default: false },
+  'no-e2e': { type: 'boolean', default: false },
+  out: { type: 'string' },
+} as const;
+
 /** Parses bench flags, runs the model benchmark, prints the table (or JSON with --json), writes the JSON file. */
 export async function runModelBenchCli(argv: readonly string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: typeof MODEL_BENCH_OPTIONS }>>;
   try {
     parsed = parseArgs({
       args: [...argv],
       strict: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        quick: { type: 'boolean', default: false },
-        size: { type: 'string' },
-        batches: { type: 'string' },
-        runs: { type: 'string' },
-        'max-seconds': { type: 'string' },
-        engines: { type: 'string' },
-        threads: { type: 'string' },
-        model: { type: 'string' },
-        'no-reference': { type: 'boolean', default: false },
-        'no-e2e': { type: 'boolean', default: false },
-        out: { type: 'string' },
-      },
+      options: MODEL_BENCH_OPTIONS,
     });
   } catch (cause) {
     throw new AppError('BAD_USER_INPUT', `${(cause as Error).message} (usage: ${MODEL_BENCH_USAGE})`);
@@ -35,12 +37,14 @@ export async function runModelBenchCli(argv: readonly string[]): Promise<number>
   const int = (flag: string, value: string | undefined, min: number, max: number): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new AppError('BAD_USER_INPUT', `--${flag} must be an integer from ${min} to ${max}, not "${value}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new AppError('BAD_USER_INPUT', `--${flag} must be an integer from ${min} to ${max}, not "${value}"`);
     return n;
   };
   const batches = v.batches?.split(',').map((b) => int('batches', b.trim(), 1, 256)!);
   const engines = v.engines?.split(',').map((e) => {
-    if (!(ENGINE_KINDS as readonly string[]).includes(e.trim())) throw new AppError('BAD_USER_INPUT', `--engines: unknown engine "${e}"; use ${ENGINE_KINDS.join(', ')}`);
+    if (!(ENGINE_KINDS as readonly string[]).includes(e.trim()))
+      throw new AppError('BAD_USER_INPUT', `--engines: unknown engine "${e}"; use ${ENGINE_KINDS.join(', ')}`);
     return e.trim() as EngineKind;
   });
   const size = int('size', v.size, 75, 512);

@@ -5,9 +5,10 @@
  * The orchestrator interleaves participants run by run, so load from other jobs on a shared machine falls on all
  * of them alike. `{"mode":"e2e",…}` instead runs one synthetic study end to end and prints its result.
  */
-import { createInterface } from 'node:readline';
+
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isAppError, toAppError } from '@ich/errors';
 import { describeEngine, type Engine, type EngineKind } from '../engines/engine.js';
@@ -31,7 +32,10 @@ export type ReadyMessage =
       readonly warmUpMs: number;
     };
 
-export type WorkerReply = ReadyMessage | { readonly type: 'time'; readonly ms: number } | { readonly type: 'bye'; readonly peakRssMiB: number };
+export type WorkerReply =
+  | ReadyMessage
+  | { readonly type: 'time'; readonly ms: number }
+  | { readonly type: 'bye'; readonly peakRssMiB: number };
 
 export interface BatchMeasurement {
   readonly batch: number;
@@ -64,16 +68,30 @@ async function serve(config: ServeConfig): Promise<void> {
   const t0 = performance.now();
   let engine: Engine;
   try {
-    engine = (await selectEngine(config.modelDir, { choice: config.engine, warmUp: false, ...(config.threads ? { threads: config.threads } : {}) })).engine;
+    engine = (
+      await selectEngine(config.modelDir, {
+        choice: config.engine,
+        warmUp: false,
+        ...(config.threads ? { threads: config.threads } : {}),
+      })
+    ).engine;
   } catch (error) {
-    if (isAppError(error) && error.code === 'ENGINE_UNAVAILABLE') return say({ type: 'ready', available: false, reason: error.message });
+    if (isAppError(error) && error.code === 'ENGINE_UNAVAILABLE')
+      return say({ type: 'ready', available: false, reason: error.message });
     throw error;
   }
   const loadMs = performance.now() - t0;
   const per = engine.inputSize * engine.inputSize * engine.channels;
   const w0 = performance.now();
   await engine.run(new Float32Array(per), 1);
-  say({ type: 'ready', available: true, description: describeEngine(engine), device: engine.device, loadMs, warmUpMs: performance.now() - w0 });
+  say({
+    type: 'ready',
+    available: true,
+    description: describeEngine(engine),
+    device: engine.device,
+    loadMs,
+    warmUpMs: performance.now() - w0,
+  });
   const inputs = new Map<number, Float32Array>();
   for await (const line of createInterface({ input: process.stdin })) {
     const command = JSON.parse(line) as { batch?: number; quit?: boolean };

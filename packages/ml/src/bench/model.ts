@@ -7,8 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '@ich/errors';
 import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
 import { initModel } from '../model/init-model.js';
-import type { BatchMeasurement, EndToEndConfig, EndToEndResult, ModelWorkerResult, ParticipantResult, ReadyMessage, ServeConfig, WorkerReply } from './model-worker.js';
 import { PYTORCH_REFERENCE_SCRIPT, referencePython } from './model-reference.js';
+import type {
+  BatchMeasurement,
+  EndToEndConfig,
+  EndToEndResult,
+  ModelWorkerResult,
+  ParticipantResult,
+  ReadyMessage,
+  ServeConfig,
+  WorkerReply,
+} from './model-worker.js';
 
 /**
  * `ich-ml bench` / `npm run bench`: InceptionV3 images per second at one input size and several batch sizes, for
@@ -32,7 +41,13 @@ export interface ModelBenchOptions {
 export interface ModelBenchResult {
   readonly benchmark: 'inception-v3-inference';
   readonly date: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly platform: string; readonly loadAverage: readonly number[] };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly node: string;
+    readonly platform: string;
+    readonly loadAverage: readonly number[];
+  };
   readonly size: number;
   readonly threads: number;
   readonly engines: readonly ModelWorkerResult[];
@@ -55,7 +70,12 @@ interface Participant {
   quit(): Promise<number>;
 }
 
-async function startParticipant(key: string, isReference: boolean, command: string, args: readonly string[]): Promise<Participant> {
+async function startParticipant(
+  key: string,
+  isReference: boolean,
+  command: string,
+  args: readonly string[],
+): Promise<Participant> {
   const child = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   // A participant that died is reported through 'close'; writing to its stdin must not crash the bench.
   child.stdin.on('error', () => undefined);
@@ -67,7 +87,8 @@ async function startParticipant(key: string, isReference: boolean, command: stri
     if (!line.startsWith('{')) return;
     waiting.shift()?.resolve(JSON.parse(line) as WorkerReply);
   });
-  const failed = (why: string): AppError => new AppError('INTERNAL', `bench participant ${key} ${why}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const failed = (why: string): AppError =>
+    new AppError('INTERNAL', `bench participant ${key} ${why}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
   child.on('close', (code) => {
     for (const w of waiting.splice(0)) w.reject(failed(`exited (${code})`));
   });
@@ -128,7 +149,11 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
     for (const engine of options.engines ?? ENGINE_KINDS) {
       log(`loading ${engine} ...`);
       const config: ServeConfig = { engine, modelDir, threads };
-      const p = await startParticipant(engine, false, process.execPath, [...process.execArgv, worker, JSON.stringify(config)]);
+      const p = await startParticipant(engine, false, process.execPath, [
+        ...process.execArgv,
+        worker,
+        JSON.stringify(config),
+      ]);
       if (p.ready.available) {
         participants.push(p);
         readyOf.set(engine, p.ready);
@@ -136,8 +161,17 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
     }
     if (options.reference ?? true) {
       log('loading the PyTorch reference ...');
-      const p = await startParticipant('reference', true, referencePython(), ['-c', PYTORCH_REFERENCE_SCRIPT, JSON.stringify({ size, threads })]).catch(
-        (e: Error) => ({ key: 'reference', isReference: true, ready: { type: 'ready', available: false, reason: e.message } }) as Participant,
+      const p = await startParticipant('reference', true, referencePython(), [
+        '-c',
+        PYTORCH_REFERENCE_SCRIPT,
+        JSON.stringify({ size, threads }),
+      ]).catch(
+        (e: Error) =>
+          ({
+            key: 'reference',
+            isReference: true,
+            ready: { type: 'ready', available: false, reason: e.message },
+          }) as Participant,
       );
       if (p.ready.available) {
         participants.push(p);
@@ -148,14 +182,20 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
     // Interleaved rounds: each round times one batch per participant, in a rotating order, so that other jobs on
     // the machine slow all of them alike and the ratios stay fair.
     const measured = new Map<string, BatchMeasurement[]>(participants.map((p) => [p.key, []]));
-    const perImage = new Map<string, number>(participants.map((p) => [p.key, p.ready.available ? p.ready.warmUpMs / 1000 : Infinity]));
+    const perImage = new Map<string, number>(
+      participants.map((p) => [p.key, p.ready.available ? p.ready.warmUpMs / 1000 : Infinity]),
+    );
     for (const batch of batches) {
       const active: Participant[] = [];
       for (const p of participants) {
         const seconds = perImage.get(p.key)! * batch;
         // The reference is the yardstick and is never skipped.
         if (!p.isReference && seconds * (runs + 1) > maxSeconds) {
-          measured.get(p.key)!.push({ batch, status: 'skipped', reason: `too slow: ~${seconds.toFixed(1)} s per batch, ${runs + 1} runs > ${maxSeconds} s budget` });
+          measured.get(p.key)!.push({
+            batch,
+            status: 'skipped',
+            reason: `too slow: ~${seconds.toFixed(1)} s per batch, ${runs + 1} runs > ${maxSeconds} s budget`,
+          });
           continue;
         }
         await p.run(batch); // warm-up at this batch size
@@ -173,7 +213,14 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
         const t = times.get(p.key)!.sort((a, b) => a - b);
         const median = t.length % 2 ? t[(t.length - 1) / 2]! : (t[t.length / 2 - 1]! + t[t.length / 2]!) / 2;
         perImage.set(p.key, Math.min(perImage.get(p.key)!, median / 1000 / batch));
-        measured.get(p.key)!.push({ batch, status: 'measured', runs, medianBatchMs: median, imagesPerSecond: (batch * 1000) / median, bestImagesPerSecond: (batch * 1000) / t[0]! });
+        measured.get(p.key)!.push({
+          batch,
+          status: 'measured',
+          runs,
+          medianBatchMs: median,
+          imagesPerSecond: (batch * 1000) / median,
+          bestImagesPerSecond: (batch * 1000) / t[0]!,
+        });
       }
     }
     const peak = new Map<string, number>();
@@ -183,10 +230,21 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
       const reason = unavailable.get(key);
       if (reason !== undefined) return { available: false, reason };
       const ready = readyOf.get(key)!;
-      return { available: true, description: ready.description, device: ready.device, loadMs: ready.loadMs, warmUpMs: ready.warmUpMs, peakRssMiB: peak.get(key) ?? 0, batches: measured.get(key) ?? [] };
+      return {
+        available: true,
+        description: ready.description,
+        device: ready.device,
+        loadMs: ready.loadMs,
+        warmUpMs: ready.warmUpMs,
+        peakRssMiB: peak.get(key) ?? 0,
+        batches: measured.get(key) ?? [],
+      };
     };
-    const engines: ModelWorkerResult[] = (options.engines ?? ENGINE_KINDS).map((engine) => ({ engine, ...resultFor(engine) }));
-    const reference = options.reference ?? true ? resultFor('reference') : null;
+    const engines: ModelWorkerResult[] = (options.engines ?? ENGINE_KINDS).map((engine) => ({
+      engine,
+      ...resultFor(engine),
+    }));
+    const reference = (options.reference ?? true) ? resultFor('reference') : null;
 
     let endToEnd: EndToEndResult | null = null;
     if (options.endToEnd ?? true) {
@@ -198,7 +256,13 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
       benchmark: 'inception-v3-inference',
       date: new Date().toISOString(),
       // Load average at the end: a busy machine (other jobs on the same cores) explains low or noisy figures.
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}`, loadAverage: loadavg() },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: availableParallelism(),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        loadAverage: loadavg(),
+      },
       size,
       threads,
       engines,
@@ -212,14 +276,21 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
   }
 }
 
-function ratiosFor(engines: readonly ModelWorkerResult[], reference: ReferenceResult | null): Record<string, Record<string, number>> {
+function ratiosFor(
+  engines: readonly ModelWorkerResult[],
+  reference: ReferenceResult | null,
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   if (!reference?.available) return out;
   for (const e of engines) {
     if (!e.available) continue;
     for (const b of e.batches) {
       const ref = reference.batches.find((r) => r.batch === b.batch);
-      if (b.imagesPerSecond && ref?.imagesPerSecond) (out[e.engine] ??= {})[String(b.batch)] = b.imagesPerSecond / ref.imagesPerSecond;
+      if (b.imagesPerSecond && ref?.imagesPerSecond) {
+        const row = out[e.engine] ?? {};
+        out[e.engine] = row;
+        row[String(b.batch)] = b.imagesPerSecond / ref.imagesPerSecond;
+      }
     }
   }
   return out;
@@ -228,7 +299,9 @@ function ratiosFor(engines: readonly ModelWorkerResult[], reference: ReferenceRe
 /** Runs model-worker once (end-to-end mode) in a child node process with the same loader flags (works under tsx). */
 function runOnce<T>(worker: string, config: EndToEndConfig): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, worker, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, worker, JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -237,7 +310,10 @@ function runOnce<T>(worker: string, config: EndToEndConfig): Promise<T> {
     child.on('close', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as T);
-      else reject(new AppError('INTERNAL', `bench worker failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ')}`));
+      else
+        reject(
+          new AppError('INTERNAL', `bench worker failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ')}`),
+        );
     });
   });
 }
@@ -246,11 +322,40 @@ const fmt = (v: number | undefined, digits = 1): string => (v === undefined ? '-
 
 /** The human table: one row per engine and the reference, ratios against PyTorch, skips and absences spelled out. */
 export function formatModelBenchTable(r: ModelBenchResult): string {
-  const batches = [...new Set([...r.engines.flatMap((e) => (e.available ? e.batches.map((b) => b.batch) : [])), ...(r.reference?.available ? r.reference.batches.map((b) => b.batch) : [])])].sort((a, b) => a - b);
-  const header = ['engine', 'device', 'load s', 'warm-up s', ...batches.map((b) => `b${b} img/s (best)`), ...batches.map((b) => `b${b} ×torch`), 'peak RSS MiB'];
+  const batches = [
+    ...new Set([
+      ...r.engines.flatMap((e) => (e.available ? e.batches.map((b) => b.batch) : [])),
+      ...(r.reference?.available ? r.reference.batches.map((b) => b.batch) : []),
+    ]),
+  ].sort((a, b) => a - b);
+  const header = [
+    'engine',
+    'device',
+    'load s',
+    'warm-up s',
+    ...batches.map((b) => `b${b} img/s (best)`),
+    ...batches.map((b) => `b${b} ×torch`),
+    'peak RSS MiB',
+  ];
   const rows: string[][] = [];
   const notes: string[] = [];
-  const rowFor = (name: string, res: { device: string; loadMs: number; warmUpMs: number; peakRssMiB: number; batches: readonly { batch: number; status: string; reason?: string; imagesPerSecond?: number; bestImagesPerSecond?: number }[] }, ratios: Record<string, number> | undefined): string[] => {
+  const rowFor = (
+    name: string,
+    res: {
+      device: string;
+      loadMs: number;
+      warmUpMs: number;
+      peakRssMiB: number;
+      batches: readonly {
+        batch: number;
+        status: string;
+        reason?: string;
+        imagesPerSecond?: number;
+        bestImagesPerSecond?: number;
+      }[];
+    },
+    ratios: Record<string, number> | undefined,
+  ): string[] => {
     const cells = batches.map((b) => {
       const m = res.batches.find((x) => x.batch === b);
       if (!m) return '-';
@@ -258,9 +363,19 @@ export function formatModelBenchTable(r: ModelBenchResult): string {
         notes.push(`${name} batch ${b}: skipped, ${m.reason ?? 'too slow'}`);
         return 'skipped';
       }
-      return m.bestImagesPerSecond ? `${fmt(m.imagesPerSecond, 2)} (${fmt(m.bestImagesPerSecond, 1)})` : fmt(m.imagesPerSecond, 2);
+      return m.bestImagesPerSecond
+        ? `${fmt(m.imagesPerSecond, 2)} (${fmt(m.bestImagesPerSecond, 1)})`
+        : fmt(m.imagesPerSecond, 2);
     });
-    return [name, res.device, fmt(res.loadMs / 1000, 2), fmt(res.warmUpMs / 1000, 2), ...cells, ...batches.map((b) => (ratios?.[String(b)] ? `${ratios[String(b)]!.toFixed(2)}×` : '-')), fmt(res.peakRssMiB, 0)];
+    return [
+      name,
+      res.device,
+      fmt(res.loadMs / 1000, 2),
+      fmt(res.warmUpMs / 1000, 2),
+      ...cells,
+      ...batches.map((b) => (ratios?.[String(b)] ? `${ratios[String(b)]!.toFixed(2)}×` : '-')),
+      fmt(res.peakRssMiB, 0),
+    ];
   };
   for (const e of r.engines) {
     if (e.available) rows.push(rowFor(e.engine, e, r.ratios[e.engine]));
@@ -274,7 +389,8 @@ export function formatModelBenchTable(r: ModelBenchResult): string {
   if (r.reference && !r.reference.available) notes.push(`PyTorch reference: ${r.reference.reason}`);
   if (r.reference?.available) notes.push(`reference: ${r.reference.description}`);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]): string => row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (row: string[]): string =>
+    row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
     `InceptionV3 ${r.size}px inference, images/s median of runs (fastest run), ratios of medians — ${r.machine.cores} × ${r.machine.cpu}, node ${r.machine.node}, ${r.threads} threads, load average ${r.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
     line(header),

@@ -34,7 +34,11 @@ export interface PreprocessBenchResult {
   readonly slicesPerRound: number;
   readonly rounds: number;
   readonly node: { readonly slicesPerSecond: readonly number[]; readonly median: number };
-  readonly python: { readonly numpy: { readonly slicesPerSecond: readonly number[]; readonly median: number }; readonly scipy: { readonly slicesPerSecond: readonly number[]; readonly median: number }; readonly versions: Record<string, string> } | null;
+  readonly python: {
+    readonly numpy: { readonly slicesPerSecond: readonly number[]; readonly median: number };
+    readonly scipy: { readonly slicesPerSecond: readonly number[]; readonly median: number };
+    readonly versions: Record<string, string>;
+  } | null;
   /** Node median ÷ the faster Python median. */
   readonly ratio: number | null;
   /** Largest |difference| between the Node and numpy outputs for the first slice (they compute the same thing). */
@@ -62,7 +66,9 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
     }
 
     // Node and Python rounds alternate, so that load from other processes on a shared machine hits both alike.
-    progress(`preprocess bench: ${rounds} alternating rounds of @ich/ml and pydicom + numpy / scipy (same files, one core each)`);
+    progress(
+      `preprocess bench: ${rounds} alternating rounds of @ich/ml and pydicom + numpy / scipy (same files, one core each)`,
+    );
     const python = options.python ?? '/usr/bin/python3';
     const script = fileURLToPath(new URL('../../src/bench/preprocess-reference.py', import.meta.url));
     const firstOut = join(dir, 'first.f32');
@@ -91,17 +97,24 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
       } catch (thrown) {
         note = `Python reference unavailable (${(thrown as Error).message.split('\n')[0]}); install python3-pydicom python3-numpy python3-scipy`;
       }
-      progress(`  round ${r + 1}/${rounds}: @ich/ml ${nodeRates.at(-1)?.toFixed(1)} slices/s, numpy ${numpyRates.at(-1)?.toFixed(1) ?? '-'}, scipy ${scipyRates.at(-1)?.toFixed(1) ?? '-'}`);
+      progress(
+        `  round ${r + 1}/${rounds}: @ich/ml ${nodeRates.at(-1)?.toFixed(1)} slices/s, numpy ${numpyRates.at(-1)?.toFixed(1) ?? '-'}, scipy ${scipyRates.at(-1)?.toFixed(1) ?? '-'}`,
+      );
     }
     let reference: PreprocessBenchResult['python'] = null;
     let maxAbsDiff: number | null = null;
     if (!note && numpyRates.length > 0) {
-      reference = { numpy: { slicesPerSecond: numpyRates, median: median(numpyRates) }, scipy: { slicesPerSecond: scipyRates, median: median(scipyRates) }, versions };
+      reference = {
+        numpy: { slicesPerSecond: numpyRates, median: median(numpyRates) },
+        scipy: { slicesPerSecond: scipyRates, median: median(scipyRates) },
+        versions,
+      };
       const b = await readFile(firstOut);
       const py = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
       if (first && py.length === first.length) {
         maxAbsDiff = 0;
-        for (let i = 0; i < py.length; i += 1) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((py[i] as number) - (first[i] as number)));
+        for (let i = 0; i < py.length; i += 1)
+          maxAbsDiff = Math.max(maxAbsDiff, Math.abs((py[i] as number) - (first[i] as number)));
       }
     }
     const nodeMedian = median(nodeRates);
@@ -142,12 +155,19 @@ export function formatPreprocessBench(r: PreprocessBenchResult): string {
     `Preprocessing: ${r.input} → ${r.output}; ${r.slicesPerRound} slices × ${r.rounds} rounds, one core; medians`,
     '',
     `${'pipeline'.padEnd(44)}${'slices/s'.padStart(10)}${'ratio'.padStart(10)}`,
-    `${'@ich/ml (Node ' + r.machine.node + ')'.padEnd(0)}`.padEnd(44) + f(r.node.median) + '1.00×'.padStart(10),
+    `${`@ich/ml (Node ${r.machine.node}${')'.padEnd(0)}`}`.padEnd(44) + f(r.node.median) + '1.00×'.padStart(10),
   ];
   if (r.python) {
-    rows.push(`${'pydicom + numpy (reference)'.padEnd(44)}${f(r.python.numpy.median)}${`${(r.node.median / r.python.numpy.median).toFixed(2)}×`.padStart(10)}`);
-    rows.push(`${'pydicom + scipy.ndimage (reference)'.padEnd(44)}${f(r.python.scipy.median)}${`${(r.node.median / r.python.scipy.median).toFixed(2)}×`.padStart(10)}`);
-    rows.push('', `@ich/ml vs the faster Python pipeline: ${r.ratio?.toFixed(2)}× (goal ≥ 2×); max |Node − numpy| on slice 1: ${r.maxAbsDiffVsNumpy?.toExponential(2) ?? 'n/a'}`);
+    rows.push(
+      `${'pydicom + numpy (reference)'.padEnd(44)}${f(r.python.numpy.median)}${`${(r.node.median / r.python.numpy.median).toFixed(2)}×`.padStart(10)}`,
+    );
+    rows.push(
+      `${'pydicom + scipy.ndimage (reference)'.padEnd(44)}${f(r.python.scipy.median)}${`${(r.node.median / r.python.scipy.median).toFixed(2)}×`.padStart(10)}`,
+    );
+    rows.push(
+      '',
+      `@ich/ml vs the faster Python pipeline: ${r.ratio?.toFixed(2)}× (goal ≥ 2×); max |Node − numpy| on slice 1: ${r.maxAbsDiffVsNumpy?.toExponential(2) ?? 'n/a'}`,
+    );
   }
   if (r.note) rows.push('', `note: ${r.note}`);
   return `${rows.join('\n')}\n`;

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
 
 /** One `ich-ml` subcommand. `run` returns the process exit status; expected failures are thrown as AppError. */
@@ -30,6 +30,12 @@ type StrictConfig<O extends CommandOptions> = { args: string[]; options: O; allo
  * Every `ich-ml` command's flags are parsed the same way: strict (an unknown flag is an error), positionals allowed,
  * and a parse failure reported as BAD_USER_INPUT with the command's usage.
  */
-export function parseCommandLine<const O extends CommandOptions>(argv: string[], usage: string, options: O): ReturnType<typeof parseArgs<StrictConfig<O>>> {
-  return withUsage(usage, () => parseArgs<StrictConfig<O>>({ args: argv, options, allowPositionals: true, strict: true }));
+export function parseCommandLine<const O extends CommandOptions>(
+  argv: string[],
+  usage: string,
+  options: O,
+): ReturnType<typeof parseArgs<StrictConfig<O>>> {
+  return withUsage(usage, () =>
+    parseArgs<StrictConfig<O>>({ args: argv, options, allowPositionals: true, strict: true }),
+  );
 }

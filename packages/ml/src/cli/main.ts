@@ -16,7 +16,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 function help(): string {
   const names = Object.keys(COMMANDS).sort();
-  return ['usage: ich-ml <command> [options]', '', 'commands:', ...names.map((n) => `  ${n}`), '', 'ich-ml <command> --help for details'].join('\n');
+  return [
+    'usage: ich-ml <command> [options]',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n}`),
+    '',
+    'ich-ml <command> --help for details',
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`${formatCliError(new AppError('BAD_USER_INPUT', `unknown command "${name}"; run ich-ml --help`))}\n`);
+    process.stderr.write(
+      `${formatCliError(new AppError('BAD_USER_INPUT', `unknown command "${name}"; run ich-ml --help`))}\n`,
+    );
     return 2;
   }
   try {
@@ -40,7 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (thrown) {
     const error = toAppError(thrown);
     process.stderr.write(`${formatCliError(error)}\n`);
-    if (error.code === 'INTERNAL' && process.env.ICH_DEBUG) process.stderr.write(`${String((thrown as Error)?.stack ?? thrown)}\n`);
+    if (error.code === 'INTERNAL' && process.env.ICH_DEBUG)
+      process.stderr.write(`${String((thrown as Error)?.stack ?? thrown)}\n`);
     return exitStatusFor(error.code);
   }
 }

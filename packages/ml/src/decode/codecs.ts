@@ -56,7 +56,11 @@ const WASM: Record<'jpeg-ls' | 'jpeg2000' | 'jpeg-baseline', { specifier: string
 };
 
 /** Decodes one compressed frame to stored values (throws AppError DECODE_FAILED/UNSUPPORTED_PIXEL_FORMAT). */
-export async function decodeCompressedFrame(codec: PixelCodec, frame: Uint8Array, spec: FrameSpec): Promise<StoredArray> {
+export async function decodeCompressedFrame(
+  codec: PixelCodec,
+  frame: Uint8Array,
+  spec: FrameSpec,
+): Promise<StoredArray> {
   switch (codec) {
     case 'native': {
       const values = storedFromBytes(frame, spec.bitsAllocated, spec.signed, false);
@@ -78,10 +82,18 @@ export async function decodeCompressedFrame(codec: PixelCodec, frame: Uint8Array
 }
 
 async function decodeJpegLossless(frame: Uint8Array, spec: FrameSpec): Promise<StoredArray> {
-  if (spec.bitsAllocated > 16) throw new AppError('UNSUPPORTED_PIXEL_FORMAT', `JPEG lossless with BitsAllocated ${spec.bitsAllocated}`);
+  if (spec.bitsAllocated > 16)
+    throw new AppError('UNSUPPORTED_PIXEL_FORMAT', `JPEG lossless with BitsAllocated ${spec.bitsAllocated}`);
   // The package ships no type declarations; this is the one method we use.
   const { Decoder } = require('jpeg-lossless-decoder-js') as {
-    Decoder: new () => { decode(buffer: ArrayBufferLike, offset: number, length: number, numBytes: number): Uint8Array | Uint16Array | Int16Array };
+    Decoder: new () => {
+      decode(
+        buffer: ArrayBufferLike,
+        offset: number,
+        length: number,
+        numBytes: number,
+      ): Uint8Array | Uint16Array | Int16Array;
+    };
   };
   const bytesPerSample = spec.bitsAllocated <= 8 ? 1 : 2;
   let decoded: ArrayBufferView;
@@ -94,13 +106,21 @@ async function decodeJpegLossless(frame: Uint8Array, spec: FrameSpec): Promise<S
   }
   const expected = spec.rows * spec.columns;
   const bytes = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
-  if (bytes.length < expected * bytesPerSample) throw new AppError('DECODE_FAILED', `JPEG lossless produced ${bytes.length / bytesPerSample} of ${expected} samples`);
+  if (bytes.length < expected * bytesPerSample)
+    throw new AppError(
+      'DECODE_FAILED',
+      `JPEG lossless produced ${bytes.length / bytesPerSample} of ${expected} samples`,
+    );
   const values = storedFromBytes(bytes.slice(0, expected * bytesPerSample), bytesPerSample * 8, spec.signed, false);
   if (!values) throw new AppError('UNSUPPORTED_PIXEL_FORMAT', `BitsAllocated ${spec.bitsAllocated}`);
   return values;
 }
 
-async function decodeWasm(codec: 'jpeg-ls' | 'jpeg2000' | 'jpeg-baseline', frame: Uint8Array, spec: FrameSpec): Promise<StoredArray> {
+async function decodeWasm(
+  codec: 'jpeg-ls' | 'jpeg2000' | 'jpeg-baseline',
+  frame: Uint8Array,
+  spec: FrameSpec,
+): Promise<StoredArray> {
   const { specifier, decoder: name } = WASM[codec];
   const mod = await loadWasm(specifier);
   const Ctor = mod[name];
@@ -119,15 +139,23 @@ async function decodeWasm(codec: 'jpeg-ls' | 'jpeg2000' | 'jpeg-baseline', frame
       throw new AppError('DECODE_FAILED', `${codec}: ${message(thrown)}`);
     }
     if (info.width !== spec.columns || info.height !== spec.rows) {
-      throw new AppError('DECODE_FAILED', `${codec} frame is ${info.width}×${info.height}; the header says ${spec.columns}×${spec.rows}`);
+      throw new AppError(
+        'DECODE_FAILED',
+        `${codec} frame is ${info.width}×${info.height}; the header says ${spec.columns}×${spec.rows}`,
+      );
     }
-    if (info.componentCount !== 1) throw new AppError('UNSUPPORTED_PHOTOMETRIC', `${codec} frame has ${info.componentCount} components`);
+    if (info.componentCount !== 1)
+      throw new AppError('UNSUPPORTED_PHOTOMETRIC', `${codec} frame has ${info.componentCount} components`);
     const bytesPerSample = info.bitsPerSample <= 8 ? 1 : 2;
     if (bytesPerSample * 8 > spec.bitsAllocated) {
-      throw new AppError('DECODE_FAILED', `${codec} frame has ${info.bitsPerSample}-bit samples; BitsAllocated is ${spec.bitsAllocated}`);
+      throw new AppError(
+        'DECODE_FAILED',
+        `${codec} frame has ${info.bitsPerSample}-bit samples; BitsAllocated is ${spec.bitsAllocated}`,
+      );
     }
     const expected = spec.rows * spec.columns * bytesPerSample;
-    if (decoded.length < expected) throw new AppError('DECODE_FAILED', `${codec} produced ${decoded.length} of ${expected} bytes`);
+    if (decoded.length < expected)
+      throw new AppError('DECODE_FAILED', `${codec} produced ${decoded.length} of ${expected} bytes`);
     const values = storedFromBytes(decoded.subarray(0, expected), bytesPerSample * 8, spec.signed, false);
     if (!values) throw new AppError('UNSUPPORTED_PIXEL_FORMAT', `${info.bitsPerSample}-bit samples`);
     return widen(values, spec.bitsAllocated);

@@ -32,7 +32,10 @@ describe('decodeFrame', () => {
   });
 
   it('reads each frame of multi-frame images, native and encapsulated (Basic Offset Table)', async () => {
-    const frames = [Int16Array.from({ length: 16 }, (_, i) => i - 8), Int16Array.from({ length: 16 }, (_, i) => 100 * i)];
+    const frames = [
+      Int16Array.from({ length: 16 }, (_, i) => i - 8),
+      Int16Array.from({ length: 16 }, (_, i) => 100 * i),
+    ];
     const elements: DataElement[] = [
       { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.2' },
       { tag: 0x00080018, vr: 'UI', value: '2.25.77' },
@@ -47,9 +50,15 @@ describe('decodeFrame', () => {
       { tag: 0x00280103, vr: 'US', value: 1 },
       { tag: 0x7fe00010, vr: 'OW', value: Int16Array.from([...(frames[0] ?? []), ...(frames[1] ?? [])]) },
     ];
-    const native = parseDicom(writeDicom(elements, { syntax: 'explicit-le', transferSyntaxUid: '1.2.840.10008.1.2.1' }));
+    const native = parseDicom(
+      writeDicom(elements, { syntax: 'explicit-le', transferSyntaxUid: '1.2.840.10008.1.2.1' }),
+    );
     const rle = parseDicom(
-      writeDicom(elements, { syntax: 'encapsulated', transferSyntaxUid: '1.2.840.10008.1.2.5', frames: frames.map((f) => encodeRleFrame(f, 4, 4)) }),
+      writeDicom(elements, {
+        syntax: 'encapsulated',
+        transferSyntaxUid: '1.2.840.10008.1.2.5',
+        frames: frames.map((f) => encodeRleFrame(f, 4, 4)),
+      }),
     );
     for (const parsed of [native, rle]) {
       if (!parsed.ok) throw parsed.error;

@@ -15,10 +15,19 @@ export interface DecodeFrameOptions {
  * Decodes one frame to stored values. Uncompressed frames are read on the calling thread (a view or a byte
  * swap: nothing that can hang); compressed frames go to the worker pool with a time limit. Never throws.
  */
-export async function decodeFrame(parsed: ParsedDicom, frameIndex: number, options: DecodeFrameOptions = {}): Promise<Result<StoredPixels>> {
+export async function decodeFrame(
+  parsed: ParsedDicom,
+  frameIndex: number,
+  options: DecodeFrameOptions = {},
+): Promise<Result<StoredPixels>> {
   const ts = transferSyntaxInfo(parsed.attrs.transferSyntaxUid);
   if (!ts || ts.codec === null) {
-    return err(new AppError('UNSUPPORTED_TRANSFER_SYNTAX', `transfer syntax ${parsed.attrs.transferSyntaxUid} cannot be decoded`));
+    return err(
+      new AppError(
+        'UNSUPPORTED_TRANSFER_SYNTAX',
+        `transfer syntax ${parsed.attrs.transferSyntaxUid} cannot be decoded`,
+      ),
+    );
   }
   if (ts.codec === 'native') return decodeNativeFrame(parsed, frameIndex, ts.bigEndian === true);
   const bytes = encapsulatedFrameBytes(parsed, frameIndex);
@@ -26,7 +35,11 @@ export async function decodeFrame(parsed: ParsedDicom, frameIndex: number, optio
   const { rows, columns, bitsAllocated, bitsStored, pixelRepresentation } = parsed.attrs;
   const pool = options.pool ?? sharedDecodePool();
   const decoded = await pool.decode(
-    { codec: ts.codec, frame: new Uint8Array(bytes.value), spec: { rows, columns, bitsAllocated, signed: pixelRepresentation === 1 && bitsStored === bitsAllocated } },
+    {
+      codec: ts.codec,
+      frame: new Uint8Array(bytes.value),
+      spec: { rows, columns, bitsAllocated, signed: pixelRepresentation === 1 && bitsStored === bitsAllocated },
+    },
     options.timeoutMs,
   );
   if (!decoded.ok) return decoded;

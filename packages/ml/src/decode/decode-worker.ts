@@ -15,7 +15,12 @@ if (port) {
       (thrown: unknown) => {
         const response: DecodeResponse = isAppError(thrown)
           ? { id: request.id, ok: false, code: thrown.code, message: thrown.message }
-          : { id: request.id, ok: false, code: 'DECODE_FAILED', message: thrown instanceof Error ? thrown.message : 'decoder failure' };
+          : {
+              id: request.id,
+              ok: false,
+              code: 'DECODE_FAILED',
+              message: thrown instanceof Error ? thrown.message : 'decoder failure',
+            };
         port.postMessage(response);
       },
     );

@@ -10,21 +10,36 @@ export function decodeNativeFrame(parsed: ParsedDicom, frameIndex: number, bigEn
   const bytes = nativeFrameBytes(parsed, frameIndex);
   if (!bytes.ok) return bytes;
   const { rows, columns, bitsAllocated, pixelRepresentation, bitsStored } = parsed.attrs;
-  const values = storedFromBytes(bytes.value, bitsAllocated, pixelRepresentation === 1 && bitsStored === bitsAllocated, bigEndian);
+  const values = storedFromBytes(
+    bytes.value,
+    bitsAllocated,
+    pixelRepresentation === 1 && bitsStored === bitsAllocated,
+    bigEndian,
+  );
   if (!values) return err(new AppError('UNSUPPORTED_PIXEL_FORMAT', `BitsAllocated ${bitsAllocated}`));
   return ok({ rows, columns, values });
 }
 
 /** Interprets raw sample bytes as an array of stored values; `signed` only picks the container type. */
-export function storedFromBytes(bytes: Uint8Array, bitsAllocated: number, signed: boolean, bigEndian: boolean): StoredArray | null {
+export function storedFromBytes(
+  bytes: Uint8Array,
+  bitsAllocated: number,
+  signed: boolean,
+  bigEndian: boolean,
+): StoredArray | null {
   if (bitsAllocated === 8) return signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
   const width = bitsAllocated / 8;
   if (width !== 2 && width !== 4) return null;
   const count = Math.floor(bytes.length / width);
   const aligned = bytes.byteOffset % width === 0;
   const source = !bigEndian && aligned ? bytes : copyBytes(bytes, count * width, bigEndian ? width : 0);
-  if (width === 2) return signed ? new Int16Array(source.buffer, source.byteOffset, count) : new Uint16Array(source.buffer, source.byteOffset, count);
-  return signed ? new Int32Array(source.buffer, source.byteOffset, count) : new Uint32Array(source.buffer, source.byteOffset, count);
+  if (width === 2)
+    return signed
+      ? new Int16Array(source.buffer, source.byteOffset, count)
+      : new Uint16Array(source.buffer, source.byteOffset, count);
+  return signed
+    ? new Int32Array(source.buffer, source.byteOffset, count)
+    : new Uint32Array(source.buffer, source.byteOffset, count);
 }
 
 /** Copies `length` bytes, reversing each group of `swapWidth` bytes when non-zero (big endian to host order). */

@@ -69,18 +69,23 @@ export class DecodePool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      const slot = this.slots.find((s) => s.task === null) ?? (this.slots.length < this.size ? this.spawn() : undefined);
+      const slot =
+        this.slots.find((s) => s.task === null) ?? (this.slots.length < this.size ? this.spawn() : undefined);
       if (!slot) return;
       const task = this.queue.shift() as Pending;
       slot.task = task;
       slot.worker.ref();
       task.timer = setTimeout(() => {
         this.replace(slot);
-        this.finish(slot, err(new AppError('DECODE_TIMEOUT', `decoding a frame took longer than ${task.timeoutMs} ms`)));
+        this.finish(
+          slot,
+          err(new AppError('DECODE_TIMEOUT', `decoding a frame took longer than ${task.timeoutMs} ms`)),
+        );
       }, task.timeoutMs);
       // The frame is a private copy made by decodeFrame, so its buffer can be moved rather than cloned.
       const frame = task.request.frame;
-      const transfer = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? [frame.buffer as ArrayBuffer] : [];
+      const transfer =
+        frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? [frame.buffer as ArrayBuffer] : [];
       slot.worker.postMessage(task.request, transfer);
     }
   }

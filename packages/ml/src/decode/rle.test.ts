@@ -22,9 +22,27 @@ describe('decodeRleFrame', () => {
   });
 
   it('puts the first segment in the most significant byte of 16-bit samples', () => {
-    const r = decodeRleFrame(frame([[255, 0x12], [0, 0x34, 0, 0x56]]), 1, 2, 16, false);
+    const r = decodeRleFrame(
+      frame([
+        [255, 0x12],
+        [0, 0x34, 0, 0x56],
+      ]),
+      1,
+      2,
+      16,
+      false,
+    );
     expect(r.ok && Array.from(r.value)).toEqual([0x1234, 0x1256]);
-    const signed = decodeRleFrame(frame([[255, 0xff], [255, 0xfe]]), 1, 2, 16, true);
+    const signed = decodeRleFrame(
+      frame([
+        [255, 0xff],
+        [255, 0xfe],
+      ]),
+      1,
+      2,
+      16,
+      true,
+    );
     expect(signed.ok && Array.from(signed.value)).toEqual([-2, -2]);
   });
 
@@ -33,7 +51,10 @@ describe('decodeRleFrame', () => {
     expect(!short.ok && short.error.code).toBe('TRUNCATED');
     const segments = decodeRleFrame(frame([[255, 1]]), 1, 2, 16, false);
     expect(!segments.ok && segments.error.code).toBe('DECODE_FAILED');
-    const bad = frame([[255, 1], [255, 2]]);
+    const bad = frame([
+      [255, 1],
+      [255, 2],
+    ]);
     new DataView(bad.buffer).setUint32(8, 10_000, true);
     const offsets = decodeRleFrame(bad, 1, 2, 16, false);
     expect(!offsets.ok && offsets.error.code).toBe('DECODE_FAILED');

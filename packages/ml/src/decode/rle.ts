@@ -7,13 +7,25 @@ import { storedFromBytes } from './native.js';
  * segment per byte plane, most significant byte first. Decoding is linear in the input, so a hostile frame
  * cannot make it hang; every length is checked so it cannot read or write out of bounds.
  */
-export function decodeRleFrame(frame: Uint8Array, rows: number, columns: number, bitsAllocated: number, signed: boolean): Result<StoredArray> {
-  if (frame.length < 64) return err(new AppError('TRUNCATED', `RLE frame of ${frame.length} bytes is shorter than its 64-byte header`));
+export function decodeRleFrame(
+  frame: Uint8Array,
+  rows: number,
+  columns: number,
+  bitsAllocated: number,
+  signed: boolean,
+): Result<StoredArray> {
+  if (frame.length < 64)
+    return err(new AppError('TRUNCATED', `RLE frame of ${frame.length} bytes is shorter than its 64-byte header`));
   const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
   const segments = view.getUint32(0, true);
   const bytesPerSample = bitsAllocated / 8;
   if (segments !== bytesPerSample) {
-    return err(new AppError('DECODE_FAILED', `RLE frame has ${segments} segments; ${bitsAllocated}-bit single-sample images need ${bytesPerSample}`));
+    return err(
+      new AppError(
+        'DECODE_FAILED',
+        `RLE frame has ${segments} segments; ${bitsAllocated}-bit single-sample images need ${bytesPerSample}`,
+      ),
+    );
   }
   const pixels = rows * columns;
   // Planes are interleaved into little-endian samples: segment 0 holds the most significant bytes.
@@ -26,7 +38,8 @@ export function decodeRleFrame(frame: Uint8Array, rows: number, columns: number,
     }
     const plane = bytesPerSample - 1 - s;
     const written = unpackBits(frame, start, end, out, plane, bytesPerSample, pixels);
-    if (written < pixels) return err(new AppError('TRUNCATED', `RLE segment ${s} decodes to ${written} of ${pixels} bytes`));
+    if (written < pixels)
+      return err(new AppError('TRUNCATED', `RLE segment ${s} decodes to ${written} of ${pixels} bytes`));
   }
   const values = storedFromBytes(out, bitsAllocated, signed, false);
   if (!values) return err(new AppError('UNSUPPORTED_PIXEL_FORMAT', `BitsAllocated ${bitsAllocated}`));
@@ -34,7 +47,15 @@ export function decodeRleFrame(frame: Uint8Array, rows: number, columns: number,
 }
 
 /** PackBits into every `stride`-th byte of `out` starting at `plane`; returns how many bytes were produced. */
-function unpackBits(src: Uint8Array, start: number, end: number, out: Uint8Array, plane: number, stride: number, count: number): number {
+function unpackBits(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  plane: number,
+  stride: number,
+  count: number,
+): number {
   let i = start;
   let n = 0;
   while (i < end && n < count) {

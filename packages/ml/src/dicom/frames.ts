@@ -9,7 +9,8 @@ export function nativeFrameBytes(parsed: ParsedDicom, frameIndex: number): Resul
   if (bad) return err(bad);
   const frameLength = (attrs.rows * attrs.columns * attrs.samplesPerPixel * attrs.bitsAllocated) / 8;
   const start = pixelData.position + frameIndex * frameLength;
-  if (start + frameLength > parsed.bytes.length) return err(new AppError('TRUNCATED', `frame ${frameIndex} ends past the end of the file`));
+  if (start + frameLength > parsed.bytes.length)
+    return err(new AppError('TRUNCATED', `frame ${frameIndex} ends past the end of the file`));
   return ok(parsed.bytes.subarray(start, start + frameLength));
 }
 
@@ -33,7 +34,12 @@ export function encapsulatedFrameBytes(parsed: ParsedDicom, frameIndex: number):
   } else if (fragments.length === attrs.numberOfFrames) {
     chosen = fragments.slice(frameIndex, frameIndex + 1);
   } else {
-    return err(new AppError('BAD_DICOM', `${attrs.numberOfFrames} frames in ${fragments.length} fragments without a usable Basic Offset Table`));
+    return err(
+      new AppError(
+        'BAD_DICOM',
+        `${attrs.numberOfFrames} frames in ${fragments.length} fragments without a usable Basic Offset Table`,
+      ),
+    );
   }
   if (chosen.length === 0) return err(new AppError('TRUNCATED', `no pixel data fragment for frame ${frameIndex}`));
   if (chosen.length === 1) {

@@ -28,7 +28,8 @@ function elements(overrides: Record<number, DataElement['value'] | null> = {}): 
     .filter((e) => e.value !== null);
 }
 
-const write = (els: DataElement[], transferSyntaxUid = '1.2.840.10008.1.2.1') => writeDicom(els, { syntax: 'explicit-le', transferSyntaxUid });
+const write = (els: DataElement[], transferSyntaxUid = '1.2.840.10008.1.2.1') =>
+  writeDicom(els, { syntax: 'explicit-le', transferSyntaxUid });
 
 describe('parseDicom', () => {
   it('reads the attributes the pipeline needs', () => {
@@ -89,7 +90,11 @@ describe('parseDicom', () => {
 
   it('rejects untrustworthy or unknown transfer syntaxes with UNSUPPORTED_TRANSFER_SYNTAX', () => {
     for (const uid of ['1.2.840.10008.1.2.4.51', '1.2.3.999']) {
-      const bytes = writeDicom(elements(), { syntax: 'encapsulated', transferSyntaxUid: uid, frames: [Uint8Array.of(0xff, 0xd8, 0xff, 0xd9)] });
+      const bytes = writeDicom(elements(), {
+        syntax: 'encapsulated',
+        transferSyntaxUid: uid,
+        frames: [Uint8Array.of(0xff, 0xd8, 0xff, 0xd9)],
+      });
       const r = parseDicom(bytes);
       expect(!r.ok && r.error.code, uid).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
     }
@@ -116,7 +121,16 @@ describe('parseDicom', () => {
   it('ends every truncation of a valid file in a result or a coded error (never a throw)', () => {
     for (let cut = 0; cut < file.length; cut += 7) {
       const r = parseDicom(file.subarray(0, cut));
-      if (!r.ok) expect(['NOT_DICOM', 'TRUNCATED', 'BAD_DICOM', 'NO_PIXEL_DATA', 'UNSUPPORTED_TRANSFER_SYNTAX', 'UNSUPPORTED_PHOTOMETRIC', 'UNSUPPORTED_PIXEL_FORMAT']).toContain(r.error.code);
+      if (!r.ok)
+        expect([
+          'NOT_DICOM',
+          'TRUNCATED',
+          'BAD_DICOM',
+          'NO_PIXEL_DATA',
+          'UNSUPPORTED_TRANSFER_SYNTAX',
+          'UNSUPPORTED_PHOTOMETRIC',
+          'UNSUPPORTED_PIXEL_FORMAT',
+        ]).toContain(r.error.code);
     }
   });
 });

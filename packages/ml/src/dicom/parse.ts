@@ -34,12 +34,17 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
   let ds: DataSet;
   let parseFailure: string | null = null;
   try {
-    ds = dicomParser.parseDicom(hostBytes(bytes), options.inflateRaw ? { inflater: inflaterFrom(options.inflateRaw) } : undefined);
+    ds = dicomParser.parseDicom(
+      hostBytes(bytes),
+      options.inflateRaw ? { inflater: inflaterFrom(options.inflateRaw) } : undefined,
+    );
   } catch (thrown) {
     const partial = (thrown as { dataSet?: DataSet } | null)?.dataSet;
     const reason = describe((thrown as { exception?: unknown } | null)?.exception ?? thrown);
     if (/no inflater/.test(reason)) {
-      return err(new AppError('UNSUPPORTED_TRANSFER_SYNTAX', 'deflated transfer syntax needs an inflater in this environment'));
+      return err(
+        new AppError('UNSUPPORTED_TRANSFER_SYNTAX', 'deflated transfer syntax needs an inflater in this environment'),
+      );
     }
     if (!partial) return err(classifyParseError(reason));
     // The data set parsed up to the failure; if the image attributes and a pixel data element were read, the
@@ -48,7 +53,9 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
     parseFailure = reason;
   }
   // A partial data set (parse failed part-way) lacks the merged meta header; read the transfer syntax from it.
-  const tsu = (ds.string('x00020010') ?? (parseFailure ? metaTransferSyntax(bytes) : undefined) ?? '').replace(/\0/g, '').trim();
+  const tsu = (ds.string('x00020010') ?? (parseFailure ? metaTransferSyntax(bytes) : undefined) ?? '')
+    .replace(/\0/g, '')
+    .trim();
   const attrs = readAttributes(ds, tsu);
   const pixelElement = ds.elements.x7fe00010;
   if (!pixelElement) {
@@ -58,7 +65,13 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
   const ts = transferSyntaxInfo(tsu);
   if (!ts || ts.codec === null) {
     const why = ts?.reason ?? 'no decoder is known for it';
-    return err(new AppError('UNSUPPORTED_TRANSFER_SYNTAX', `transfer syntax ${tsu || '(missing)'}${ts ? ` (${ts.name})` : ''}: ${why}`, { transferSyntaxUid: tsu }));
+    return err(
+      new AppError(
+        'UNSUPPORTED_TRANSFER_SYNTAX',
+        `transfer syntax ${tsu || '(missing)'}${ts ? ` (${ts.name})` : ''}: ${why}`,
+        { transferSyntaxUid: tsu },
+      ),
+    );
   }
   const invalid = validateImageAttributes(attrs);
   if (invalid) return err(invalid);
@@ -74,9 +87,14 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
   return ok({ attrs, bytes: view, pixelData: location.value });
 }
 
-function locatePixelData(ds: DataSet, el: NonNullable<DataSet['elements'][string]>, native: boolean): Result<PixelDataLocation> {
+function locatePixelData(
+  _ds: DataSet,
+  el: NonNullable<DataSet['elements'][string]>,
+  native: boolean,
+): Result<PixelDataLocation> {
   if (native) {
-    if (el.encapsulatedPixelData) return err(new AppError('BAD_DICOM', 'encapsulated pixel data in an uncompressed transfer syntax'));
+    if (el.encapsulatedPixelData)
+      return err(new AppError('BAD_DICOM', 'encapsulated pixel data in an uncompressed transfer syntax'));
     return ok({ encapsulated: false, position: el.dataOffset, length: el.length });
   }
   if (!el.encapsulatedPixelData || !el.fragments) {
@@ -88,22 +106,34 @@ function locatePixelData(ds: DataSet, el: NonNullable<DataSet['elements'][string
 
 function checkComplete(attrs: DicomAttributes, loc: PixelDataLocation, total: number): AppError | null {
   if (!loc.encapsulated) {
-    const expected = (attrs.rows * attrs.columns * attrs.numberOfFrames * attrs.samplesPerPixel * attrs.bitsAllocated) / 8;
+    const expected =
+      (attrs.rows * attrs.columns * attrs.numberOfFrames * attrs.samplesPerPixel * attrs.bitsAllocated) / 8;
     const available = Math.max(0, Math.min(loc.length, total - loc.position));
     if (available < expected) {
-      return new AppError('TRUNCATED', `pixel data has ${available} bytes; ${attrs.rows}×${attrs.columns}×${attrs.numberOfFrames} frames needs ${expected}`, {
-        expectedBytes: expected,
-        availableBytes: available,
-      });
+      return new AppError(
+        'TRUNCATED',
+        `pixel data has ${available} bytes; ${attrs.rows}×${attrs.columns}×${attrs.numberOfFrames} frames needs ${expected}`,
+        {
+          expectedBytes: expected,
+          availableBytes: available,
+        },
+      );
     }
     return null;
   }
   if (loc.fragments.length === 0) return new AppError('TRUNCATED', 'encapsulated pixel data has no fragments');
   for (const f of loc.fragments) {
-    if (f.position + f.length > total) return new AppError('TRUNCATED', `a pixel data fragment ends at byte ${f.position + f.length} but the file has ${total}`);
+    if (f.position + f.length > total)
+      return new AppError(
+        'TRUNCATED',
+        `a pixel data fragment ends at byte ${f.position + f.length} but the file has ${total}`,
+      );
   }
   if (loc.fragments.length < attrs.numberOfFrames) {
-    return new AppError('TRUNCATED', `${attrs.numberOfFrames} frames declared but only ${loc.fragments.length} pixel data fragments present`);
+    return new AppError(
+      'TRUNCATED',
+      `${attrs.numberOfFrames} frames declared but only ${loc.fragments.length} pixel data fragments present`,
+    );
   }
   return null;
 }
@@ -138,7 +168,14 @@ function inflaterFrom(inflateRaw: (deflated: Uint8Array) => Uint8Array) {
  * view of the same memory. In a browser there is no Buffer and the bytes pass through unchanged.
  */
 function hostBytes(bytes: Uint8Array): Uint8Array {
-  const host = (globalThis as { Buffer?: { from(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array; isBuffer(v: unknown): boolean } }).Buffer;
+  const host = (
+    globalThis as {
+      Buffer?: {
+        from(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array;
+        isBuffer(v: unknown): boolean;
+      };
+    }
+  ).Buffer;
   return host && !host.isBuffer(bytes) ? host.from(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
 }
 

@@ -54,7 +54,11 @@ export interface PixelFragment {
 /** Where the pixel data lies in `ParsedDicom.bytes`. */
 export type PixelDataLocation =
   | { readonly encapsulated: false; readonly position: number; readonly length: number }
-  | { readonly encapsulated: true; readonly fragments: readonly PixelFragment[]; readonly basicOffsetTable: readonly number[] };
+  | {
+      readonly encapsulated: true;
+      readonly fragments: readonly PixelFragment[];
+      readonly basicOffsetTable: readonly number[];
+    };
 
 export interface ParsedDicom {
   readonly attrs: DicomAttributes;
@@ -74,4 +78,7 @@ export interface StoredPixels {
 }
 
 /** What `toHounsfield` needs from the attributes. */
-export type RescaleAttributes = Pick<DicomAttributes, 'bitsStored' | 'pixelRepresentation' | 'rescaleSlope' | 'rescaleIntercept'>;
+export type RescaleAttributes = Pick<
+  DicomAttributes,
+  'bitsStored' | 'pixelRepresentation' | 'rescaleSlope' | 'rescaleIntercept'
+>;

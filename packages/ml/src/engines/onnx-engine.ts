@@ -39,7 +39,11 @@ export interface OnnxEngineOptions {
  * `.npmrc` disables here, so on such machines the provider file is simply absent and we stay on CPU).
  */
 export async function createOnnxEngine(dir: string, card: ModelCard, options: OnnxEngineOptions = {}): Promise<Engine> {
-  if (!card.files.onnx) throw new AppError('ENGINE_UNAVAILABLE', `onnx: the model directory ${dir} has no ONNX export (run ich-ml export-onnx)`);
+  if (!card.files.onnx)
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      `onnx: the model directory ${dir} has no ONNX export (run ich-ml export-onnx)`,
+    );
   const file = join(dir, card.files.onnx);
   if (!existsSync(file)) throw new AppError('ENGINE_UNAVAILABLE', `onnx: ${file} not found (run ich-ml export-onnx)`);
   const specifier = options.module ?? 'onnxruntime-node';
@@ -47,7 +51,12 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
   try {
     ort = (await import(specifier)) as Ort;
   } catch (cause) {
-    throw new AppError('ENGINE_UNAVAILABLE', `onnx: ${specifier} is not installed or failed to load`, { module: specifier }, { cause });
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      `onnx: ${specifier} is not installed or failed to load`,
+      { module: specifier },
+      { cause },
+    );
   }
   const threads = options.threads ?? availableParallelism();
   const sessionOptions = (providers: string[]): import('onnxruntime-node').InferenceSession.SessionOptions => ({
@@ -57,7 +66,9 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: options.memoryArena ?? process.env.ICH_ORT_ARENA !== '0',
-    ...((options.spinning ?? process.env.ICH_ORT_SPIN === '1') ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
+    ...((options.spinning ?? process.env.ICH_ORT_SPIN === '1')
+      ? {}
+      : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
   });
   let cuda = hasCudaProvider(specifier);
   let session: import('onnxruntime-node').InferenceSession;
@@ -65,7 +76,8 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
     session = await ort.InferenceSession.create(file, sessionOptions(cuda ? ['cuda', 'cpu'] : ['cpu']));
   } catch (cause) {
     // The CUDA provider library can be present on a machine without a usable GPU or driver: run on CPU then.
-    if (!cuda) throw new AppError('BAD_MODEL', `onnx: cannot load ${file}: ${(cause as Error).message}`, { file }, { cause });
+    if (!cuda)
+      throw new AppError('BAD_MODEL', `onnx: cannot load ${file}: ${(cause as Error).message}`, { file }, { cause });
     cuda = false;
     session = await ort.InferenceSession.create(file, sessionOptions(['cpu']));
   }

@@ -6,7 +6,13 @@ import { makeTestModelDir, maxRelativeError, testBatch } from '../../test/model/
 import type { ModelCard } from '../model/card.js';
 import { CARD_FILE, ONNX_FILE } from '../model/model-dir.js';
 import type { Engine } from './engine.js';
-import { disposeSharedEngines, engineChoiceFrom, parseEngineChoice, selectEngine, sharedEngine } from './select-engine.js';
+import {
+  disposeSharedEngines,
+  engineChoiceFrom,
+  parseEngineChoice,
+  selectEngine,
+  sharedEngine,
+} from './select-engine.js';
 
 let dir: string;
 let card: ModelCard;
@@ -58,7 +64,10 @@ describe('engine selection', () => {
   it('auto falls back to tfjs when onnxruntime is missing', async () => {
     const { engine, skipped } = keep(await selectEngine(dir, { modules: { onnx: 'onnxruntime-node-not-installed' } }));
     expect(engine.name).toMatch(/^tfjs-/);
-    expect(skipped[0]).toEqual({ kind: 'onnx', reason: expect.stringMatching(/onnxruntime-node-not-installed is not installed/) });
+    expect(skipped[0]).toEqual({
+      kind: 'onnx',
+      reason: expect.stringMatching(/onnxruntime-node-not-installed is not installed/),
+    });
   });
 
   it('auto falls back when the model directory has no ONNX export; --engine onnx then fails with ENGINE_UNAVAILABLE', async () => {
@@ -67,7 +76,10 @@ describe('engine selection', () => {
       const { engine, skipped } = keep(await selectEngine(copy, { choice: 'auto', warmUp: false }));
       expect(engine.name).toMatch(/^tfjs-/);
       expect(skipped[0]?.reason).toMatch(/no ONNX export/);
-      await expect(selectEngine(copy, { choice: 'onnx' })).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', message: expect.stringMatching(/no ONNX export/) });
+      await expect(selectEngine(copy, { choice: 'onnx' })).rejects.toMatchObject({
+        code: 'ENGINE_UNAVAILABLE',
+        message: expect.stringMatching(/no ONNX export/),
+      });
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
@@ -75,17 +87,28 @@ describe('engine selection', () => {
 
   it('reports ENGINE_UNAVAILABLE naming every reason when nothing can load', async () => {
     await expect(
-      selectEngine(dir, { choice: 'tfjs', modules: { 'tfjs-node-gpu': 'nope-gpu', 'tfjs-node': 'nope-node', 'tfjs-wasm': 'nope-wasm' } }),
-    ).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', message: expect.stringMatching(/nope-gpu.*nope-node.*nope-wasm/) });
+      selectEngine(dir, {
+        choice: 'tfjs',
+        modules: { 'tfjs-node-gpu': 'nope-gpu', 'tfjs-node': 'nope-node', 'tfjs-wasm': 'nope-wasm' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'ENGINE_UNAVAILABLE',
+      message: expect.stringMatching(/nope-gpu.*nope-node.*nope-wasm/),
+    });
   });
 
   it('a corrupt ONNX file is BAD_MODEL (reported, not silently skipped)', async () => {
     const copy = await copyWithoutOnnx();
     try {
-      const c = JSON.parse(await (await import('node:fs/promises')).readFile(join(copy, CARD_FILE), 'utf8')) as ModelCard;
+      const c = JSON.parse(
+        await (await import('node:fs/promises')).readFile(join(copy, CARD_FILE), 'utf8'),
+      ) as ModelCard;
       await writeFile(join(copy, CARD_FILE), JSON.stringify({ ...c, files: { ...c.files, onnx: ONNX_FILE } }));
       await writeFile(join(copy, ONNX_FILE), Buffer.from('not a protobuf'));
-      await expect(selectEngine(copy)).rejects.toMatchObject({ code: 'BAD_MODEL', message: expect.stringMatching(/onnx: cannot load/) });
+      await expect(selectEngine(copy)).rejects.toMatchObject({
+        code: 'BAD_MODEL',
+        message: expect.stringMatching(/onnx: cannot load/),
+      });
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
@@ -103,7 +126,10 @@ describe('engine selection', () => {
       const bytes = await readFile(join(copy, shard));
       bytes[100] = bytes[100]! ^ 0xff;
       await writeFile(join(copy, shard), bytes);
-      await expect(selectEngine(copy, { choice: 'tfjs-wasm' })).rejects.toMatchObject({ code: 'BAD_MODEL', message: expect.stringMatching(/weightsHash/) });
+      await expect(selectEngine(copy, { choice: 'tfjs-wasm' })).rejects.toMatchObject({
+        code: 'BAD_MODEL',
+        message: expect.stringMatching(/weightsHash/),
+      });
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
@@ -122,7 +148,10 @@ describe('engine selection', () => {
 
   it('rejects a batch of the wrong length, naming the expected shape', async () => {
     const { engine } = await sharedEngine(dir);
-    await expect(engine.run(new Float32Array(10), 1)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/75×75×3 = 16875/) });
+    await expect(engine.run(new Float32Array(10), 1)).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(/75×75×3 = 16875/),
+    });
   });
 
   it('shares one engine per directory and choice within a process', async () => {

@@ -1,7 +1,7 @@
 import { AppError, isAppError } from '@ich/errors';
 import type { ModelCard } from '../model/card.js';
 import { readModelCard } from '../model/model-dir.js';
-import { type Engine, ENGINE_CHOICES, type EngineChoice, type EngineKind } from './engine.js';
+import { ENGINE_CHOICES, type Engine, type EngineChoice, type EngineKind } from './engine.js';
 import { createOnnxEngine } from './onnx-engine.js';
 import { createTfjsEngine } from './tfjs-engine.js';
 
@@ -51,7 +51,10 @@ export async function selectEngine(dir: string, options: SelectEngineOptions = {
   const skipped: { kind: EngineKind; reason: string }[] = [];
   for (const kind of ORDER[choice]) {
     const module = options.modules?.[kind];
-    const common = { ...(module ? { module } : {}), ...(options.warmUp !== undefined ? { warmUp: options.warmUp } : {}) };
+    const common = {
+      ...(module ? { module } : {}),
+      ...(options.warmUp !== undefined ? { warmUp: options.warmUp } : {}),
+    };
     try {
       const engine =
         kind === 'onnx'
@@ -68,7 +71,11 @@ export async function selectEngine(dir: string, options: SelectEngineOptions = {
       throw error;
     }
   }
-  throw new AppError('ENGINE_UNAVAILABLE', `no ${choice === 'auto' ? '' : `"${choice}" `}engine is available: ${skipped.map((s) => s.reason).join('; ')}`, { choice });
+  throw new AppError(
+    'ENGINE_UNAVAILABLE',
+    `no ${choice === 'auto' ? '' : `"${choice}" `}engine is available: ${skipped.map((s) => s.reason).join('; ')}`,
+    { choice },
+  );
 }
 
 const shared = new Map<string, Promise<SelectedEngine>>();

@@ -1,5 +1,5 @@
-import type * as tfTypes from '@tensorflow/tfjs';
 import { AppError } from '@ich/errors';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { cardChannels, type ModelCard } from '../model/card.js';
 import { loadTfjsModelChecked } from '../model/model-dir.js';
 import { checkBatch } from './check-batch.js';
@@ -25,7 +25,12 @@ export interface TfjsEngineOptions {
  * tfjs engines share one code path: load the backend package (tfjs-node(-gpu) are optionalDependencies that may
  * have failed to install), make it the global backend, load model.json checked against the card's weights hash.
  */
-export async function createTfjsEngine(kind: TfjsEngineKind, dir: string, card: ModelCard, options: TfjsEngineOptions = {}): Promise<Engine> {
+export async function createTfjsEngine(
+  kind: TfjsEngineKind,
+  dir: string,
+  card: ModelCard,
+  options: TfjsEngineOptions = {},
+): Promise<Engine> {
   const spec = TFJS_BACKENDS[kind];
   const specifier = options.module ?? spec.module;
   const tf = await import('@tensorflow/tfjs');
@@ -34,7 +39,12 @@ export async function createTfjsEngine(kind: TfjsEngineKind, dir: string, card: 
   try {
     await import(specifier);
   } catch (cause) {
-    throw new AppError('ENGINE_UNAVAILABLE', `${kind}: ${specifier} is not installed or failed to load`, { module: specifier }, { cause });
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      `${kind}: ${specifier} is not installed or failed to load`,
+      { module: specifier },
+      { cause },
+    );
   }
   let ok = false;
   try {
@@ -56,7 +66,9 @@ export async function createTfjsEngine(kind: TfjsEngineKind, dir: string, card: 
       checkBatch(engine, batch, n);
       // The backend is process-global; another engine may have switched it since this one loaded.
       if (tf.getBackend() !== spec.backend) await tf.setBackend(spec.backend);
-      const out = tf.tidy(() => model.predict(tf.tensor4d(batch, [n, card.inputSize, card.inputSize, channels])) as tfTypes.Tensor);
+      const out = tf.tidy(
+        () => model.predict(tf.tensor4d(batch, [n, card.inputSize, card.inputSize, channels])) as tfTypes.Tensor,
+      );
       try {
         return (await out.data()) as Float32Array;
       } finally {

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { hasRsnaQuirk, toHounsfield, valueStats } from './to-hounsfield.js';
 
-const attrs = (bitsStored: number, pixelRepresentation: number, rescaleSlope = 1, rescaleIntercept = 0) => ({ bitsStored, pixelRepresentation, rescaleSlope, rescaleIntercept });
+const attrs = (bitsStored: number, pixelRepresentation: number, rescaleSlope = 1, rescaleIntercept = 0) => ({
+  bitsStored,
+  pixelRepresentation,
+  rescaleSlope,
+  rescaleIntercept,
+});
 
 describe('toHounsfield', () => {
   it('applies slope and intercept to signed 16-bit values', () => {
-    expect(Array.from(toHounsfield(Int16Array.of(-2000, 0, 1024, 3000), attrs(16, 1, 1, -1024)))).toEqual([-3024, -1024, 0, 1976]);
+    expect(Array.from(toHounsfield(Int16Array.of(-2000, 0, 1024, 3000), attrs(16, 1, 1, -1024)))).toEqual([
+      -3024, -1024, 0, 1976,
+    ]);
     expect(Array.from(toHounsfield(Int16Array.of(10, -10), attrs(16, 1, 0.5, 3)))).toEqual([8, -2]);
   });
 
@@ -15,11 +22,16 @@ describe('toHounsfield', () => {
 
   it('sign-extends from BitsStored when PixelRepresentation is 1', () => {
     // 12-bit two's complement: 0xFFF = −1, 0x800 = −2048, 0x7FF = 2047.
-    expect(Array.from(toHounsfield(Uint16Array.of(0xfff, 0x800, 0x7ff, 5), attrs(12, 1)))).toEqual([-1, -2048, 2047, 5]);
+    expect(Array.from(toHounsfield(Uint16Array.of(0xfff, 0x800, 0x7ff, 5), attrs(12, 1)))).toEqual([
+      -1, -2048, 2047, 5,
+    ]);
   });
 
   it('masks bits above BitsStored (overlay bits in old files)', () => {
-    expect(Array.from(toHounsfield(Uint16Array.of(0xf005, 0x1fff), attrs(12, 0, 1, -1024)))).toEqual([5 - 1024, 4095 - 1024]);
+    expect(Array.from(toHounsfield(Uint16Array.of(0xf005, 0x1fff), attrs(12, 0, 1, -1024)))).toEqual([
+      5 - 1024,
+      4095 - 1024,
+    ]);
   });
 
   it('handles 8-bit and 32-bit stored values', () => {

@@ -1,4 +1,4 @@
-import { type Label, type LabelProbabilities } from '../labels.js';
+import type { Label, LabelProbabilities } from '../labels.js';
 import type { Aggregation } from '../model/card.js';
 
 /**
@@ -21,9 +21,17 @@ export function aggregate(values: readonly number[], how: Aggregation): number {
 }
 
 /** Per-label study probabilities from per-slice ones (rows in slice order). */
-export function aggregateStudy(slices: readonly LabelProbabilities[], labels: readonly Label[], how: Aggregation): LabelProbabilities {
+export function aggregateStudy(
+  slices: readonly LabelProbabilities[],
+  labels: readonly Label[],
+  how: Aggregation,
+): LabelProbabilities {
   const out = {} as LabelProbabilities;
-  for (const label of labels) out[label] = aggregate(slices.map((s) => s[label]), how);
+  for (const label of labels)
+    out[label] = aggregate(
+      slices.map((s) => s[label]),
+      how,
+    );
   return out;
 }
 
@@ -31,6 +39,10 @@ export function aggregateStudy(slices: readonly LabelProbabilities[], labels: re
  * The triage flag: a study is flagged when any label reaches the model card's threshold for it. 'any' normally
  * decides; a subtype over its own threshold flags the study even when 'any' lags (the heads are trained separately).
  */
-export function triageDecision(probabilities: LabelProbabilities, thresholds: LabelProbabilities, labels: readonly Label[]): boolean {
+export function triageDecision(
+  probabilities: LabelProbabilities,
+  thresholds: LabelProbabilities,
+  labels: readonly Label[],
+): boolean {
   return labels.some((label) => probabilities[label] >= thresholds[label]);
 }

@@ -26,7 +26,8 @@ beforeAll(async () => {
   studyDir = await mkdtemp(join(tmpdir(), 'ich-study-'));
   const synth = synthStudy({ seed: 'infer', slices: 11, size: 96, bleed: 'subdural' });
   // Written in reverse name order so that slice order must come from geometry, not from the file listing.
-  for (const f of [...synth.files].reverse()) await writeFile(join(studyDir, `x${f.sopInstanceUid.slice(-6)}.dcm`), f.bytes);
+  for (const f of [...synth.files].reverse())
+    await writeFile(join(studyDir, `x${f.sopInstanceUid.slice(-6)}.dcm`), f.bytes);
   const loaded = await loadStudies([studyDir]);
   expect(loaded.rejected).toEqual([]);
   study = loaded.studies[0]!;
@@ -45,7 +46,8 @@ describe('study inference', () => {
     expect(progress).toEqual([4, 8, 11]);
     expect(result.slices.map((s) => s.sopInstanceUid)).toEqual(study.series[0]!.slices.map((s) => s.sopInstanceUid));
     expect(result.slices.map((s) => s.instanceNumber)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
-    for (const label of LABELS) expect(result.probabilities[label]).toBe(Math.max(...result.slices.map((s) => s.probabilities[label])));
+    for (const label of LABELS)
+      expect(result.probabilities[label]).toBe(Math.max(...result.slices.map((s) => s.probabilities[label])));
     expect(result.aggregation).toBe('max');
     expect(result.model).toEqual({ name: model.card.name, version: model.card.version, status: 'untrained' });
     expect(result.triage).toBe(triageDecision(result.probabilities, model.card.thresholds, LABELS));
@@ -56,13 +58,22 @@ describe('study inference', () => {
     const b = await inferStudy(engine, model.card, study, { batchSize: 3 });
     const slices = study.series[0]!.slices;
     const alone = await engine.run(buildBatch(slices, 5, 1, { size: 75, windows: model.card.windows }), 1);
-    for (let i = 0; i < 11; i++) for (const l of LABELS) expect(b.slices[i]!.probabilities[l]).toBeCloseTo(a.slices[i]!.probabilities[l], 5);
-    LABELS.forEach((l, j) => expect(a.slices[5]!.probabilities[l]).toBeCloseTo(alone[j]!, 5));
+    for (let i = 0; i < 11; i++)
+      for (const l of LABELS) expect(b.slices[i]!.probabilities[l]).toBeCloseTo(a.slices[i]!.probabilities[l], 5);
+    LABELS.forEach((l, j) => {
+      expect(a.slices[5]!.probabilities[l]).toBeCloseTo(alone[j]!, 5);
+    });
   });
 
   it('honours another aggregation', async () => {
     const r = await inferStudy(engine, model.card, study, { aggregation: 'mean' });
-    expect(r.probabilities.any).toBeCloseTo(aggregate(r.slices.map((s) => s.probabilities.any), 'mean'), 10);
+    expect(r.probabilities.any).toBeCloseTo(
+      aggregate(
+        r.slices.map((s) => s.probabilities.any),
+        'mean',
+      ),
+      10,
+    );
   });
 });
 
@@ -74,8 +85,22 @@ describe('aggregation and triage rules', () => {
     expect(aggregate([], 'max')).toBe(0);
   });
   it('flags a study when any label reaches its threshold', () => {
-    const t = { any: 0.5, epidural: 0.3, intraparenchymal: 0.5, intraventricular: 0.5, subarachnoid: 0.5, subdural: 0.5 };
-    const p = { any: 0.2, epidural: 0.1, intraparenchymal: 0.1, intraventricular: 0.1, subarachnoid: 0.1, subdural: 0.1 };
+    const t = {
+      any: 0.5,
+      epidural: 0.3,
+      intraparenchymal: 0.5,
+      intraventricular: 0.5,
+      subarachnoid: 0.5,
+      subdural: 0.5,
+    };
+    const p = {
+      any: 0.2,
+      epidural: 0.1,
+      intraparenchymal: 0.1,
+      intraventricular: 0.1,
+      subarachnoid: 0.1,
+      subdural: 0.1,
+    };
     expect(triageDecision(p, t, LABELS)).toBe(false);
     expect(triageDecision({ ...p, any: 0.5 }, t, LABELS)).toBe(true);
     expect(triageDecision({ ...p, epidural: 0.31 }, t, LABELS)).toBe(true);

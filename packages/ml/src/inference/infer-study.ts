@@ -1,6 +1,6 @@
 import { AppError } from '@ich/errors';
 import type { Engine } from '../engines/engine.js';
-import { type Label, LABELS, type LabelProbabilities } from '../labels.js';
+import { LABELS, type Label, type LabelProbabilities } from '../labels.js';
 import { type Aggregation, cardChannels, type ModelCard } from '../model/card.js';
 import type { LoadedSeries, LoadedStudy } from '../pipeline/group-studies.js';
 import { buildBatch, type HuSlice } from '../tensor/build-batch.js';
@@ -40,16 +40,26 @@ type SeriesSlice = HuSlice & { readonly sopInstanceUid: string; readonly instanc
  */
 export function primarySeries(study: LoadedStudy): LoadedSeries {
   const best = [...study.series].sort((a, b) => b.slices.length - a.slices.length)[0];
-  if (!best || best.slices.length === 0) throw new AppError('BAD_SERIES', `study ${study.studyInstanceUid} has no usable series`);
+  if (!best || best.slices.length === 0)
+    throw new AppError('BAD_SERIES', `study ${study.studyInstanceUid} has no usable series`);
   return best;
 }
 
 /** Runs the primary series of a loaded study through the engine and rolls the slices up into a study result. */
-export async function inferStudy(engine: Engine, card: ModelCard, study: LoadedStudy, options: InferOptions = {}): Promise<StudyPrediction> {
+export async function inferStudy(
+  engine: Engine,
+  card: ModelCard,
+  study: LoadedStudy,
+  options: InferOptions = {},
+): Promise<StudyPrediction> {
   const series = primarySeries(study);
   const slices = await inferSlices(engine, card, series.slices, options);
   const aggregation = options.aggregation ?? card.aggregation;
-  const probabilities = aggregateStudy(slices.map((s) => s.probabilities), card.labels, aggregation);
+  const probabilities = aggregateStudy(
+    slices.map((s) => s.probabilities),
+    card.labels,
+    aggregation,
+  );
   return {
     studyInstanceUid: study.studyInstanceUid,
     seriesInstanceUid: series.seriesInstanceUid,
@@ -66,11 +76,20 @@ export async function inferStudy(engine: Engine, card: ModelCard, study: LoadedS
  * this thread) runs while the engine computes batch k (onnxruntime runs on its own threads), so on CPU the
  * preprocessing cost mostly disappears behind inference. Batches are dropped as soon as they are used.
  */
-export async function inferSlices(engine: Engine, card: ModelCard, slices: readonly SeriesSlice[], options: InferOptions = {}): Promise<SlicePrediction[]> {
+export async function inferSlices(
+  engine: Engine,
+  card: ModelCard,
+  slices: readonly SeriesSlice[],
+  options: InferOptions = {},
+): Promise<SlicePrediction[]> {
   const batchSize = options.batchSize ?? 16;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new AppError('BAD_USER_INPUT', `batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new AppError('BAD_USER_INPUT', `batch size must be a positive integer, got ${batchSize}`);
   if (engine.channels !== cardChannels(card) || engine.inputSize !== card.inputSize)
-    throw new AppError('BAD_MODEL', `engine input ${engine.inputSize}px×${engine.channels} does not match the card (${card.inputSize}px×${cardChannels(card)})`);
+    throw new AppError(
+      'BAD_MODEL',
+      `engine input ${engine.inputSize}px×${engine.channels} does not match the card (${card.inputSize}px×${cardChannels(card)})`,
+    );
   const batchOptions = {
     size: card.inputSize,
     windows: card.windows,
@@ -80,7 +99,8 @@ export async function inferSlices(engine: Engine, card: ModelCard, slices: reado
   const labels: readonly Label[] = card.labels;
   const out: SlicePrediction[] = [];
   const total = slices.length;
-  const build = (start: number): Float32Array => buildBatch(slices, start, Math.min(batchSize, total - start), batchOptions);
+  const build = (start: number): Float32Array =>
+    buildBatch(slices, start, Math.min(batchSize, total - start), batchOptions);
   let next: Float32Array | null = total > 0 ? build(0) : null;
   for (let start = 0; next; start += batchSize) {
     const n = Math.min(batchSize, total - start);
@@ -92,7 +112,9 @@ export async function inferSlices(engine: Engine, card: ModelCard, slices: reado
       const slice = slices[start + i]!;
       const row = {} as LabelProbabilities;
       for (const label of LABELS) row[label] = 0;
-      labels.forEach((label, j) => (row[label] = probs[i * labels.length + j]!));
+      labels.forEach((label, j) => {
+        row[label] = probs[i * labels.length + j]!;
+      });
       out.push({ sopInstanceUid: slice.sopInstanceUid, instanceNumber: slice.instanceNumber, probabilities: row });
     }
     options.onProgress?.(start + n, total);

@@ -11,7 +11,10 @@ import type { PredictReport } from './predict-files.js';
 
 let model: { dir: string; card: ModelCard; cleanup: () => Promise<void> };
 let data: string;
-const studies = [synthStudy({ seed: 'cli-a', slices: 6, size: 64, bleed: 'none' }), synthStudy({ seed: 'cli-b', slices: 5, size: 64, bleed: 'epidural', transferSyntax: 'implicit-le' })];
+const studies = [
+  synthStudy({ seed: 'cli-a', slices: 6, size: 64, bleed: 'none' }),
+  synthStudy({ seed: 'cli-b', slices: 5, size: 64, bleed: 'epidural', transferSyntax: 'implicit-le' }),
+];
 
 beforeAll(async () => {
   model = await makeTestModelDir({ seed: 12 });
@@ -22,7 +25,10 @@ beforeAll(async () => {
   }
   // A folder with a bad file beside good ones: reported, never fatal.
   await writeFile(join(data, 'study0', 'broken.dcm'), Buffer.from('this is not DICOM at all'));
-  await writeFile(join(data, 'study1', 'cut.dcm'), studies[1]!.files[0]!.bytes.subarray(0, studies[1]!.files[0]!.bytes.length - 1000));
+  await writeFile(
+    join(data, 'study1', 'cut.dcm'),
+    studies[1]!.files[0]!.bytes.subarray(0, studies[1]!.files[0]!.bytes.length - 1000),
+  );
 }, 60_000);
 afterAll(async () => {
   await rm(data, { recursive: true, force: true });
@@ -35,7 +41,13 @@ describe('ich-ml predict', () => {
     expect(stderr).not.toMatch(/error:/);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as PredictReport;
-    expect(report.model).toMatchObject({ name: model.card.name, version: model.card.version, status: 'untrained', inputSize: 75, labels: [...LABELS] });
+    expect(report.model).toMatchObject({
+      name: model.card.name,
+      version: model.card.version,
+      status: 'untrained',
+      inputSize: 75,
+      labels: [...LABELS],
+    });
     expect(report.engine).toMatch(/^onnx \(onnxruntime-node [\d.]+\) on cpu/);
     expect(report.studies.map((s) => s.studyInstanceUid).sort()).toEqual(studies.map((s) => s.studyInstanceUid).sort());
     for (const synth of studies) {
@@ -54,7 +66,9 @@ describe('ich-ml predict', () => {
   }, 60_000);
 
   it('without --json: a readable table on stdout and progress on stderr; ICH_ENGINE picks the engine', async () => {
-    const { code, stdout, stderr } = await ichMl(['predict', join(data, 'study0'), '--model', model.dir], { ICH_ENGINE: 'tfjs' });
+    const { code, stdout, stderr } = await ichMl(['predict', join(data, 'study0'), '--model', model.dir], {
+      ICH_ENGINE: 'tfjs',
+    });
     expect(code).toBe(0);
     expect(stdout).toMatch(/UNTRAINED/);
     expect(stdout).toMatch(/engine {2}tfjs-(wasm|node|node-gpu)/);

@@ -40,7 +40,9 @@ export async function predictFiles(paths: readonly string[], options: PredictFil
   const enginePromise = sharedEngine(options.modelDir, { choice: options.engine ?? 'auto' });
   // Surface a model/engine failure even if loading the files fails first.
   enginePromise.catch(() => undefined);
-  const { studies, rejected } = await loadStudies(paths, { ...(options.onLoadProgress ? { onProgress: (d, t) => options.onLoadProgress?.(d, t) } : {}) });
+  const { studies, rejected } = await loadStudies(paths, {
+    ...(options.onLoadProgress ? { onProgress: (d, t) => options.onLoadProgress?.(d, t) } : {}),
+  });
   const { engine, card } = await enginePromise;
   const results: StudyPrediction[] = [];
   const total = studies.length;

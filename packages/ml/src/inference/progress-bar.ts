@@ -18,7 +18,9 @@ export class ProgressBar {
     this.last = now;
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
     const filled = Math.round(fraction * this.width);
-    this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(this.width - filled)}] ${done}/${total}${unit ? ` ${unit}` : ''}`);
+    this.stream.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(this.width - filled)}] ${done}/${total}${unit ? ` ${unit}` : ''}`,
+    );
     this.shown = true;
   }
 

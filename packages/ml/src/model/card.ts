@@ -1,5 +1,5 @@
 import { AppError } from '@ich/errors';
-import { LABELS, type Label, type LabelProbabilities, isLabel } from '../labels.js';
+import { isLabel, LABELS, type Label, type LabelProbabilities } from '../labels.js';
 
 /**
  * The model card: everything a user or the worker must know about a model directory without loading weights.
@@ -54,11 +54,21 @@ export interface ModelCard {
 /** The card fields that results and listings carry (the CLI's `model` object). */
 export type ModelCardSummary = Pick<
   ModelCard,
-  'name' | 'version' | 'status' | 'inputSize' | 'windows' | 'contextSlices' | 'labels' | 'thresholds' | 'aggregation' | 'weightsHash'
+  | 'name'
+  | 'version'
+  | 'status'
+  | 'inputSize'
+  | 'windows'
+  | 'contextSlices'
+  | 'labels'
+  | 'thresholds'
+  | 'aggregation'
+  | 'weightsHash'
 >;
 
 export function summarizeCard(card: ModelCard): ModelCardSummary {
-  const { name, version, status, inputSize, windows, contextSlices, labels, thresholds, aggregation, weightsHash } = card;
+  const { name, version, status, inputSize, windows, contextSlices, labels, thresholds, aggregation, weightsHash } =
+    card;
   return { name, version, status, inputSize, windows, contextSlices, labels, thresholds, aggregation, weightsHash };
 }
 
@@ -67,7 +77,6 @@ export function cardChannels(card: Pick<ModelCard, 'windows' | 'contextSlices'>)
   return card.contextSlices === 3 ? 3 : card.windows.length;
 }
 
-
 /** Validates parsed JSON as a ModelCard; the error names the first field that is wrong. */
 export function parseModelCard(value: unknown, source = 'card.json'): ModelCard {
   const fail = (field: string, want: string): never => {
@@ -75,15 +84,23 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
   };
   if (typeof value !== 'object' || value === null) return fail('(root)', 'an object');
   const v = value as Record<string, unknown>;
-  const str = (k: string): string => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : fail(k, 'a non-empty string'));
+  const str = (k: string): string =>
+    typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : fail(k, 'a non-empty string');
   const int = (obj: Record<string, unknown>, k: string, path: string): number =>
     Number.isInteger(obj[k]) && (obj[k] as number) > 0 ? (obj[k] as number) : fail(path, 'a positive integer');
 
   if (v.format !== MODEL_CARD_FORMAT) fail('format', `"${MODEL_CARD_FORMAT}"`);
-  const status = v.status === 'untrained' || v.status === 'trained' ? v.status : fail('status', '"untrained" or "trained"');
-  const arch = typeof v.architecture === 'object' && v.architecture !== null ? (v.architecture as Record<string, unknown>) : fail('architecture', 'an object');
+  const status =
+    v.status === 'untrained' || v.status === 'trained' ? v.status : fail('status', '"untrained" or "trained"');
+  const arch =
+    typeof v.architecture === 'object' && v.architecture !== null
+      ? (v.architecture as Record<string, unknown>)
+      : fail('architecture', 'an object');
   if (arch.base !== 'InceptionV3') fail('architecture.base', '"InceptionV3"');
-  const dropout = typeof arch.dropout === 'number' && arch.dropout >= 0 && arch.dropout < 1 ? arch.dropout : fail('architecture.dropout', 'a number in [0, 1)');
+  const dropout =
+    typeof arch.dropout === 'number' && arch.dropout >= 0 && arch.dropout < 1
+      ? arch.dropout
+      : fail('architecture.dropout', 'a number in [0, 1)');
   const windows = Array.isArray(v.windows) && v.windows.length > 0 ? v.windows : fail('windows', 'a non-empty array');
   const parsedWindows = windows.map((w: unknown, i: number): CardWindow => {
     const o = (typeof w === 'object' && w !== null ? w : {}) as Record<string, unknown>;
@@ -91,27 +108,51 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
       return fail(`windows[${i}]`, 'an object {name, center, width > 0}');
     return { name: o.name, center: o.center, width: o.width };
   });
-  const contextSlices = v.contextSlices === 1 || v.contextSlices === 3 ? v.contextSlices : fail('contextSlices', '1 or 3');
-  const labels = Array.isArray(v.labels) && v.labels.length > 0 && v.labels.every(isLabel) ? (v.labels as Label[]) : fail('labels', `a list of ${LABELS.join(', ')}`);
-  const t = typeof v.thresholds === 'object' && v.thresholds !== null ? (v.thresholds as Record<string, unknown>) : fail('thresholds', 'an object');
+  const contextSlices =
+    v.contextSlices === 1 || v.contextSlices === 3 ? v.contextSlices : fail('contextSlices', '1 or 3');
+  const labels =
+    Array.isArray(v.labels) && v.labels.length > 0 && v.labels.every(isLabel)
+      ? (v.labels as Label[])
+      : fail('labels', `a list of ${LABELS.join(', ')}`);
+  const t =
+    typeof v.thresholds === 'object' && v.thresholds !== null
+      ? (v.thresholds as Record<string, unknown>)
+      : fail('thresholds', 'an object');
   const thresholds = Object.fromEntries(
     LABELS.map((label) => {
       const x = t[label];
-      return [label, typeof x === 'number' && x >= 0 && x <= 1 ? x : fail(`thresholds.${label}`, 'a probability in [0, 1]')];
+      return [
+        label,
+        typeof x === 'number' && x >= 0 && x <= 1 ? x : fail(`thresholds.${label}`, 'a probability in [0, 1]'),
+      ];
     }),
   ) as LabelProbabilities;
-  const aggregation = AGGREGATIONS.includes(v.aggregation as Aggregation) ? (v.aggregation as Aggregation) : fail('aggregation', AGGREGATIONS.join(' | '));
+  const aggregation = AGGREGATIONS.includes(v.aggregation as Aggregation)
+    ? (v.aggregation as Aggregation)
+    : fail('aggregation', AGGREGATIONS.join(' | '));
   let metrics: Record<string, number> | null = null;
   if (v.metrics !== null) {
-    if (typeof v.metrics !== 'object' || v.metrics === undefined || Object.values(v.metrics).some((m) => typeof m !== 'number'))
+    if (
+      typeof v.metrics !== 'object' ||
+      v.metrics === undefined ||
+      Object.values(v.metrics).some((m) => typeof m !== 'number')
+    )
       fail('metrics', 'null or an object of numbers');
     metrics = v.metrics as Record<string, number>;
   }
-  const limitations = Array.isArray(v.limitations) && v.limitations.every((s) => typeof s === 'string') ? (v.limitations as string[]) : fail('limitations', 'a list of strings');
-  const weightsHash = typeof v.weightsHash === 'string' && /^sha256:[0-9a-f]{64}$/.test(v.weightsHash) ? v.weightsHash : fail('weightsHash', '"sha256:<64 hex digits>"');
-  const files = typeof v.files === 'object' && v.files !== null ? (v.files as Record<string, unknown>) : fail('files', 'an object');
+  const limitations =
+    Array.isArray(v.limitations) && v.limitations.every((s) => typeof s === 'string')
+      ? (v.limitations as string[])
+      : fail('limitations', 'a list of strings');
+  const weightsHash =
+    typeof v.weightsHash === 'string' && /^sha256:[0-9a-f]{64}$/.test(v.weightsHash)
+      ? v.weightsHash
+      : fail('weightsHash', '"sha256:<64 hex digits>"');
+  const files =
+    typeof v.files === 'object' && v.files !== null ? (v.files as Record<string, unknown>) : fail('files', 'an object');
   const tfjs = typeof files.tfjs === 'string' ? files.tfjs : fail('files.tfjs', 'a file name');
-  const onnx = files.onnx === null || typeof files.onnx === 'string' ? files.onnx : fail('files.onnx', 'a file name or null');
+  const onnx =
+    files.onnx === null || typeof files.onnx === 'string' ? files.onnx : fail('files.onnx', 'a file name or null');
 
   return {
     format: MODEL_CARD_FORMAT,

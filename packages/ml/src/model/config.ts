@@ -30,7 +30,8 @@ export function modelConfigProblem(config: ModelConfig): string | null {
   if (!Number.isInteger(inputSize) || inputSize < MIN_INPUT_SIZE || inputSize > MAX_INPUT_SIZE)
     return `input size must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE}, got ${inputSize}`;
   if (!Number.isInteger(channels) || channels < 1) return `channels must be a positive integer, got ${channels}`;
-  if (!Number.isInteger(denseUnits) || denseUnits < 1) return `dense units must be a positive integer, got ${denseUnits}`;
+  if (!Number.isInteger(denseUnits) || denseUnits < 1)
+    return `dense units must be a positive integer, got ${denseUnits}`;
   if (!(dropout >= 0 && dropout < 1)) return `dropout must be in [0, 1), got ${dropout}`;
   if (labels.length === 0) return 'labels must not be empty';
   return null;

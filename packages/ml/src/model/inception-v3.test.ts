@@ -22,7 +22,9 @@ describe('InceptionV3 (Keras transcription)', () => {
       expect(names).toContain('conv2d_93');
       expect(names).not.toContain('conv2d_94');
       expect(names).toContain('average_pooling2d_8');
-      expect(names).toEqual(expect.arrayContaining(['mixed0', 'mixed5', 'mixed9_0', 'mixed9_1', 'concatenate', 'concatenate_1', 'mixed10']));
+      expect(names).toEqual(
+        expect.arrayContaining(['mixed0', 'mixed5', 'mixed9_0', 'mixed9_1', 'concatenate', 'concatenate_1', 'mixed10']),
+      );
       const trainable = base.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
       expect(trainable).toBe(21_768_352); // Keras' "Trainable params" for InceptionV3 notop
     } finally {
@@ -64,17 +66,31 @@ describe('InceptionV3 (Keras transcription)', () => {
     // The same building block InceptionV3 uses with bnGamma 'constant', on a tiny network so that fit is fast on
     // tfjs-cpu (the whole 75 px InceptionV3 also fits this way: ~60 s per step here, too slow for a unit test).
     const input = tf.input({ shape: [8, 8, 2] });
-    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, useBias: false, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+    let x = tf.layers
+      .conv2d({ filters: 4, kernelSize: 3, useBias: false, padding: 'same' })
+      .apply(input) as tf.SymbolicTensor;
     const bn = tf.layers.batchNormalization({ axis: 3, epsilon: 1e-3, scale: true });
     x = bn.apply(x) as tf.SymbolicTensor;
     freezeGamma(bn);
     x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1, activation: 'sigmoid' }).apply(x) as tf.SymbolicTensor });
+    const model = tf.model({
+      inputs: input,
+      outputs: tf.layers.dense({ units: 1, activation: 'sigmoid' }).apply(x) as tf.SymbolicTensor,
+    });
     try {
       model.compile({ optimizer: tf.train.sgd(0.5), loss: 'binaryCrossentropy' });
-      const value = (role: string): number[] => Array.from(bn.weights.find((w) => w.originalName.endsWith(`/${role}`))!.read().dataSync());
+      const value = (role: string): number[] =>
+        Array.from(
+          bn.weights
+            .find((w) => w.originalName.endsWith(`/${role}`))!
+            .read()
+            .dataSync(),
+        );
       const beta0 = value('beta');
-      await model.fit(tf.randomUniform([4, 8, 8, 2], 0, 1, 'float32', 1), tf.tensor2d([[1], [0], [1], [0]]), { epochs: 2, verbose: 0 });
+      await model.fit(tf.randomUniform([4, 8, 8, 2], 0, 1, 'float32', 1), tf.tensor2d([[1], [0], [1], [0]]), {
+        epochs: 2,
+        verbose: 0,
+      });
       expect(value('gamma')).toEqual([1, 1, 1, 1]);
       expect(value('beta')).not.toEqual(beta0); // the layer itself still trains
     } finally {
@@ -91,7 +107,9 @@ describe('InceptionV3 (Keras transcription)', () => {
     } finally {
       model.dispose();
     }
-    expect(() => buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 74 })).toThrow(/input size must be an integer from 75 to 512, got 74/);
+    expect(() => buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 74 })).toThrow(
+      /input size must be an integer from 75 to 512, got 74/,
+    );
     expect(() => buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 513 })).toThrow(/got 513/);
   });
 });

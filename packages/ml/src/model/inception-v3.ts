@@ -33,7 +33,14 @@ export function inceptionV3Base(input: Sym, options: InceptionV3Options = {}): S
   const names = new LayerNames();
   const gamma = options.bnGamma ?? 'none';
 
-  const convBn = (x: Sym, filters: number, rows: number, cols: number, padding: 'same' | 'valid' = 'same', strides = 1): Sym => {
+  const convBn = (
+    x: Sym,
+    filters: number,
+    rows: number,
+    cols: number,
+    padding: 'same' | 'valid' = 'same',
+    strides = 1,
+  ): Sym => {
     let y = tf.layers
       .conv2d({ filters, kernelSize: [rows, cols], strides, padding, useBias: false, name: names.next('conv2d') })
       .apply(x) as Sym;
@@ -49,9 +56,13 @@ export function inceptionV3Base(input: Sym, options: InceptionV3Options = {}): S
     return tf.layers.activation({ activation: 'relu', name: names.next('activation') }).apply(y) as Sym;
   };
   const maxPool = (x: Sym): Sym =>
-    tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: names.next('max_pooling2d') }).apply(x) as Sym;
+    tf.layers
+      .maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: names.next('max_pooling2d') })
+      .apply(x) as Sym;
   const avgPool = (x: Sym): Sym =>
-    tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: names.next('average_pooling2d') }).apply(x) as Sym;
+    tf.layers
+      .averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: names.next('average_pooling2d') })
+      .apply(x) as Sym;
   const concat = (xs: Sym[], name?: string): Sym =>
     tf.layers.concatenate({ axis: 3, name: name ?? names.next('concatenate') }).apply(xs) as Sym;
 

@@ -52,7 +52,8 @@ export async function initModel(options: InitModelOptions): Promise<ModelCard> {
           base: 'InceptionV3',
           denseUnits: config.denseUnits,
           dropout: config.dropout,
-          baseParameters: config.channels === 3 ? INCEPTION_V3_BASE_PARAMETERS : model.countParams() - headParameters(model),
+          baseParameters:
+            config.channels === 3 ? INCEPTION_V3_BASE_PARAMETERS : model.countParams() - headParameters(model),
           totalParameters: model.countParams(),
         },
         inputSize: config.inputSize,
@@ -64,7 +65,10 @@ export async function initModel(options: InitModelOptions): Promise<ModelCard> {
         trainingData: `none: UNTRAINED seeded random weights (seed ${seed}); outputs carry no clinical meaning`,
         metrics: null,
         intendedUse: 'Development and integration testing of the triage pipeline only. Not for any clinical use.',
-        limitations: ['UNTRAINED: weights are random; probabilities are meaningless', 'Not a medical device; never use for diagnosis or triage of patients'],
+        limitations: [
+          'UNTRAINED: weights are random; probabilities are meaningless',
+          'Not a medical device; never use for diagnosis or triage of patients',
+        ],
       },
       { onnx: options.onnx ?? true },
     );

@@ -26,8 +26,19 @@ describe('model directory', () => {
     expect(card.trainingData).toMatch(/UNTRAINED/);
     expect(card.limitations.join(' ')).toMatch(/UNTRAINED/);
     expect(card.architecture.baseParameters).toBe(21_802_784);
-    expect(card.labels).toEqual(['any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural']);
-    expect(card.windows.map((w) => [w.center, w.width])).toEqual([[40, 80], [80, 200], [40, 380]]);
+    expect(card.labels).toEqual([
+      'any',
+      'epidural',
+      'intraparenchymal',
+      'intraventricular',
+      'subarachnoid',
+      'subdural',
+    ]);
+    expect(card.windows.map((w) => [w.center, w.width])).toEqual([
+      [40, 80],
+      [80, 200],
+      [40, 380],
+    ]);
     expect((await readLayersArtifacts(dir)).weightsHash).toBe(card.weightsHash);
     expect(await readModelCard(dir)).toEqual(card);
     expect(summarizeCard(card)).not.toHaveProperty('limitations');
@@ -55,13 +66,18 @@ describe('model directory', () => {
 
   it('names the bad field of an invalid card', async () => {
     const json = JSON.parse(await readFile(join(dir, CARD_FILE), 'utf8')) as Record<string, unknown>;
-    expect(() => parseModelCard({ ...json, thresholds: { ...(json.thresholds as object), subdural: 2 } })).toThrow(/"thresholds.subdural" must be a probability/);
+    expect(() => parseModelCard({ ...json, thresholds: { ...(json.thresholds as object), subdural: 2 } })).toThrow(
+      /"thresholds.subdural" must be a probability/,
+    );
     expect(() => parseModelCard({ ...json, contextSlices: 2 })).toThrow(/"contextSlices" must be 1 or 3/);
     expect(() => parseModelCard({ ...json, weightsHash: 'abc' })).toThrow(/weightsHash/);
     const broken = await makeTestModelDir({ onnx: false });
     try {
       await writeFile(join(broken.dir, CARD_FILE), '{not json');
-      await expect(readModelCard(broken.dir)).rejects.toMatchObject({ code: 'BAD_MODEL', message: expect.stringMatching(/not valid JSON/) });
+      await expect(readModelCard(broken.dir)).rejects.toMatchObject({
+        code: 'BAD_MODEL',
+        message: expect.stringMatching(/not valid JSON/),
+      });
       await rm(join(broken.dir, CARD_FILE));
       await expect(readModelCard(broken.dir)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
     } finally {

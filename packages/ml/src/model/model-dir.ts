@@ -1,10 +1,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { AppError } from '@ich/errors';
+import type * as tf from '@tensorflow/tfjs';
 import { exportLayersModelToOnnx } from '../onnx/export-layers-model.js';
 import { type ModelCard, parseModelCard } from './card.js';
-import { TFJS_MODEL_FILE, loadLayersModelFromDir, readLayersArtifacts, saveLayersModel } from './tfjs-files.js';
+import { loadLayersModelFromDir, readLayersArtifacts, saveLayersModel, TFJS_MODEL_FILE } from './tfjs-files.js';
 
 /**
  * A model directory: model.json + weight shards (tfjs layers), card.json (the model card) and model.onnx (the same
@@ -20,7 +20,12 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new AppError(missing ? 'MODEL_NOT_FOUND' : 'BAD_MODEL', missing ? `no model at ${dir} (${CARD_FILE} not found)` : `${file}: ${(cause as Error).message}`, { dir }, { cause });
+    throw new AppError(
+      missing ? 'MODEL_NOT_FOUND' : 'BAD_MODEL',
+      missing ? `no model at ${dir} (${CARD_FILE} not found)` : `${file}: ${(cause as Error).message}`,
+      { dir },
+      { cause },
+    );
   }
   let json: unknown;
   try {
@@ -67,7 +72,8 @@ export async function exportOnnxInDir(dir: string): Promise<{ card: ModelCard; f
 export async function loadTfjsModelChecked(dir: string, card: ModelCard): Promise<tf.LayersModel> {
   const tfjs = await import('@tensorflow/tfjs');
   const { artifacts, weightsHash } = await readLayersArtifacts(dir);
-  if (weightsHash !== card.weightsHash) throw new AppError('BAD_MODEL', `${dir}: weights do not match the model card's weightsHash`, { dir });
+  if (weightsHash !== card.weightsHash)
+    throw new AppError('BAD_MODEL', `${dir}: weights do not match the model card's weightsHash`, { dir });
   return tfjs.loadLayersModel(tfjs.io.fromMemory(artifacts));
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { AppError } from '@ich/errors';
+import * as tf from '@tensorflow/tfjs';
 
 /**
  * The tfjs "layers-model" file layout (model.json + group1-shardXofN.bin, 4 MiB shards) read and written with
@@ -29,7 +29,8 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  if (!artifacts?.weightSpecs || !artifacts.weightData) throw new AppError('INTERNAL', 'tfjs produced no weights to save');
+  if (!artifacts?.weightSpecs || !artifacts.weightData)
+    throw new AppError('INTERNAL', 'tfjs produced no weights to save');
   const bytes = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   const count = Math.max(1, Math.ceil(bytes.byteLength / SHARD_BYTES));
   const paths: string[] = [];
@@ -53,15 +54,23 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 }
 
 /** Reads model.json and its shards; the hash lets callers check the card's weightsHash. */
-export async function readLayersArtifacts(dir: string): Promise<{ artifacts: tf.io.ModelArtifacts; weightsHash: string }> {
+export async function readLayersArtifacts(
+  dir: string,
+): Promise<{ artifacts: tf.io.ModelArtifacts; weightsHash: string }> {
   const file = join(dir, TFJS_MODEL_FILE);
   let json: ModelJson;
   try {
     json = JSON.parse(await readFile(file, 'utf8')) as ModelJson;
   } catch (cause) {
-    throw new AppError('BAD_MODEL', `${file}: cannot read a tfjs model (${(cause as Error).message})`, { file }, { cause });
+    throw new AppError(
+      'BAD_MODEL',
+      `${file}: cannot read a tfjs model (${(cause as Error).message})`,
+      { file },
+      { cause },
+    );
   }
-  if (!Array.isArray(json.weightsManifest) || !json.modelTopology) throw new AppError('BAD_MODEL', `${file}: not a tfjs layers model`, { file });
+  if (!Array.isArray(json.weightsManifest) || !json.modelTopology)
+    throw new AppError('BAD_MODEL', `${file}: not a tfjs layers model`, { file });
   const hash = createHash('sha256');
   const shards: Uint8Array[] = [];
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
@@ -81,7 +90,10 @@ export async function readLayersArtifacts(dir: string): Promise<{ artifacts: tf.
     weightData.set(s, offset);
     offset += s.byteLength;
   }
-  return { artifacts: { modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer }, weightsHash: `sha256:${hash.digest('hex')}` };
+  return {
+    artifacts: { modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer },
+    weightsHash: `sha256:${hash.digest('hex')}`,
+  };
 }
 
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {

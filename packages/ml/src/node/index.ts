@@ -3,5 +3,5 @@
  * It re-exports the browser-safe surface so Node callers need only one import.
  */
 export * from '../browser/index.js';
-export * from '../pipeline/node-exports.js';
 export * from '../inference/node-exports.js';
+export * from '../pipeline/node-exports.js';

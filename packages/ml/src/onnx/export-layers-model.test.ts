@@ -6,7 +6,12 @@ import { maxRelativeError, testBatch } from '../../test/model/model-fixture.js';
 import { buildClassifier } from '../model/classifier.js';
 import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
 import { applySeededWeights } from '../model/seeded-weights.js';
-import { exportLayersModelToOnnx, layersModelToOnnxGraph, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './export-layers-model.js';
+import {
+  exportLayersModelToOnnx,
+  layersModelToOnnxGraph,
+  ONNX_INPUT_NAME,
+  ONNX_OUTPUT_NAME,
+} from './export-layers-model.js';
 
 const sessions: ort.InferenceSession[] = [];
 
@@ -34,7 +39,10 @@ describe('ONNX export parity with tfjs', () => {
     const model = buildClassifier({ ...DEFAULT_MODEL_CONFIG, inputSize: 75, denseUnits: 32 });
     applySeededWeights(model, 11);
     // The features before the head are far more sensitive to export mistakes than 6 sigmoids.
-    const features = tf.model({ inputs: model.inputs, outputs: model.getLayer('avg_pool').output as tf.SymbolicTensor });
+    const features = tf.model({
+      inputs: model.inputs,
+      outputs: model.getLayer('avg_pool').output as tf.SymbolicTensor,
+    });
     try {
       const dims = [3, 75, 75, 3];
       const x = testBatch(3, 75, 3);
@@ -54,7 +62,12 @@ describe('ONNX export parity with tfjs', () => {
       expect(maxRelativeError(f, g, scale)).toBeLessThan(1e-4);
       const big = Array.from(f.keys()).filter((i) => Math.abs(f[i]!) >= 0.05 * scale);
       expect(big.length).toBeGreaterThan(100);
-      expect(maxRelativeError(Float32Array.from(big, (i) => f[i]!), Float32Array.from(big, (i) => g[i]!))).toBeLessThan(1e-4);
+      expect(
+        maxRelativeError(
+          Float32Array.from(big, (i) => f[i]!),
+          Float32Array.from(big, (i) => g[i]!),
+        ),
+      ).toBeLessThan(1e-4);
     } finally {
       model.dispose();
     }
@@ -62,9 +75,13 @@ describe('ONNX export parity with tfjs', () => {
 
   it('odd sizes, strides, biased conv with activation, standalone BatchNormalization with gamma, linear Dense', async () => {
     const input = tf.input({ shape: [11, 13, 2] });
-    let a = tf.layers.conv2d({ filters: 4, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+    let a = tf.layers
+      .conv2d({ filters: 4, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'relu' })
+      .apply(input) as tf.SymbolicTensor;
     a = tf.layers.batchNormalization({ epsilon: 0.01 }).apply(a) as tf.SymbolicTensor;
-    const b = tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+    const b = tf.layers
+      .averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' })
+      .apply(input) as tf.SymbolicTensor;
     const b2 = tf.layers.conv2d({ filters: 3, kernelSize: 1, useBias: false }).apply(b) as tf.SymbolicTensor;
     let x = tf.layers.concatenate().apply([a, b2]) as tf.SymbolicTensor;
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same' }).apply(x) as tf.SymbolicTensor;
@@ -72,9 +89,17 @@ describe('ONNX export parity with tfjs', () => {
     x = tf.layers.dense({ units: 5 }).apply(x) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: x });
     applySeededWeights(model, 5);
-    for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization' || l.getClassName() === 'Conv2D')) {
+    for (const layer of model.layers.filter(
+      (l) => l.getClassName() === 'BatchNormalization' || l.getClassName() === 'Conv2D',
+    )) {
       // Non-trivial gamma and bias values.
-      layer.setWeights(layer.getWeights().map((w, i) => (i === 0 && layer.getClassName() === 'Conv2D' ? w : tf.randomUniform(w.shape, 0.5, 1.5, 'float32', 9))));
+      layer.setWeights(
+        layer
+          .getWeights()
+          .map((w, i) =>
+            i === 0 && layer.getClassName() === 'Conv2D' ? w : tf.randomUniform(w.shape, 0.5, 1.5, 'float32', 9),
+          ),
+      );
     }
     try {
       const dims = [2, 11, 13, 2];
@@ -83,7 +108,19 @@ describe('ONNX export parity with tfjs', () => {
       const actual = await runOnnx(exportLayersModelToOnnx(model), x0, dims);
       expect(maxRelativeError(expected, actual)).toBeLessThan(1e-4);
       const ops = layersModelToOnnxGraph(model).nodes.map((n) => n.opType);
-      expect(ops).toEqual(expect.arrayContaining(['Transpose', 'Conv', 'Relu', 'BatchNormalization', 'AveragePool', 'Concat', 'MaxPool', 'GlobalAveragePool', 'Gemm']));
+      expect(ops).toEqual(
+        expect.arrayContaining([
+          'Transpose',
+          'Conv',
+          'Relu',
+          'BatchNormalization',
+          'AveragePool',
+          'Concat',
+          'MaxPool',
+          'GlobalAveragePool',
+          'Gemm',
+        ]),
+      );
     } finally {
       model.dispose();
     }

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { AppError } from '@ich/errors';
-import { type OnnxGraph, type OnnxNode, type OnnxTensor, encodeModel } from './onnx-messages.js';
+import type * as tf from '@tensorflow/tfjs';
+import { encodeModel, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx-messages.js';
 import { tfPads } from './tf-padding.js';
 
 /**
@@ -30,7 +30,10 @@ interface LayerConfig {
   dataFormat?: string;
 }
 
-export function exportLayersModelToOnnx(model: tf.LayersModel, options: { docString?: string; metadata?: Record<string, string> } = {}): Uint8Array {
+export function exportLayersModelToOnnx(
+  model: tf.LayersModel,
+  options: { docString?: string; metadata?: Record<string, string> } = {},
+): Uint8Array {
   return encodeModel({
     graph: layersModelToOnnxGraph(model),
     opsetVersion: ONNX_OPSET,
@@ -45,32 +48,41 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
   /** tfjs layer name → the ONNX value that carries its output. */
-  const valueOf = new Map<string, string>();
+  const outputValueOf = new Map<string, string>();
   const consumers = new Map<string, number>();
   const unsupported = (layer: tf.layers.Layer, why: string): never => {
     throw new AppError('BAD_MODEL', `cannot export layer "${layer.name}" (${layer.getClassName()}) to ONNX: ${why}`);
   };
 
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new AppError('BAD_MODEL', 'ONNX export supports one input and one output');
-  for (const layer of model.layers) for (const src of inboundLayers(layer)) consumers.set(src.name, (consumers.get(src.name) ?? 0) + 1);
+  if (model.inputs.length !== 1 || model.outputs.length !== 1)
+    throw new AppError('BAD_MODEL', 'ONNX export supports one input and one output');
+  for (const layer of model.layers)
+    for (const src of inboundLayers(layer)) consumers.set(src.name, (consumers.get(src.name) ?? 0) + 1);
 
   const inputOf = (layer: tf.layers.Layer): string => {
     const [src, ...rest] = inboundLayers(layer);
     if (!src || rest.length > 0) return unsupported(layer, 'expected exactly one input');
-    return valueOrThrow(valueOf, src.name);
+    return valueOrThrow(outputValueOf, src.name);
   };
   /** Conv layers whose output feeds only a BatchNormalization get that BN folded into their weights. */
   const foldedInto = new Map<string, tf.layers.Layer>();
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const [src] = inboundLayers(layer);
-    if (src && src.getClassName() === 'Conv2D' && consumers.get(src.name) === 1 && (config(src).activation ?? 'linear') === 'linear') foldedInto.set(src.name, layer);
+    if (
+      src &&
+      src.getClassName() === 'Conv2D' &&
+      consumers.get(src.name) === 1 &&
+      (config(src).activation ?? 'linear') === 'linear'
+    )
+      foldedInto.set(src.name, layer);
   }
 
   const inputShape = model.inputs[0]!.shape as Shape;
   if (inputShape.length !== 4) throw new AppError('BAD_MODEL', 'ONNX export expects an NHWC image input');
   const [, h, w, c] = inputShape;
-  if (!h || !w || !c) throw new AppError('BAD_MODEL', 'ONNX export needs a fixed input height, width and channel count');
+  if (!h || !w || !c)
+    throw new AppError('BAD_MODEL', 'ONNX export needs a fixed input height, width and channel count');
 
   for (const layer of model.layers) {
     const cls = layer.getClassName();
@@ -79,14 +91,20 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
     if (cfg.dataFormat && cfg.dataFormat !== 'channelsLast') unsupported(layer, 'only channelsLast is supported');
     switch (cls) {
       case 'InputLayer': {
-        nodes.push({ opType: 'Transpose', name: `${name}/nchw`, inputs: [ONNX_INPUT_NAME], outputs: [name], attributes: { perm: [0, 3, 1, 2] } });
-        valueOf.set(name, name);
+        nodes.push({
+          opType: 'Transpose',
+          name: `${name}/nchw`,
+          inputs: [ONNX_INPUT_NAME],
+          outputs: [name],
+          attributes: { perm: [0, 3, 1, 2] },
+        });
+        outputValueOf.set(name, name);
         break;
       }
       case 'Conv2D': {
         const [kernel, bias] = layer.getWeights().map((t) => t.dataSync() as Float32Array);
         if (!kernel) return unsupported(layer, 'no kernel');
-        const [kh, kw, cin, cout] = (layer.getWeights()[0]!.shape as number[]) as [number, number, number, number];
+        const [kh, kw, cin, cout] = layer.getWeights()[0]!.shape as number[] as [number, number, number, number];
         const weights = hwioToOihw(kernel, kh, kw, cin, cout);
         let b: Float32Array = bias ? Float32Array.from(bias) : new Float32Array(cout);
         const bn = foldedInto.get(name);
@@ -97,7 +115,10 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
         const [inH, inW] = spatial(layer);
         const [pt, pb] = tfPads(padding, inH, kh, sh, dh);
         const [pl, pr] = tfPads(padding, inW, kw, sw, dw);
-        initializers.push({ name: `${name}/W`, dims: [cout, cin, kh, kw], data: weights }, { name: `${name}/B`, dims: [cout], data: b });
+        initializers.push(
+          { name: `${name}/W`, dims: [cout, cin, kh, kw], data: weights },
+          { name: `${name}/B`, dims: [cout], data: b },
+        );
         const out = bn ? bn.name : name;
         const convOut = cfg.activation && cfg.activation !== 'linear' ? `${out}/pre_act` : out;
         nodes.push({
@@ -105,15 +126,21 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
           name,
           inputs: [inputOf(layer), `${name}/W`, `${name}/B`],
           outputs: [convOut],
-          attributes: { kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], group: 1 },
+          attributes: {
+            kernel_shape: [kh, kw],
+            strides: [sh, sw],
+            dilations: [dh, dw],
+            pads: [pt, pl, pb, pr],
+            group: 1,
+          },
         });
         if (convOut !== out) nodes.push(activationNode(layer, cfg.activation ?? 'linear', convOut, out));
-        valueOf.set(name, out);
-        if (bn) valueOf.set(bn.name, out);
+        outputValueOf.set(name, out);
+        if (bn) outputValueOf.set(bn.name, out);
         break;
       }
       case 'BatchNormalization': {
-        if (valueOf.has(name)) break; // folded into its convolution
+        if (outputValueOf.has(name)) break; // folded into its convolution
         const axis = Array.isArray(cfg.axis) ? cfg.axis[0] : cfg.axis;
         if (axis !== -1 && axis !== 3) unsupported(layer, 'only channel-axis normalisation is supported');
         const { gamma, beta, mean, variance } = bnWeights(layer);
@@ -130,12 +157,12 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
           outputs: [name],
           attributes: { epsilon: { float: cfg.epsilon ?? 1e-3 } },
         });
-        valueOf.set(name, name);
+        outputValueOf.set(name, name);
         break;
       }
       case 'Activation': {
         nodes.push(activationNode(layer, cfg.activation ?? 'linear', inputOf(layer), name));
-        valueOf.set(name, name);
+        outputValueOf.set(name, name);
         break;
       }
       case 'MaxPooling2D':
@@ -146,43 +173,63 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
         const [inH, inW] = spatial(layer);
         const [pt, pb] = tfPads(padding, inH, kh, sh);
         const [pl, pr] = tfPads(padding, inW, kw, sw);
-        const attributes: Record<string, number | number[]> = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] };
+        const attributes: Record<string, number | number[]> = {
+          kernel_shape: [kh, kw],
+          strides: [sh, sw],
+          pads: [pt, pl, pb, pr],
+        };
         if (cls === 'AveragePooling2D') attributes.count_include_pad = 0;
-        nodes.push({ opType: cls === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', name, inputs: [inputOf(layer)], outputs: [name], attributes });
-        valueOf.set(name, name);
+        nodes.push({
+          opType: cls === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool',
+          name,
+          inputs: [inputOf(layer)],
+          outputs: [name],
+          attributes,
+        });
+        outputValueOf.set(name, name);
         break;
       }
       case 'Concatenate': {
         const rank = (Array.isArray(layer.output) ? [] : layer.output.shape).length;
         const axis = typeof cfg.axis === 'number' ? cfg.axis : -1;
-        if (rank !== 4 || (axis !== -1 && axis !== 3)) unsupported(layer, 'only channel concatenation of images is supported');
-        const inputs = inboundLayers(layer).map((src) => valueOrThrow(valueOf, src.name));
+        if (rank !== 4 || (axis !== -1 && axis !== 3))
+          unsupported(layer, 'only channel concatenation of images is supported');
+        const inputs = inboundLayers(layer).map((src) => valueOrThrow(outputValueOf, src.name));
         nodes.push({ opType: 'Concat', name, inputs, outputs: [name], attributes: { axis: 1 } });
-        valueOf.set(name, name);
+        outputValueOf.set(name, name);
         break;
       }
       case 'GlobalAveragePooling2D': {
         nodes.push({ opType: 'GlobalAveragePool', name, inputs: [inputOf(layer)], outputs: [`${name}/nc11`] });
-        nodes.push({ opType: 'Flatten', name: `${name}/flatten`, inputs: [`${name}/nc11`], outputs: [name], attributes: { axis: 1 } });
-        valueOf.set(name, name);
+        nodes.push({
+          opType: 'Flatten',
+          name: `${name}/flatten`,
+          inputs: [`${name}/nc11`],
+          outputs: [name],
+          attributes: { axis: 1 },
+        });
+        outputValueOf.set(name, name);
         break;
       }
       case 'Dropout': {
-        valueOf.set(name, inputOf(layer));
+        outputValueOf.set(name, inputOf(layer));
         break;
       }
       case 'Dense': {
         const weights = layer.getWeights();
         const kernel = weights[0];
-        if (!kernel || kernel.shape.length !== 2) return unsupported(layer, 'expected a 2-D kernel');
+        if (kernel?.shape.length !== 2) return unsupported(layer, 'expected a 2-D kernel');
         const [units_in, units] = kernel.shape as [number, number];
         const bias = weights[1] ? Float32Array.from(weights[1].dataSync() as Float32Array) : new Float32Array(units);
-        initializers.push({ name: `${name}/W`, dims: [units_in, units], data: Float32Array.from(kernel.dataSync() as Float32Array) }, { name: `${name}/B`, dims: [units], data: bias });
+        initializers.push(
+          { name: `${name}/W`, dims: [units_in, units], data: Float32Array.from(kernel.dataSync() as Float32Array) },
+          { name: `${name}/B`, dims: [units], data: bias },
+        );
         const activation = cfg.activation ?? 'linear';
         const gemmOut = activation === 'linear' ? name : `${name}/pre_act`;
         nodes.push({ opType: 'Gemm', name, inputs: [inputOf(layer), `${name}/W`, `${name}/B`], outputs: [gemmOut] });
         if (gemmOut !== name) nodes.push(activationNode(layer, activation, gemmOut, name));
-        valueOf.set(name, name);
+        outputValueOf.set(name, name);
         break;
       }
       default:
@@ -193,9 +240,15 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
   const last = model.outputs[0]!.sourceLayer;
   const outputShape = model.outputs[0]!.shape as Shape;
   // Name the graph output by renaming the last node's output: one fewer Identity node in the hot path.
-  const finalValue = valueOrThrow(valueOf, last.name);
-  for (const node of nodes) (node.outputs as string[]).forEach((o, i, arr) => o === finalValue && (arr[i] = ONNX_OUTPUT_NAME));
-  for (const node of nodes) (node.inputs as string[]).forEach((o, i, arr) => o === finalValue && (arr[i] = ONNX_OUTPUT_NAME));
+  const finalValue = valueOrThrow(outputValueOf, last.name);
+  for (const node of nodes) {
+    const outputs = node.outputs as string[];
+    for (let i = 0; i < outputs.length; i++) if (outputs[i] === finalValue) outputs[i] = ONNX_OUTPUT_NAME;
+  }
+  for (const node of nodes) {
+    const inputs = node.inputs as string[];
+    for (let i = 0; i < inputs.length; i++) if (inputs[i] === finalValue) inputs[i] = ONNX_OUTPUT_NAME;
+  }
   return {
     name: model.name,
     nodes,
@@ -226,7 +279,8 @@ function pair(v: number | number[]): [number, number] {
 
 function paddingOf(layer: tf.layers.Layer, cfg: LayerConfig): 'same' | 'valid' {
   const p = cfg.padding ?? 'valid';
-  if (p !== 'same' && p !== 'valid') throw new AppError('BAD_MODEL', `cannot export layer "${layer.name}": padding "${p}"`);
+  if (p !== 'same' && p !== 'valid')
+    throw new AppError('BAD_MODEL', `cannot export layer "${layer.name}": padding "${p}"`);
   return p;
 }
 
@@ -256,12 +310,23 @@ function hwioToOihw(k: Float32Array, kh: number, kw: number, cin: number, cout: 
   return out;
 }
 
-function bnWeights(layer: tf.layers.Layer): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array } {
+function bnWeights(layer: tf.layers.Layer): {
+  gamma: Float32Array;
+  beta: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+} {
   const byRole = new Map<string, Float32Array>();
-  layer.weights.forEach((v, i) => byRole.set(v.originalName.slice(v.originalName.lastIndexOf('/') + 1), layer.getWeights()[i]!.dataSync() as Float32Array));
+  layer.weights.forEach((v, i) => {
+    byRole.set(
+      v.originalName.slice(v.originalName.lastIndexOf('/') + 1),
+      layer.getWeights()[i]!.dataSync() as Float32Array,
+    );
+  });
   const mean = byRole.get('moving_mean');
   const variance = byRole.get('moving_variance');
-  if (!mean || !variance) throw new AppError('BAD_MODEL', `BatchNormalization "${layer.name}" has no moving statistics`);
+  if (!mean || !variance)
+    throw new AppError('BAD_MODEL', `BatchNormalization "${layer.name}" has no moving statistics`);
   return {
     mean: Float32Array.from(mean),
     variance: Float32Array.from(variance),
@@ -271,7 +336,13 @@ function bnWeights(layer: tf.layers.Layer): { gamma: Float32Array; beta: Float32
 }
 
 /** Scales OIHW weights in place by gamma/sqrt(var+eps) per output channel and returns the folded bias. */
-function foldBatchNorm(bn: tf.layers.Layer, weights: Float32Array, bias: Float32Array, cout: number, perOutput: number): Float32Array {
+function foldBatchNorm(
+  bn: tf.layers.Layer,
+  weights: Float32Array,
+  bias: Float32Array,
+  cout: number,
+  perOutput: number,
+): Float32Array {
   const { gamma, beta, mean, variance } = bnWeights(bn);
   const eps = config(bn).epsilon ?? 1e-3;
   const folded = new Float32Array(cout);

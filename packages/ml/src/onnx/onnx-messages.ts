@@ -56,7 +56,8 @@ export function encodeModel(model: OnnxModel): Uint8Array {
   if (model.docString) w.string(6, model.docString);
   w.message(7, encodeGraph(model.graph));
   w.message(8, new ProtoWriter().string(1, '').varint(2, model.opsetVersion));
-  for (const [key, value] of Object.entries(model.metadata ?? {})) w.message(14, new ProtoWriter().string(1, key).string(2, value));
+  for (const [key, value] of Object.entries(model.metadata ?? {}))
+    w.message(14, new ProtoWriter().string(1, key).string(2, value));
   return w.finish();
 }
 
@@ -108,7 +109,8 @@ function encodeTensor(t: OnnxTensor): ProtoWriter {
 
 function encodeValueInfo(v: OnnxValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
-  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
+  for (const d of v.shape)
+    shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
   const tensorType = new ProtoWriter().varint(1, ONNX_FLOAT).message(2, shape);
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }

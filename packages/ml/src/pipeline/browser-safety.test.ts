@@ -12,7 +12,10 @@ const NODE_ONLY_PACKAGES = ['onnxruntime-node', '@tensorflow/tfjs-node', '@tenso
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)]
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ]
     .filter((m) => !/^\s*(?:import|export)\s+type\s/.test(m[0]))
     .map((m) => m[1] as string);
 }
@@ -30,7 +33,11 @@ describe('@ich/ml/browser', () => {
           visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
         } else {
           const bare = spec.replace(/^node:/, '');
-          if (spec.startsWith('node:') || builtinModules.includes(bare) || NODE_ONLY_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
+          if (
+            spec.startsWith('node:') ||
+            builtinModules.includes(bare) ||
+            NODE_ONLY_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))
+          ) {
             offenders.push(`${file.replace(join(root, '..', '..'), 'src')} imports ${spec}`);
           }
         }

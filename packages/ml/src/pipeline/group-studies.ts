@@ -61,7 +61,9 @@ export function groupStudies(slices: readonly LoadedSlice[]): LoadedStudy[] {
         issues: sr.issues,
       };
     });
-    series.sort((x, y) => (x.seriesNumber ?? 0) - (y.seriesNumber ?? 0) || x.seriesInstanceUid.localeCompare(y.seriesInstanceUid));
+    series.sort(
+      (x, y) => (x.seriesNumber ?? 0) - (y.seriesNumber ?? 0) || x.seriesInstanceUid.localeCompare(y.seriesInstanceUid),
+    );
     return {
       studyInstanceUid,
       patientId: a.patientId,

@@ -3,7 +3,7 @@ import { type DecodeFrameOptions, decodeFrame } from '../decode/decode-frame.js'
 import { type ParseOptions, parseDicom } from '../dicom/parse.js';
 import type { DicomAttributes } from '../dicom/types.js';
 import { checkCtEligibility } from '../dicom/validate.js';
-import { hasRsnaQuirk, type HounsfieldOptions, toHounsfield } from '../hu/to-hounsfield.js';
+import { type HounsfieldOptions, hasRsnaQuirk, toHounsfield } from '../hu/to-hounsfield.js';
 import { boundedInflateRaw } from './inflate.js';
 
 /** One decoded frame in Hounsfield units, with the attributes it came from. */
@@ -28,7 +28,10 @@ export interface HounsfieldImageOptions extends DecodeFrameOptions, HounsfieldOp
  * DICOM bytes → parse → decode one frame → Hounsfield units. Never throws; every failure is a coded AppError.
  * Deflated data sets are inflated with a size cap unless another inflater is given.
  */
-export async function decodeToHounsfield(bytes: Uint8Array, options: HounsfieldImageOptions = {}): Promise<Result<HounsfieldImage>> {
+export async function decodeToHounsfield(
+  bytes: Uint8Array,
+  options: HounsfieldImageOptions = {},
+): Promise<Result<HounsfieldImage>> {
   try {
     const parsed = parseDicom(bytes, { inflateRaw: boundedInflateRaw, ...options });
     if (!parsed.ok) return parsed;
@@ -44,6 +47,10 @@ export async function decodeToHounsfield(bytes: Uint8Array, options: HounsfieldI
     const hu = toHounsfield(stored.value.values, attrs, options);
     return ok({ attrs, frameIndex, rows: attrs.rows, columns: attrs.columns, hu, rsnaQuirkApplied: quirk });
   } catch (thrown) {
-    return err(thrown instanceof AppError ? thrown : new AppError('INTERNAL', 'decoding failed unexpectedly', undefined, { cause: thrown }));
+    return err(
+      thrown instanceof AppError
+        ? thrown
+        : new AppError('INTERNAL', 'decoding failed unexpectedly', undefined, { cause: thrown }),
+    );
   }
 }

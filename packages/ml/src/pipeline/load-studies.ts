@@ -23,14 +23,20 @@ export interface RejectedFile {
  * file is loaded (CT series are one frame per file). A bad file is reported in `rejected` and never stops the
  * others. Compressed frames are decoded on the worker pool, several at a time.
  */
-export async function loadStudies(paths: readonly string[], options: LoadStudiesOptions = {}): Promise<{ studies: LoadedStudy[]; rejected: RejectedFile[] }> {
+export async function loadStudies(
+  paths: readonly string[],
+  options: LoadStudiesOptions = {},
+): Promise<{ studies: LoadedStudy[]; rejected: RejectedFile[] }> {
   const rejected: RejectedFile[] = [];
   const files: string[] = [];
   for (const p of paths) {
     try {
       await collectFiles(p, files);
     } catch (thrown) {
-      rejected.push({ path: p, error: new AppError('NOT_FOUND', `cannot read ${p}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`) });
+      rejected.push({
+        path: p,
+        error: new AppError('NOT_FOUND', `cannot read ${p}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`),
+      });
     }
   }
   const slices: LoadedSlice[] = [];
@@ -57,9 +63,17 @@ export async function loadSlice(path: string, options: LoadStudiesOptions = {}):
   try {
     bytes = await readFile(path);
   } catch (thrown) {
-    return { ok: false, error: new AppError('NOT_FOUND', `cannot read ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`) };
+    return {
+      ok: false,
+      error: new AppError('NOT_FOUND', `cannot read ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`),
+    };
   }
-  const image = await decodeToHounsfield(bytes, { inflateRaw: boundedInflateRaw, ...options, requireCt: options.requireCt ?? true, frameIndex: 0 });
+  const image = await decodeToHounsfield(bytes, {
+    inflateRaw: boundedInflateRaw,
+    ...options,
+    requireCt: options.requireCt ?? true,
+    frameIndex: 0,
+  });
   if (!image.ok) return { ok: false, error: toAppError(image.error) };
   const { attrs, hu } = image.value;
   return {

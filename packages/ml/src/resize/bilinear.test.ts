@@ -19,7 +19,9 @@ function randomImage(h: number, w: number, c: number, seed: number): Float32Arra
 }
 
 function tfResize(src: Float32Array, h: number, w: number, c: number, oh: number, ow: number): Float32Array {
-  return tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(src, [h, w, c]), [oh, ow]).dataSync() as Float32Array).slice();
+  return tf
+    .tidy(() => tf.image.resizeBilinear(tf.tensor3d(src, [h, w, c]), [oh, ow]).dataSync() as Float32Array)
+    .slice();
 }
 
 describe('resizeBilinear', () => {
@@ -36,7 +38,8 @@ describe('resizeBilinear', () => {
     const ref = tfResize(src, h, w, c, oh, ow);
     expect(ours.length).toBe(ref.length);
     let maxDiff = 0;
-    for (let i = 0; i < ref.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs((ours[i] as number) - (ref[i] as number)));
+    for (let i = 0; i < ref.length; i += 1)
+      maxDiff = Math.max(maxDiff, Math.abs((ours[i] as number) - (ref[i] as number)));
     // float32 rounding only: values span ±1000, so 1e-3 absolute is ~1e-6 relative.
     expect(maxDiff).toBeLessThan(1e-3);
   });

@@ -52,7 +52,8 @@ export function resizeBilinear(
   outOffset = 0,
   plan: ResizePlan = planResize(inH, inW, outH, outW),
 ): Float32Array {
-  if (src.length < inH * inW * channels) throw new RangeError(`resizeBilinear: ${src.length} values for ${inH}×${inW}×${channels}`);
+  if (src.length < inH * inW * channels)
+    throw new RangeError(`resizeBilinear: ${src.length} values for ${inH}×${inW}×${channels}`);
   const { y0, y1, fy, x0, x1, fx } = plan;
   const rowStride = inW * channels;
   let o = outOffset;

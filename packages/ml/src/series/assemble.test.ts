@@ -19,7 +19,11 @@ function slice(uid: string, z: number | null, extra: Partial<SliceGeometry> = {}
 describe('assembleSeries', () => {
   it('orders by position along the slice normal, not by InstanceNumber or arrival', () => {
     // Instance numbers run head to feet (the reverse of z); arrival order is shuffled.
-    const input = [slice('c', 10, { instanceNumber: 1 }), slice('a', 0, { instanceNumber: 3 }), slice('b', 5, { instanceNumber: 2 })];
+    const input = [
+      slice('c', 10, { instanceNumber: 1 }),
+      slice('a', 0, { instanceNumber: 3 }),
+      slice('b', 5, { instanceNumber: 2 }),
+    ];
     const [series] = assembleSeries(input);
     expect(series?.slices.map((s) => s.sopInstanceUid)).toEqual(['a', 'b', 'c']);
     expect(series?.positions).toEqual([0, 5, 10]);
@@ -30,7 +34,9 @@ describe('assembleSeries', () => {
   it('projects on the normal of tilted (gantry-tilt-free but oblique) orientations', () => {
     // Coronal: rows along x, columns along −z, so the normal is +y (LPS: towards posterior).
     const coronal = [1, 0, 0, 0, 0, -1] as const;
-    const input = [2, 0, 1].map((k) => slice(`y${k}`, null, { imagePositionPatient: [0, 3 * k, 50], imageOrientationPatient: coronal }));
+    const input = [2, 0, 1].map((k) =>
+      slice(`y${k}`, null, { imagePositionPatient: [0, 3 * k, 50], imageOrientationPatient: coronal }),
+    );
     expect(assembleSeries(input)[0]?.slices.map((s) => s.sopInstanceUid)).toEqual(['y0', 'y1', 'y2']);
   });
 

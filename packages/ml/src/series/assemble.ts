@@ -9,7 +9,13 @@ export interface SliceGeometry {
   readonly imageOrientationPatient: readonly number[] | null;
 }
 
-export type SeriesIssueKind = 'duplicate-instance' | 'duplicate-position' | 'gap' | 'mixed-orientation' | 'mixed-size' | 'missing-position';
+export type SeriesIssueKind =
+  | 'duplicate-instance'
+  | 'duplicate-position'
+  | 'gap'
+  | 'mixed-orientation'
+  | 'mixed-size'
+  | 'missing-position';
 
 export interface SeriesIssue {
   readonly kind: SeriesIssueKind;
@@ -59,32 +65,56 @@ function assembleOne<T extends SliceGeometry>(seriesInstanceUid: string, members
     else seen.set(s.sopInstanceUid, s);
   }
   if (duplicates.length > 0) {
-    issues.push({ kind: 'duplicate-instance', message: `${duplicates.length} instance(s) received more than once; kept the first`, sopInstanceUids: duplicates });
+    issues.push({
+      kind: 'duplicate-instance',
+      message: `${duplicates.length} instance(s) received more than once; kept the first`,
+      sopInstanceUids: duplicates,
+    });
   }
   const unique = [...seen.values()];
 
   const reference = unique.find((s) => s.imageOrientationPatient?.length === 6)?.imageOrientationPatient ?? null;
   const normal = reference ? cross(reference) : null;
-  const otherPlane = unique.filter((s) => reference && s.imageOrientationPatient && !sameOrientation(s.imageOrientationPatient, reference));
+  const otherPlane = unique.filter(
+    (s) => reference && s.imageOrientationPatient && !sameOrientation(s.imageOrientationPatient, reference),
+  );
   if (otherPlane.length > 0) {
-    issues.push({ kind: 'mixed-orientation', message: `${otherPlane.length} slice(s) lie in a different plane from the rest`, sopInstanceUids: otherPlane.map((s) => s.sopInstanceUid) });
+    issues.push({
+      kind: 'mixed-orientation',
+      message: `${otherPlane.length} slice(s) lie in a different plane from the rest`,
+      sopInstanceUids: otherPlane.map((s) => s.sopInstanceUid),
+    });
   }
   const first = unique[0];
   const otherSize = unique.filter((s) => first && (s.rows !== first.rows || s.columns !== first.columns));
   if (otherSize.length > 0) {
-    issues.push({ kind: 'mixed-size', message: `${otherSize.length} slice(s) differ from ${first?.rows}×${first?.columns}`, sopInstanceUids: otherSize.map((s) => s.sopInstanceUid) });
+    issues.push({
+      kind: 'mixed-size',
+      message: `${otherSize.length} slice(s) differ from ${first?.rows}×${first?.columns}`,
+      sopInstanceUids: otherSize.map((s) => s.sopInstanceUid),
+    });
   }
   const unpositioned = unique.filter((s) => !s.imagePositionPatient || !normal);
   if (unpositioned.length > 0) {
-    issues.push({ kind: 'missing-position', message: `${unpositioned.length} slice(s) have no ImagePositionPatient/ImageOrientationPatient; ordered by InstanceNumber`, sopInstanceUids: unpositioned.map((s) => s.sopInstanceUid) });
+    issues.push({
+      kind: 'missing-position',
+      message: `${unpositioned.length} slice(s) have no ImagePositionPatient/ImageOrientationPatient; ordered by InstanceNumber`,
+      sopInstanceUids: unpositioned.map((s) => s.sopInstanceUid),
+    });
   }
 
-  const keyed = unique.map((s) => ({ s, z: normal && s.imagePositionPatient ? dot(normal, s.imagePositionPatient) : null }));
+  const keyed = unique.map((s) => ({
+    s,
+    z: normal && s.imagePositionPatient ? dot(normal, s.imagePositionPatient) : null,
+  }));
   keyed.sort((a, b) => {
     if (a.z !== null && b.z !== null && Math.abs(a.z - b.z) > SAME_POSITION_MM) return a.z - b.z;
     if (a.z === null && b.z !== null) return 1;
     if (a.z !== null && b.z === null) return -1;
-    return (a.s.instanceNumber ?? Number.MAX_SAFE_INTEGER) - (b.s.instanceNumber ?? Number.MAX_SAFE_INTEGER) || a.s.sopInstanceUid.localeCompare(b.s.sopInstanceUid);
+    return (
+      (a.s.instanceNumber ?? Number.MAX_SAFE_INTEGER) - (b.s.instanceNumber ?? Number.MAX_SAFE_INTEGER) ||
+      a.s.sopInstanceUid.localeCompare(b.s.sopInstanceUid)
+    );
   });
 
   const steps: number[] = [];
@@ -98,7 +128,11 @@ function assembleOne<T extends SliceGeometry>(seriesInstanceUid: string, members
     else steps.push(step);
   }
   if (samePosition.length > 0) {
-    issues.push({ kind: 'duplicate-position', message: `${samePosition.length} slice(s) share a position with another slice`, sopInstanceUids: samePosition });
+    issues.push({
+      kind: 'duplicate-position',
+      message: `${samePosition.length} slice(s) share a position with another slice`,
+      sopInstanceUids: samePosition,
+    });
   }
   const spacing = steps.length > 0 ? median(steps) : null;
   if (spacing !== null) {
@@ -110,7 +144,11 @@ function assembleOne<T extends SliceGeometry>(seriesInstanceUid: string, members
       if (b - a > GAP_FACTOR * spacing) gaps.push(keyed[i]?.s.sopInstanceUid ?? '');
     }
     if (gaps.length > 0) {
-      issues.push({ kind: 'gap', message: `${gaps.length} gap(s) larger than ${GAP_FACTOR}× the ${round(spacing)} mm slice spacing`, sopInstanceUids: gaps });
+      issues.push({
+        kind: 'gap',
+        message: `${gaps.length} gap(s) larger than ${GAP_FACTOR}× the ${round(spacing)} mm slice spacing`,
+        sopInstanceUids: gaps,
+      });
     }
   }
   return { seriesInstanceUid, slices: keyed.map((k) => k.s), positions: keyed.map((k) => k.z), spacing, issues };

@@ -5,7 +5,14 @@
  */
 export type WriterSyntax = 'implicit-le' | 'explicit-le' | 'explicit-be' | 'deflated' | 'encapsulated';
 
-export type ElementValue = string | readonly string[] | number | readonly number[] | Uint8Array | Uint16Array | Int16Array;
+export type ElementValue =
+  | string
+  | readonly string[]
+  | number
+  | readonly number[]
+  | Uint8Array
+  | Uint16Array
+  | Int16Array;
 
 export interface DataElement {
   /** (group << 16) | element */
@@ -60,7 +67,8 @@ export function writeDicom(elements: readonly DataElement[], options: WriteOptio
       break;
     }
     case 'encapsulated': {
-      if (!options.frames || options.frames.length === 0) throw new Error('writeDicom: the encapsulated syntax needs frames');
+      if (!options.frames || options.frames.length === 0)
+        throw new Error('writeDicom: the encapsulated syntax needs frames');
       const withoutPixels = sorted.filter((e) => e.tag !== 0x7fe00010);
       body = join([encodeElements(withoutPixels, true, false), encapsulate(options.frames)]);
       break;

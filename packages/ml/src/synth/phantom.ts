@@ -3,7 +3,13 @@ import { createRng, type Rng } from './random.js';
 
 /** The five bleed subtypes (every label but 'any'). */
 export type BleedType = Exclude<Label, 'any'>;
-export const BLEED_TYPES: readonly BleedType[] = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural'];
+export const BLEED_TYPES: readonly BleedType[] = [
+  'epidural',
+  'intraparenchymal',
+  'intraventricular',
+  'subarachnoid',
+  'subdural',
+];
 
 /** One bleed: where it lies in the study and how it looks. Coordinates are normalised to the head outline. */
 export interface BleedSpec {
@@ -46,6 +52,7 @@ function ventricleScale(t: number): number {
 
 /** Random bleeds of the given types, placed plausibly for a study of `slices` slices. */
 export function planBleeds(types: readonly BleedType[], slices: number, rng: Rng): BleedSpec[] {
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch below returns for every BleedType
   return types.map((type) => {
     const span = Math.max(2, Math.round(slices * rng.range(0.12, 0.25)));
     // Keep bleeds in the slices where there is brain (and ventricles, for IVH).
@@ -58,15 +65,60 @@ export function planBleeds(types: readonly BleedType[], slices: number, rng: Rng
     const a = rng.range(0, 2 * Math.PI);
     switch (type) {
       case 'epidural':
-        return { type, firstSlice, lastSlice, angle, spread: rng.range(0.3, 0.5), size: rng.range(0.07, 0.11), centre: [0, 0], hu: Math.round(rng.range(65, 85)) };
+        return {
+          type,
+          firstSlice,
+          lastSlice,
+          angle,
+          spread: rng.range(0.3, 0.5),
+          size: rng.range(0.07, 0.11),
+          centre: [0, 0],
+          hu: Math.round(rng.range(65, 85)),
+        };
       case 'subdural':
-        return { type, firstSlice, lastSlice, angle, spread: rng.range(0.8, 1.3), size: rng.range(0.03, 0.05), centre: [0, 0], hu: Math.round(rng.range(55, 75)) };
+        return {
+          type,
+          firstSlice,
+          lastSlice,
+          angle,
+          spread: rng.range(0.8, 1.3),
+          size: rng.range(0.03, 0.05),
+          centre: [0, 0],
+          hu: Math.round(rng.range(55, 75)),
+        };
       case 'intraparenchymal':
-        return { type, firstSlice, lastSlice, angle, spread: 0, size: rng.range(0.06, 0.12), centre: [r * Math.cos(a), r * Math.sin(a)], hu: Math.round(rng.range(60, 85)) };
+        return {
+          type,
+          firstSlice,
+          lastSlice,
+          angle,
+          spread: 0,
+          size: rng.range(0.06, 0.12),
+          centre: [r * Math.cos(a), r * Math.sin(a)],
+          hu: Math.round(rng.range(60, 85)),
+        };
       case 'intraventricular':
-        return { type, firstSlice, lastSlice, angle, spread: 0, size: rng.range(0.3, 0.6), centre: [0, 0], hu: Math.round(rng.range(60, 75)) };
+        return {
+          type,
+          firstSlice,
+          lastSlice,
+          angle,
+          spread: 0,
+          size: rng.range(0.3, 0.6),
+          centre: [0, 0],
+          hu: Math.round(rng.range(60, 75)),
+        };
       case 'subarachnoid':
-        return { type, firstSlice, lastSlice, angle, spread: rng.range(0.8, 1.4), size: 0, centre: [0, 0], hu: Math.round(rng.range(50, 65)) };
+        return {
+          type,
+          firstSlice,
+          lastSlice,
+          angle,
+          spread: rng.range(0.8, 1.4),
+          size: 0,
+          centre: [0, 0],
+          hu: Math.round(rng.range(50, 65)),
+        };
     }
   });
 }
@@ -76,7 +128,13 @@ export function planBleeds(types: readonly BleedType[], slices: number, rng: Rng
  * contrast, sulci and a midline fissure (CSF), lateral ventricles, scanner noise, and the given bleeds. The
  * texture depends only on (seed, index), so re-rendering is exact.
  */
-export function renderPhantomSlice(size: number, index: number, slices: number, bleeds: readonly BleedSpec[], seed: number | string): PhantomSlice {
+export function renderPhantomSlice(
+  size: number,
+  index: number,
+  slices: number,
+  bleeds: readonly BleedSpec[],
+  seed: number | string,
+): PhantomSlice {
   const rng = createRng(`${seed}:slice:${index}`);
   const texture = createRng(`${seed}:texture`);
   const phases = Array.from({ length: 6 }, () => texture.range(0, 2 * Math.PI));
@@ -86,7 +144,13 @@ export function renderPhantomSlice(size: number, index: number, slices: number, 
   const ay = 0.88 * s;
   const vs = ventricleScale(t);
   const hu = new Int16Array(size * size);
-  const counts: Record<BleedType, number> = { epidural: 0, intraparenchymal: 0, intraventricular: 0, subarachnoid: 0, subdural: 0 };
+  const counts: Record<BleedType, number> = {
+    epidural: 0,
+    intraparenchymal: 0,
+    intraventricular: 0,
+    subarachnoid: 0,
+    subdural: 0,
+  };
   const active = bleeds
     .filter((b) => index >= b.firstSlice && index <= b.lastSlice)
     .map((b) => {
@@ -156,16 +220,36 @@ function isSulcus(rho: number, theta: number, u: number, phases: readonly number
   return Math.sin(16 * theta + 9 * rho + wiggle + (phases[1] ?? 0)) > 0.86;
 }
 
-function brainValue(u: number, v: number, rho: number, theta: number, vs: number, s: number, phases: readonly number[]): number {
+function brainValue(
+  u: number,
+  v: number,
+  rho: number,
+  theta: number,
+  vs: number,
+  s: number,
+  phases: readonly number[],
+): number {
   if (ventricle(u, v, vs, s).inside) return 5;
   if (isSulcus(rho, theta, u, phases)) return 8;
   // Grey matter at the cortex (~38 HU), white matter inside (~28 HU), with a smooth low-frequency texture.
   const grey = rho > 0.74 ? 1 : rho > 0.62 ? (rho - 0.62) / 0.12 : 0;
-  const smooth = 1.5 * Math.sin(7 * u + (phases[2] ?? 0)) * Math.sin(6 * v + (phases[3] ?? 0)) + Math.sin(13 * u * v + (phases[4] ?? 0));
+  const smooth =
+    1.5 * Math.sin(7 * u + (phases[2] ?? 0)) * Math.sin(6 * v + (phases[3] ?? 0)) +
+    Math.sin(13 * u * v + (phases[4] ?? 0));
   return 28 + 10 * grey + smooth;
 }
 
-function inBleed(b: BleedSpec, z: number, u: number, v: number, rho: number, theta: number, vs: number, s: number, phases: readonly number[]): boolean {
+function inBleed(
+  b: BleedSpec,
+  z: number,
+  u: number,
+  v: number,
+  rho: number,
+  theta: number,
+  vs: number,
+  s: number,
+  phases: readonly number[],
+): boolean {
   switch (b.type) {
     case 'epidural':
     case 'subdural': {
@@ -173,7 +257,7 @@ function inBleed(b: BleedSpec, z: number, u: number, v: number, rho: number, the
       if (d >= b.spread) return false;
       const r = d / b.spread;
       // Epidural: biconvex lens (dura stripped from the skull, limited by sutures). Subdural: a flatter crescent.
-      const profile = b.type === 'epidural' ? Math.sqrt(1 - r * r) : Math.pow(1 - r * r, 0.3);
+      const profile = b.type === 'epidural' ? Math.sqrt(1 - r * r) : (1 - r * r) ** 0.3;
       return rho >= INNER_SKULL - b.size * profile * z;
     }
     case 'intraparenchymal': {

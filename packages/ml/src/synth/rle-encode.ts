@@ -2,7 +2,11 @@
  * DICOM RLE Lossless encoder (PS3.5 Annex G), for writing test files without external tools. Each byte plane
  * (most significant first) is PackBits-encoded row by row, as the standard requires.
  */
-export function encodeRleFrame(samples: Uint8Array | Uint16Array | Int16Array, rows: number, columns: number): Uint8Array {
+export function encodeRleFrame(
+  samples: Uint8Array | Uint16Array | Int16Array,
+  rows: number,
+  columns: number,
+): Uint8Array {
   const bytesPerSample = samples.BYTES_PER_ELEMENT;
   const planes: Uint8Array[] = [];
   for (let s = 0; s < bytesPerSample; s += 1) {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LABELS } from '../labels.js';
-import { parseDicom } from '../dicom/parse.js';
 import { decodeNativeFrame } from '../decode/native.js';
 import { decodeRleFrame } from '../decode/rle.js';
 import { encapsulatedFrameBytes } from '../dicom/frames.js';
+import { parseDicom } from '../dicom/parse.js';
+import type { StoredArray } from '../dicom/types.js';
 import { toHounsfield } from '../hu/to-hounsfield.js';
+import { LABELS } from '../labels.js';
 import { BLEED_TYPES } from './phantom.js';
 import { SYNTH_SYNTAXES, synthStudy } from './study.js';
 
@@ -56,28 +57,31 @@ describe('synthStudy', () => {
     expect(mean).toBeLessThan(100);
   });
 
-  it.each(['signed', 'unsigned', 'rsna-quirk'] as const)('encodes the known HU exactly with the %s encoding in every syntax it writes', (encoding) => {
-    for (const syntax of Object.keys(SYNTH_SYNTAXES) as (keyof typeof SYNTH_SYNTAXES)[]) {
-      const study = synthStudy({ seed: 9, slices: 2, size: 48, bleed: 'subdural', transferSyntax: syntax, encoding });
-      const f = study.files[1];
-      const parsed = parseDicom(f?.bytes ?? new Uint8Array());
-      expect(parsed.ok, `${syntax}/${encoding}`).toBe(true);
-      if (!parsed.ok || !f) continue;
-      expect(parsed.value.attrs.transferSyntaxUid).toBe(SYNTH_SYNTAXES[syntax]);
-      let values;
-      if (syntax === 'rle') {
-        const frame = encapsulatedFrameBytes(parsed.value, 0);
-        const r = frame.ok ? decodeRleFrame(frame.value, 48, 48, 16, encoding === 'signed') : frame;
-        values = r.ok ? r.value : null;
-      } else {
-        const r = decodeNativeFrame(parsed.value, 0, syntax === 'explicit-be');
-        values = r.ok ? r.value.values : null;
+  it.each(['signed', 'unsigned', 'rsna-quirk'] as const)(
+    'encodes the known HU exactly with the %s encoding in every syntax it writes',
+    (encoding) => {
+      for (const syntax of Object.keys(SYNTH_SYNTAXES) as (keyof typeof SYNTH_SYNTAXES)[]) {
+        const study = synthStudy({ seed: 9, slices: 2, size: 48, bleed: 'subdural', transferSyntax: syntax, encoding });
+        const f = study.files[1];
+        const parsed = parseDicom(f?.bytes ?? new Uint8Array());
+        expect(parsed.ok, `${syntax}/${encoding}`).toBe(true);
+        if (!parsed.ok || !f) continue;
+        expect(parsed.value.attrs.transferSyntaxUid).toBe(SYNTH_SYNTAXES[syntax]);
+        let values: StoredArray | null;
+        if (syntax === 'rle') {
+          const frame = encapsulatedFrameBytes(parsed.value, 0);
+          const r = frame.ok ? decodeRleFrame(frame.value, 48, 48, 16, encoding === 'signed') : frame;
+          values = r.ok ? r.value : null;
+        } else {
+          const r = decodeNativeFrame(parsed.value, 0, syntax === 'explicit-be');
+          values = r.ok ? r.value.values : null;
+        }
+        expect(values).not.toBeNull();
+        const hu = toHounsfield(values as StoredArray, parsed.value.attrs);
+        expect(Array.from(hu)).toEqual(Array.from(f.hu));
       }
-      expect(values).not.toBeNull();
-      const hu = toHounsfield(values as NonNullable<typeof values>, parsed.value.attrs);
-      expect(Array.from(hu)).toEqual(Array.from(f.hu));
-    }
-  });
+    },
+  );
 
   it('records the six labels in model order', () => {
     const study = synthStudy({ seed: 3, slices: 2, size: 32 });

@@ -1,7 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { LABELS, type Label } from '../labels.js';
-import { type DataElement, writeDicom, type WriterSyntax } from './dicom-writer.js';
-import { type BleedSpec, BLEED_TYPES, type BleedType, planBleeds, renderPhantomSlice } from './phantom.js';
+import { type DataElement, type WriterSyntax, writeDicom } from './dicom-writer.js';
+import { BLEED_TYPES, type BleedSpec, type BleedType, planBleeds, renderPhantomSlice } from './phantom.js';
 import { createRng, uidFrom } from './random.js';
 import { encodeRleFrame } from './rle-encode.js';
 
@@ -68,7 +68,8 @@ export function synthStudy(options: SynthOptions = {}): SynthStudy {
   const seed = options.seed ?? 1;
   const slices = options.slices ?? 32;
   const size = options.size ?? 512;
-  if (!Number.isInteger(slices) || slices < 1 || slices > 1000) throw new RangeError(`slices must be 1..1000, not ${slices}`);
+  if (!Number.isInteger(slices) || slices < 1 || slices > 1000)
+    throw new RangeError(`slices must be 1..1000, not ${slices}`);
   if (!Number.isInteger(size) || size < 16 || size > 2048) throw new RangeError(`size must be 16..2048, not ${size}`);
   const rng = createRng(`${seed}:study`);
   const types = chooseBleeds(options.bleed ?? 'random', rng);
@@ -78,7 +79,8 @@ export function synthStudy(options: SynthOptions = {}): SynthStudy {
   const frameOfReferenceUid = uidFrom(`${seed}:frame`);
   const patientId = `SYN${String(createRng(`${seed}:pid`).int(0, 9_999_999)).padStart(7, '0')}`;
   const patientName = `SYNTHETIC^PHANTOM${String(seed).replace(/[^\w]/g, '').slice(0, 16)}`;
-  const studyDate = options.studyDate ?? `2024${String(rng.int(1, 12)).padStart(2, '0')}${String(rng.int(1, 28)).padStart(2, '0')}`;
+  const studyDate =
+    options.studyDate ?? `2024${String(rng.int(1, 12)).padStart(2, '0')}${String(rng.int(1, 28)).padStart(2, '0')}`;
   const studyDescription = 'CT HEAD WO CONTRAST (SYNTHETIC PHANTOM)';
   const thickness = options.sliceThicknessMm ?? 5;
   const spacing = (options.fieldOfViewMm ?? 230) / size;
@@ -124,7 +126,7 @@ export function synthStudy(options: SynthOptions = {}): SynthStudy {
       { tag: 0x00200010, vr: 'SH', value: '1' },
       { tag: 0x00200011, vr: 'IS', value: '1' },
       { tag: 0x00200013, vr: 'IS', value: String(k + 1) },
-      { tag: 0x00200032, vr: 'DS', value: [fmt(-spacing * size / 2), fmt(-spacing * size / 2), fmt(z)] },
+      { tag: 0x00200032, vr: 'DS', value: [fmt((-spacing * size) / 2), fmt((-spacing * size) / 2), fmt(z)] },
       { tag: 0x00200037, vr: 'DS', value: ['1', '0', '0', '0', '1', '0'] },
       { tag: 0x00200052, vr: 'UI', value: frameOfReferenceUid },
       { tag: 0x00201041, vr: 'DS', value: fmt(z) },
@@ -147,14 +149,42 @@ export function synthStudy(options: SynthOptions = {}): SynthStudy {
     const uid = SYNTH_SYNTAXES[syntax];
     const bytes =
       syntax === 'rle'
-        ? writeDicom(elements, { syntax: 'encapsulated', transferSyntaxUid: uid, frames: [encodeRleFrame(stored, size, size)] })
-        : writeDicom(elements, { syntax: syntax as WriterSyntax, transferSyntaxUid: uid, deflateRaw: (b) => deflateRawSync(b) });
-    files.push({ name: `${String(k + 1).padStart(4, '0')}.dcm`, sopInstanceUid, instanceNumber: k + 1, bytes, labels, hu: slice.hu });
+        ? writeDicom(elements, {
+            syntax: 'encapsulated',
+            transferSyntaxUid: uid,
+            frames: [encodeRleFrame(stored, size, size)],
+          })
+        : writeDicom(elements, {
+            syntax: syntax as WriterSyntax,
+            transferSyntaxUid: uid,
+            deflateRaw: (b) => deflateRawSync(b),
+          });
+    files.push({
+      name: `${String(k + 1).padStart(4, '0')}.dcm`,
+      sopInstanceUid,
+      instanceNumber: k + 1,
+      bytes,
+      labels,
+      hu: slice.hu,
+    });
   }
-  return { studyInstanceUid, seriesInstanceUid, patientId, patientName, studyDate, studyDescription, bleeds, labels: studyLabels, files };
+  return {
+    studyInstanceUid,
+    seriesInstanceUid,
+    patientId,
+    patientName,
+    studyDate,
+    studyDescription,
+    bleeds,
+    labels: studyLabels,
+    files,
+  };
 }
 
-function encodePixels(hu: Int16Array, encoding: NonNullable<SynthOptions['encoding']>): { stored: Int16Array | Uint16Array; pixel: { bitsStored: number; pixelRepresentation: number; intercept: number } } {
+function encodePixels(
+  hu: Int16Array,
+  encoding: NonNullable<SynthOptions['encoding']>,
+): { stored: Int16Array | Uint16Array; pixel: { bitsStored: number; pixelRepresentation: number; intercept: number } } {
   if (encoding === 'signed') {
     const stored = new Int16Array(hu.length);
     for (let i = 0; i < hu.length; i += 1) stored[i] = (hu[i] as number) + 1024;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyWindows, DEFAULT_WINDOWS } from '../window/windows.js';
 import { resizeBilinear } from '../resize/bilinear.js';
+import { applyWindows, DEFAULT_WINDOWS } from '../window/windows.js';
 import { batchChannels, buildBatch, type HuSlice } from './build-batch.js';
 
 function ramp(rows: number, columns: number, offset: number): HuSlice {

@@ -33,9 +33,16 @@ export function batchChannels(options: BatchOptions): number {
  * for any engine (onnxruntime, tfjs). Windows are applied to the source pixels, then interpolated (windowing clips,
  * so resizing HU first would blur the clip edges differently from training); see windowResizeInto.
  */
-export function buildBatch(slices: readonly HuSlice[], start: number, count: number, options: BatchOptions): Float32Array {
-  if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`size must be a positive integer, not ${options.size}`);
-  if (start < 0 || count < 0 || start + count > slices.length) throw new RangeError(`slices ${start}..${start + count} outside 0..${slices.length}`);
+export function buildBatch(
+  slices: readonly HuSlice[],
+  start: number,
+  count: number,
+  options: BatchOptions,
+): Float32Array {
+  if (!Number.isInteger(options.size) || options.size < 1)
+    throw new RangeError(`size must be a positive integer, not ${options.size}`);
+  if (start < 0 || count < 0 || start + count > slices.length)
+    throw new RangeError(`slices ${start}..${start + count} outside 0..${slices.length}`);
   const size = options.size;
   const channels = batchChannels(options);
   const out = new Float32Array(count * size * size * channels);
@@ -54,15 +61,29 @@ export function buildBatch(slices: readonly HuSlice[], start: number, count: num
   for (let b = 0; b < count; b += 1) {
     const i = start + b;
     const slice = slices[i] as HuSlice;
-    if (slice.hu.length < slice.rows * slice.columns) throw new RangeError(`slice ${i} has ${slice.hu.length} values for ${slice.rows}×${slice.columns}`);
+    if (slice.hu.length < slice.rows * slice.columns)
+      throw new RangeError(`slice ${i} has ${slice.hu.length} values for ${slice.rows}×${slice.columns}`);
     const offset = b * size * size * channels;
     const plan = planFor(slice.rows, slice.columns);
     if (options.context) {
       // A neighbour of another size cannot be stacked pixel for pixel; the centre slice stands in for it.
-      const same = (s: HuSlice | undefined) => (s && s.rows === slice.rows && s.columns === slice.columns ? s.hu : slice.hu);
-      windowResizeInto([same(slices[i - 1]), slice.hu, same(slices[i + 1])], [contextWindow, contextWindow, contextWindow], plan, out, offset);
+      const same = (s: HuSlice | undefined) =>
+        s && s.rows === slice.rows && s.columns === slice.columns ? s.hu : slice.hu;
+      windowResizeInto(
+        [same(slices[i - 1]), slice.hu, same(slices[i + 1])],
+        [contextWindow, contextWindow, contextWindow],
+        plan,
+        out,
+        offset,
+      );
     } else {
-      windowResizeInto(windows.map(() => slice.hu), windows, plan, out, offset);
+      windowResizeInto(
+        windows.map(() => slice.hu),
+        windows,
+        plan,
+        out,
+        offset,
+      );
     }
   }
   return out;

@@ -23,7 +23,12 @@ export function windowValue(hu: number, w: HuWindow): number {
 }
 
 /** HU image → float32 HWC image with one channel per window, values in [0, 1]. */
-export function applyWindows(hu: Float32Array, rows: number, columns: number, windows: readonly HuWindow[] = DEFAULT_WINDOWS): Float32Array {
+export function applyWindows(
+  hu: Float32Array,
+  rows: number,
+  columns: number,
+  windows: readonly HuWindow[] = DEFAULT_WINDOWS,
+): Float32Array {
   const n = rows * columns;
   if (hu.length < n) throw new RangeError(`applyWindows: ${hu.length} values for ${rows}×${columns}`);
   const c = windows.length;
@@ -37,8 +42,12 @@ export function applyWindows(hu: Float32Array, rows: number, columns: number, wi
   });
   if (c === 3) {
     // The model's case, unrolled: one sequential pass over the input and the output.
-    const l0 = lows[0] as number, l1 = lows[1] as number, l2 = lows[2] as number;
-    const s0 = scales[0] as number, s1 = scales[1] as number, s2 = scales[2] as number;
+    const l0 = lows[0] as number,
+      l1 = lows[1] as number,
+      l2 = lows[2] as number;
+    const s0 = scales[0] as number,
+      s1 = scales[1] as number,
+      s2 = scales[2] as number;
     for (let i = 0, o = 0; i < n; i += 1, o += 3) {
       const h = hu[i] as number;
       const a = (h - l0) * s0;

@@ -1,5 +1,5 @@
-import type { Resolvers } from '../generated/resolvers.js';
 import { parseScopes } from '../../auth/scopes.js';
+import type { Resolvers } from '../generated/resolvers.js';
 
 export const adminResolvers: Resolvers = {
   Query: {

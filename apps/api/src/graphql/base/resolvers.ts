@@ -7,7 +7,10 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 
 function parseInstant(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
-    throw new AppError('BAD_USER_INPUT', 'DateTime: expected an ISO 8601 instant with a time zone, e.g. 2026-01-31T08:15:00Z');
+    throw new AppError(
+      'BAD_USER_INPUT',
+      'DateTime: expected an ISO 8601 instant with a time zone, e.g. 2026-01-31T08:15:00Z',
+    );
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new AppError('BAD_USER_INPUT', `DateTime: "${value}" is not a real instant`);

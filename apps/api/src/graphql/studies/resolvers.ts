@@ -1,5 +1,5 @@
-import type { Resolvers } from '../generated/resolvers.js';
 import { parseLabels } from '../../services/labels.js';
+import type { Resolvers } from '../generated/resolvers.js';
 
 export const studyResolvers: Resolvers = {
   Query: {

@@ -3,13 +3,16 @@ import { hashSecret } from '../../../src/auth/secrets.js';
 import { createUser } from '../../factories/index.js';
 import { codes, PROVIDERS, startApi, type TestApi } from './harness.js';
 
-const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token expiresAt user { id email role } } }';
+const LOGIN =
+  'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token expiresAt user { id email role } } }';
 const ME = '{ me { id email role } }';
 
 describe.each(PROVIDERS)('authentication on %s', (provider) => {
   let t: TestApi;
   beforeAll(async () => {
-    t = await startApi(provider, { throttle: { windowMs: 60_000, maxFailuresPerAccount: 3, maxFailuresPerAddress: 6 } });
+    t = await startApi(provider, {
+      throttle: { windowMs: 60_000, maxFailuresPerAccount: 3, maxFailuresPerAddress: 6 },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -17,7 +20,9 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
 
   it('logs in with email + password, returns the token and user, and sets an httpOnly SameSite cookie', async () => {
     const { user, password } = await createUser(t.prisma, { email: 'Clin.One@Example.org', role: 'CLINICIAN' });
-    const r = await t.gql<{ login: { token: string; expiresAt: string; user: { id: string; email: string; role: string } } }>(LOGIN, { e: '  clin.one@EXAMPLE.org ', p: password });
+    const r = await t.gql<{
+      login: { token: string; expiresAt: string; user: { id: string; email: string; role: string } };
+    }>(LOGIN, { e: '  clin.one@EXAMPLE.org ', p: password });
     expect(r.errors).toBeUndefined();
     expect(r.data?.login.user).toEqual({ id: user.id, email: 'clin.one@example.org', role: 'CLINICIAN' });
     const token = r.data!.login.token;
@@ -31,16 +36,32 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     expect(session.tokenHash).toBe(hashSecret(token));
     expect(JSON.stringify(session)).not.toContain(token);
     // The cookie and the Bearer header both authenticate.
-    expect((await t.gql(ME, {}, { cookie: `ich_session=${token}` })).data).toEqual({ me: { id: user.id, email: 'clin.one@example.org', role: 'CLINICIAN' } });
-    expect((await t.gql(ME, {}, { token })).data).toEqual({ me: { id: user.id, email: 'clin.one@example.org', role: 'CLINICIAN' } });
+    expect((await t.gql(ME, {}, { cookie: `ich_session=${token}` })).data).toEqual({
+      me: { id: user.id, email: 'clin.one@example.org', role: 'CLINICIAN' },
+    });
+    expect((await t.gql(ME, {}, { token })).data).toEqual({
+      me: { id: user.id, email: 'clin.one@example.org', role: 'CLINICIAN' },
+    });
   });
 
   it('answers wrong password, unknown account and inactive account alike', async () => {
     const { user, password } = await createUser(t.prisma);
     const inactive = await createUser(t.prisma, { active: false });
-    const wrong = await t.gql(LOGIN, { e: user.email, p: `${password}x` }, { headers: { 'x-forwarded-for': '10.9.0.1' } });
-    const unknown = await t.gql(LOGIN, { e: 'nobody@example.org', p: password }, { headers: { 'x-forwarded-for': '10.9.0.2' } });
-    const off = await t.gql(LOGIN, { e: inactive.user.email, p: inactive.password }, { headers: { 'x-forwarded-for': '10.9.0.3' } });
+    const wrong = await t.gql(
+      LOGIN,
+      { e: user.email, p: `${password}x` },
+      { headers: { 'x-forwarded-for': '10.9.0.1' } },
+    );
+    const unknown = await t.gql(
+      LOGIN,
+      { e: 'nobody@example.org', p: password },
+      { headers: { 'x-forwarded-for': '10.9.0.2' } },
+    );
+    const off = await t.gql(
+      LOGIN,
+      { e: inactive.user.email, p: inactive.password },
+      { headers: { 'x-forwarded-for': '10.9.0.3' } },
+    );
     for (const r of [wrong, unknown, off]) {
       expect(codes(r)).toEqual(['UNAUTHENTICATED']);
       expect(r.errors?.[0]?.message).toBe('Wrong email or password.');
@@ -64,7 +85,8 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
   it('records when a session was last seen at most once a minute, so reads do not each become a write', async () => {
     const { user, password } = await createUser(t.prisma);
     const token = await t.login(user.email, password);
-    const lastSeen = async () => (await t.prisma.session.findFirstOrThrow({ where: { tokenHash: hashSecret(token) } })).lastSeenAt.getTime();
+    const lastSeen = async () =>
+      (await t.prisma.session.findFirstOrThrow({ where: { tokenHash: hashSecret(token) } })).lastSeenAt.getTime();
     const longAgo = new Date(Date.now() - 10 * 60_000);
     await t.prisma.session.updateMany({ where: { tokenHash: hashSecret(token) }, data: { lastSeenAt: longAgo } });
     const before = Date.now();
@@ -85,14 +107,20 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     expect(r.data).toEqual({ logout: true });
     expect(r.headers.get('set-cookie')).toMatch(/ich_session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await t.gql(ME, {}, { cookie: `ich_session=${token}` })).data).toEqual({ me: null });
-    expect((await t.prisma.session.findFirstOrThrow({ where: { tokenHash: hashSecret(token) } })).revokedAt).not.toBeNull();
+    expect(
+      (await t.prisma.session.findFirstOrThrow({ where: { tokenHash: hashSecret(token) } })).revokedAt,
+    ).not.toBeNull();
     expect((await t.gql<{ logout: boolean }>('mutation { logout }')).data).toEqual({ logout: false });
   });
 
   it('throttles repeated failures per account, even with the right password afterwards', async () => {
     const { user, password } = await createUser(t.prisma);
     for (let i = 0; i < 3; i += 1) {
-      expect(codes(await t.gql(LOGIN, { e: user.email, p: 'wrong-password' }, { headers: { 'x-forwarded-for': `10.1.0.${i}` } }))).toEqual(['UNAUTHENTICATED']);
+      expect(
+        codes(
+          await t.gql(LOGIN, { e: user.email, p: 'wrong-password' }, { headers: { 'x-forwarded-for': `10.1.0.${i}` } }),
+        ),
+      ).toEqual(['UNAUTHENTICATED']);
     }
     const blocked = await t.gql(LOGIN, { e: user.email, p: password }, { headers: { 'x-forwarded-for': '10.1.0.99' } });
     expect(codes(blocked)).toEqual(['RATE_LIMITED']);
@@ -102,11 +130,16 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
   it('throttles repeated failures per address across accounts', async () => {
     const users = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => createUser(t.prisma)));
     const ip = { headers: { 'x-forwarded-for': '10.2.0.1' } };
-    for (const { user } of users.slice(0, 6)) expect(codes(await t.gql(LOGIN, { e: user.email, p: 'wrong-password' }, ip))).toEqual(['UNAUTHENTICATED']);
+    for (const { user } of users.slice(0, 6))
+      expect(codes(await t.gql(LOGIN, { e: user.email, p: 'wrong-password' }, ip))).toEqual(['UNAUTHENTICATED']);
     const last = users[6]!;
     expect(codes(await t.gql(LOGIN, { e: last.user.email, p: last.password }, ip))).toEqual(['RATE_LIMITED']);
     // Another address is unaffected.
-    expect(codes(await t.gql(LOGIN, { e: last.user.email, p: last.password }, { headers: { 'x-forwarded-for': '10.2.0.2' } }))).toEqual([]);
+    expect(
+      codes(
+        await t.gql(LOGIN, { e: last.user.email, p: last.password }, { headers: { 'x-forwarded-for': '10.2.0.2' } }),
+      ),
+    ).toEqual([]);
   });
 
   it('shows an API token once, stores only its hash, and honours scopes, expiry and revocation', async () => {
@@ -114,9 +147,19 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     const clinician = await createUser(t.prisma, { role: 'CLINICIAN' });
     const adminToken = await t.login(admin.user.email, admin.password);
     const clinicianToken = await t.login(clinician.user.email, clinician.password);
-    const create = 'mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token apiToken { id prefix scopes expiresAt owner { id } } } }';
-    type Created = { createApiToken: { token: string; apiToken: { id: string; prefix: string; scopes: string[]; expiresAt: string; owner: { id: string } } } };
-    const made = await t.gql<Created>(create, { i: { name: 'pacs-bridge', scopes: ['read:studies'], expiresInDays: 30, userId: clinician.user.id } }, { token: adminToken });
+    const create =
+      'mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token apiToken { id prefix scopes expiresAt owner { id } } } }';
+    type Created = {
+      createApiToken: {
+        token: string;
+        apiToken: { id: string; prefix: string; scopes: string[]; expiresAt: string; owner: { id: string } };
+      };
+    };
+    const made = await t.gql<Created>(
+      create,
+      { i: { name: 'pacs-bridge', scopes: ['read:studies'], expiresInDays: 30, userId: clinician.user.id } },
+      { token: adminToken },
+    );
     expect(made.errors).toBeUndefined();
     const { token, apiToken } = made.data!.createApiToken;
     expect(token).toMatch(/^icht_/);
@@ -136,16 +179,31 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual([]);
     expect(codes(await t.gql('mutation { reprocessStudy(id: "x") { id } }', {}, { token }))).toEqual(['FORBIDDEN']);
     // Clinicians cannot hold admin scopes; unknown scopes are refused.
-    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['admin'] } }, { token: clinicianToken }))).toEqual(['FORBIDDEN']);
-    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['read:everything'] } }, { token: adminToken }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['read:studies'], expiresInDays: 400 } }, { token: adminToken }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(create, { i: { name: 'x', scopes: ['admin'] } }, { token: clinicianToken }))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect(
+      codes(await t.gql(create, { i: { name: 'x', scopes: ['read:everything'] } }, { token: adminToken })),
+    ).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codes(
+        await t.gql(create, { i: { name: 'x', scopes: ['read:studies'], expiresInDays: 400 } }, { token: adminToken }),
+      ),
+    ).toEqual(['BAD_USER_INPUT']);
 
     // Expired, then revoked: anonymous.
     await t.prisma.apiToken.update({ where: { id: apiToken.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual(['UNAUTHENTICATED']);
-    await t.prisma.apiToken.update({ where: { id: apiToken.id }, data: { expiresAt: new Date(Date.now() + 86_400_000) } });
+    await t.prisma.apiToken.update({
+      where: { id: apiToken.id },
+      data: { expiresAt: new Date(Date.now() + 86_400_000) },
+    });
     expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual([]);
-    const revoked = await t.gql<{ revokeApiToken: { revokedAt: string | null } }>('mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }', { id: apiToken.id }, { token: clinicianToken });
+    const revoked = await t.gql<{ revokeApiToken: { revokedAt: string | null } }>(
+      'mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }',
+      { id: apiToken.id },
+      { token: clinicianToken },
+    );
     expect(revoked.data?.revokeApiToken.revokedAt).not.toBeNull();
     expect(codes(await t.gql('{ studies { totalCount } }', {}, { token }))).toEqual(['UNAUTHENTICATED']);
   });
@@ -155,15 +213,47 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     const adminToken = await t.login(admin.user.email, admin.password);
     const target = await createUser(t.prisma);
     const session = await t.login(target.user.email, target.password);
-    const reset = await t.gql('mutation($id: ID!) { resetPassword(id: $id, password: "a-brand-new-password") }', { id: target.user.id }, { token: adminToken });
+    const reset = await t.gql(
+      'mutation($id: ID!) { resetPassword(id: $id, password: "a-brand-new-password") }',
+      { id: target.user.id },
+      { token: adminToken },
+    );
     expect(reset.errors).toBeUndefined();
     expect((await t.gql(ME, {}, { token: session })).data).toEqual({ me: null });
     const fresh = await t.login(target.user.email, 'a-brand-new-password');
-    await t.gql('mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }', { id: target.user.id }, { token: adminToken });
+    await t.gql(
+      'mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }',
+      { id: target.user.id },
+      { token: adminToken },
+    );
     expect((await t.gql(ME, {}, { token: fresh })).data).toEqual({ me: null });
-    expect(codes(await t.gql('mutation($id: ID!) { updateUser(id: $id, input: { role: CLINICIAN }) { role } }', { id: admin.user.id }, { token: adminToken }))).toEqual(['CONFLICT']);
-    expect(codes(await t.gql('mutation { createUser(input: { email: "dup@example.org", role: CLINICIAN, password: "short" }) { id } }', {}, { token: adminToken }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await t.gql(`mutation { createUser(input: { email: "${target.user.email}", role: CLINICIAN, password: "long-enough-password" }) { id } }`, {}, { token: adminToken }))).toEqual(['CONFLICT']);
+    expect(
+      codes(
+        await t.gql(
+          'mutation($id: ID!) { updateUser(id: $id, input: { role: CLINICIAN }) { role } }',
+          { id: admin.user.id },
+          { token: adminToken },
+        ),
+      ),
+    ).toEqual(['CONFLICT']);
+    expect(
+      codes(
+        await t.gql(
+          'mutation { createUser(input: { email: "dup@example.org", role: CLINICIAN, password: "short" }) { id } }',
+          {},
+          { token: adminToken },
+        ),
+      ),
+    ).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codes(
+        await t.gql(
+          `mutation { createUser(input: { email: "${target.user.email}", role: CLINICIAN, password: "long-enough-password" }) { id } }`,
+          {},
+          { token: adminToken },
+        ),
+      ),
+    ).toEqual(['CONFLICT']);
   });
 
   it('refuses oversized credentials before hashing', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelVersion, createStudy, createUser } from '../../factories/index.js';
-import { codes, PROVIDERS, startApi, WEB_ORIGIN, type GraphQLResult, type TestApi } from './harness.js';
+import { codes, type GraphQLResult, PROVIDERS, startApi, type TestApi, WEB_ORIGIN } from './harness.js';
 
 const HOSTILE_NAME = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;';
 
@@ -20,7 +20,13 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
     const { user, password } = await createUser(t.prisma);
     token = await t.login(user.email, password);
     const model = await createModelVersion(t.prisma);
-    studyId = (await createStudy(t.prisma, { modelVersionId: model.id, patientName: HOSTILE_NAME, description: '"; DROP TABLE "Study"; --' })).study.id;
+    studyId = (
+      await createStudy(t.prisma, {
+        modelVersionId: model.id,
+        patientName: HOSTILE_NAME,
+        description: '"; DROP TABLE "Study"; --',
+      })
+    ).study.id;
   });
   afterAll(async () => {
     await t?.close();
@@ -28,11 +34,19 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
   });
 
   it('returns HTML in patient names verbatim, as JSON data', async () => {
-    const r = await t.gql<{ study: { description: string; patient: { name: string } } }>('query($id: ID!) { study(id: $id) { description patient { name } } }', { id: studyId }, { token });
+    const r = await t.gql<{ study: { description: string; patient: { name: string } } }>(
+      'query($id: ID!) { study(id: $id) { description patient { name } } }',
+      { id: studyId },
+      { token },
+    );
     expect(r.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
     expect(r.data?.study.patient.name).toBe(HOSTILE_NAME);
     expect(r.data?.study.description).toBe('"; DROP TABLE "Study"; --');
-    const found = await t.gql<{ studies: { edges: Array<{ node: { id: string } }> } }>('query($s: String) { studies(filter: { search: $s }) { edges { node { id } } } }', { s: '<script>' }, { token });
+    const found = await t.gql<{ studies: { edges: Array<{ node: { id: string } }> } }>(
+      'query($s: String) { studies(filter: { search: $s }) { edges { node { id } } } }',
+      { s: '<script>' },
+      { token },
+    );
     expect(found.data?.studies.edges.map((e) => e.node.id)).toEqual([studyId]);
   });
 
@@ -43,7 +57,9 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
       body: JSON.stringify({ query: `{ me { id } }#${'x'.repeat(200_000)}` }),
     });
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request is too large.' } });
+    expect(await response.json()).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request is too large.' },
+    });
   });
 
   it('refuses a query with too many tokens before validating it', async () => {
@@ -60,7 +76,10 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
     expect(codes(deep)).toEqual(['QUERY_TOO_COMPLEX']);
     expect(deep.status).toBe(400);
     expect(deep.data).toBeUndefined();
-    const aliases = Array.from({ length: 30 }, (_, i) => `a${i}: studies(first: 100) { edges { node { id patient { name } prediction { any } } } }`).join(' ');
+    const aliases = Array.from(
+      { length: 30 },
+      (_, i) => `a${i}: studies(first: 100) { edges { node { id patient { name } prediction { any } } } }`,
+    ).join(' ');
     const costly = await t.gql(`{ ${aliases} }`, {}, { token });
     expect(codes(costly)).toEqual(['QUERY_TOO_COMPLEX']);
     expect(costly.errors?.[0]?.message).toMatch(/cost/);
@@ -70,17 +89,29 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
   });
 
   it('requires a CSRF-safe request: no simple GET or text/plain POST', async () => {
-    const get = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { authorization: `Bearer ${token}` } });
+    const get = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ me { id } }')}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(get.status).toBe(400);
-    const preflighted = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' } });
+    const preflighted = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ me { id } }')}`, {
+      headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+    });
     expect(preflighted.status).toBe(200);
-    const plain = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', cookie: `ich_session=${token}` }, body: JSON.stringify({ query: 'mutation { logout }' }) });
+    const plain = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', cookie: `ich_session=${token}` },
+      body: JSON.stringify({ query: 'mutation { logout }' }),
+    });
     expect(plain.status).toBe(400);
     expect((await t.gql<{ me: { id: string } | null }>('{ me { id } }', {}, { token })).data?.me).not.toBeNull();
   });
 
   it('allows CORS for the web origin only', async () => {
-    const preflight = (origin: string) => fetch(`${t.url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const preflight = (origin: string) =>
+      fetch(`${t.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
     const ok = await preflight(WEB_ORIGIN);
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
@@ -109,7 +140,11 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
     // A broken database (a table gone) is an unexpected failure: no SQL, table names or stack may reach the client.
     await t.prisma.$executeRawUnsafe('ALTER TABLE "Review" RENAME TO "ReviewGone"');
     try {
-      const r = await t.gql('query($id: ID!) { study(id: $id) { id reviews { verdict } } }', { id: studyId }, { token });
+      const r = await t.gql(
+        'query($id: ID!) { study(id: $id) { id reviews { verdict } } }',
+        { id: studyId },
+        { token },
+      );
       expect(codes(r)).toEqual(['INTERNAL']);
       expect(r.errors?.[0]?.message).toBe('Unexpected internal error.');
       const shown = JSON.stringify((r.errors ?? []).map((e) => ({ message: e.message, extensions: e.extensions })));
@@ -121,11 +156,33 @@ describe.each(PROVIDERS)('hostile input and hardening on %s', (provider) => {
   });
 
   it('gives malformed ids, dates and arguments coded errors', async () => {
-    expect(codes(await t.gql('query($id: ID!) { study(id: $id) { id } }', { id: 'x'.repeat(500) }, { token }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await t.gql('query($f: StudyFilter) { studies(filter: $f) { totalCount } }', { f: { from: '2026-01-01' } }, { token }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await t.gql('query($f: StudyFilter) { studies(filter: $f) { totalCount } }', { f: { search: 'x'.repeat(1000) } }, { token }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql('query($id: ID!) { study(id: $id) { id } }', { id: 'x'.repeat(500) }, { token }))).toEqual(
+      ['BAD_USER_INPUT'],
+    );
+    expect(
+      codes(
+        await t.gql(
+          'query($f: StudyFilter) { studies(filter: $f) { totalCount } }',
+          { f: { from: '2026-01-01' } },
+          { token },
+        ),
+      ),
+    ).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codes(
+        await t.gql(
+          'query($f: StudyFilter) { studies(filter: $f) { totalCount } }',
+          { f: { search: 'x'.repeat(1000) } },
+          { token },
+        ),
+      ),
+    ).toEqual(['BAD_USER_INPUT']);
     expect(codes(await t.gql('{ studies(first: -1) { totalCount } }', {}, { token }))).toEqual(['BAD_USER_INPUT']);
-    const body = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const body = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(body.status).toBe(400);
     expect(((await body.json()) as { error: { code: string } }).error.code).toBe('BAD_USER_INPUT');
   });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '@ich/prisma';
-import { buildApi, type Api } from '../../../src/app.js';
+import { type Api, buildApi } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { createDatabaseClient, prepareDatabase } from '../../../src/db/index.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../../src/graphql/query-limits.js';
@@ -23,7 +23,9 @@ export interface GraphQLResult<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
   data: T | null | undefined;
-  errors: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [k: string]: unknown } }> | undefined;
+  errors:
+    | Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [k: string]: unknown } }>
+    | undefined;
   text: string;
 }
 
@@ -42,7 +44,11 @@ export interface TestApi {
   prisma: PrismaClient;
   api: Api;
   operations: OperationCounter;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResult<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<GraphQLResult<T>>;
   /** Signs in over GraphQL and returns the session token. */
   login(email: string, password: string, options?: RequestOptions): Promise<string>;
   close(): Promise<void>;
@@ -116,11 +122,19 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const gql = async <T>(query: string, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<GraphQLResult<T>> => {
+  const gql = async <T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    opts: RequestOptions = {},
+  ): Promise<GraphQLResult<T>> => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
     if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
     if (opts.cookie) headers['cookie'] = opts.cookie;
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
     const text = await response.text();
     let body: { data?: T | null; errors?: GraphQLResult['errors'] } = {};
     try {
@@ -140,7 +154,11 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     operations,
     gql,
     async login(email, password, opts = {}) {
-      const r = await gql<{ login: { token: string } }>('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password }, opts);
+      const r = await gql<{ login: { token: string } }>(
+        'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+        { e: email, p: password },
+        opts,
+      );
       if (!r.data?.login) throw new Error(`login failed: ${JSON.stringify(r.errors)}`);
       return r.data.login.token;
     },

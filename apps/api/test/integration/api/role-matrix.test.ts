@@ -26,43 +26,196 @@ async function doneStudy(t: TestApi) {
 }
 
 async function tokenOf(t: TestApi, userId: string) {
-  return t.prisma.apiToken.create({ data: { name: 'target', userId, tokenHash: randomUUID(), prefix: 'icht_x', scopes: 'read:studies' } });
+  return t.prisma.apiToken.create({
+    data: { name: 'target', userId, tokenHash: randomUUID(), prefix: 'icht_x', scopes: 'read:studies' },
+  });
 }
 
 const OPERATIONS: Operation[] = [
   { name: 'me', scope: null, admin: false, anonymous: 'OK', build: async () => ({ query: '{ me { id } }' }) },
-  { name: 'login', scope: null, admin: false, anonymous: 'OK', build: async (t) => {
-    const { user, password } = await createUser(t.prisma);
-    return { query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', variables: { e: user.email, p: password } };
-  } },
-  { name: 'logout', scope: null, admin: false, anonymous: 'OK', endsSession: true, build: async () => ({ query: 'mutation { logout }' }) },
-  { name: 'studies', scope: 'read:studies', admin: false, build: async (t) => {
-    await doneStudy(t);
-    return { query: '{ studies(first: 5) { edges { node { id patient { name } } } } }' };
-  } },
-  { name: 'study', scope: 'read:studies', admin: false, build: async (t) => ({ query: 'query($id: ID!) { study(id: $id) { id patient { name } prediction { any } } }', variables: { id: (await doneStudy(t)).id } }) },
-  { name: 'patients', scope: 'read:studies', admin: false, build: async (t) => {
-    await doneStudy(t);
-    return { query: '{ patients(first: 5) { edges { node { name } } } }' };
-  } },
-  { name: 'patient', scope: 'read:studies', admin: false, build: async (t) => ({ query: 'query($id: ID!) { patient(id: $id) { name } }', variables: { id: (await doneStudy(t)).patientId } }) },
-  { name: 'modelVersions', scope: 'read:studies', admin: false, build: async () => ({ query: '{ modelVersions { id } }' }) },
-  { name: 'activeModel', scope: 'read:studies', admin: false, build: async () => ({ query: '{ activeModel { id } }' }) },
-  { name: 'reviewStudy', scope: 'write:studies', admin: false, build: async (t) => ({ query: 'mutation($id: ID!) { reviewStudy(id: $id, verdict: AGREE, comment: "ok") { id } }', variables: { id: (await doneStudy(t)).id } }) },
-  { name: 'reprocessStudy', scope: 'write:studies', admin: false, build: async (t) => ({ query: 'mutation($id: ID!) { reprocessStudy(id: $id) { id status } }', variables: { id: (await doneStudy(t)).id } }) },
+  {
+    name: 'login',
+    scope: null,
+    admin: false,
+    anonymous: 'OK',
+    build: async (t) => {
+      const { user, password } = await createUser(t.prisma);
+      return {
+        query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+        variables: { e: user.email, p: password },
+      };
+    },
+  },
+  {
+    name: 'logout',
+    scope: null,
+    admin: false,
+    anonymous: 'OK',
+    endsSession: true,
+    build: async () => ({ query: 'mutation { logout }' }),
+  },
+  {
+    name: 'studies',
+    scope: 'read:studies',
+    admin: false,
+    build: async (t) => {
+      await doneStudy(t);
+      return { query: '{ studies(first: 5) { edges { node { id patient { name } } } } }' };
+    },
+  },
+  {
+    name: 'study',
+    scope: 'read:studies',
+    admin: false,
+    build: async (t) => ({
+      query: 'query($id: ID!) { study(id: $id) { id patient { name } prediction { any } } }',
+      variables: { id: (await doneStudy(t)).id },
+    }),
+  },
+  {
+    name: 'patients',
+    scope: 'read:studies',
+    admin: false,
+    build: async (t) => {
+      await doneStudy(t);
+      return { query: '{ patients(first: 5) { edges { node { name } } } }' };
+    },
+  },
+  {
+    name: 'patient',
+    scope: 'read:studies',
+    admin: false,
+    build: async (t) => ({
+      query: 'query($id: ID!) { patient(id: $id) { name } }',
+      variables: { id: (await doneStudy(t)).patientId },
+    }),
+  },
+  {
+    name: 'modelVersions',
+    scope: 'read:studies',
+    admin: false,
+    build: async () => ({ query: '{ modelVersions { id } }' }),
+  },
+  {
+    name: 'activeModel',
+    scope: 'read:studies',
+    admin: false,
+    build: async () => ({ query: '{ activeModel { id } }' }),
+  },
+  {
+    name: 'reviewStudy',
+    scope: 'write:studies',
+    admin: false,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { reviewStudy(id: $id, verdict: AGREE, comment: "ok") { id } }',
+      variables: { id: (await doneStudy(t)).id },
+    }),
+  },
+  {
+    name: 'reprocessStudy',
+    scope: 'write:studies',
+    admin: false,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { reprocessStudy(id: $id) { id status } }',
+      variables: { id: (await doneStudy(t)).id },
+    }),
+  },
   { name: 'apiTokens (own)', scope: 'admin', admin: false, build: async () => ({ query: '{ apiTokens { id } }' }) },
-  { name: 'createApiToken (own)', scope: 'admin', admin: false, build: async () => ({ query: 'mutation { createApiToken(input: { name: "mine", scopes: ["read:studies"] }) { token } }' }) },
-  { name: 'revokeApiToken (own)', scope: 'admin', admin: false, build: async (t, self) => ({ query: 'mutation($id: ID!) { revokeApiToken(id: $id) { id } }', variables: { id: (await tokenOf(t, self)).id } }) },
-  { name: 'apiTokens (another user)', scope: 'admin', admin: true, build: async (t) => ({ query: 'query($u: ID) { apiTokens(userId: $u) { id } }', variables: { u: (await createUser(t.prisma)).user.id } }) },
-  { name: 'createApiToken (another user)', scope: 'admin', admin: true, build: async (t) => ({ query: 'mutation($u: ID) { createApiToken(input: { name: "theirs", scopes: ["read:studies"], userId: $u }) { token } }', variables: { u: (await createUser(t.prisma)).user.id } }) },
-  { name: 'revokeApiToken (another user)', scope: 'admin', admin: true, build: async (t) => ({ query: 'mutation($id: ID!) { revokeApiToken(id: $id) { id } }', variables: { id: (await tokenOf(t, (await createUser(t.prisma)).user.id)).id } }) },
+  {
+    name: 'createApiToken (own)',
+    scope: 'admin',
+    admin: false,
+    build: async () => ({
+      query: 'mutation { createApiToken(input: { name: "mine", scopes: ["read:studies"] }) { token } }',
+    }),
+  },
+  {
+    name: 'revokeApiToken (own)',
+    scope: 'admin',
+    admin: false,
+    build: async (t, self) => ({
+      query: 'mutation($id: ID!) { revokeApiToken(id: $id) { id } }',
+      variables: { id: (await tokenOf(t, self)).id },
+    }),
+  },
+  {
+    name: 'apiTokens (another user)',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'query($u: ID) { apiTokens(userId: $u) { id } }',
+      variables: { u: (await createUser(t.prisma)).user.id },
+    }),
+  },
+  {
+    name: 'createApiToken (another user)',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query:
+        'mutation($u: ID) { createApiToken(input: { name: "theirs", scopes: ["read:studies"], userId: $u }) { token } }',
+      variables: { u: (await createUser(t.prisma)).user.id },
+    }),
+  },
+  {
+    name: 'revokeApiToken (another user)',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { revokeApiToken(id: $id) { id } }',
+      variables: { id: (await tokenOf(t, (await createUser(t.prisma)).user.id)).id },
+    }),
+  },
   { name: 'users', scope: 'admin', admin: true, build: async () => ({ query: '{ users { id email } }' }) },
-  { name: 'createUser', scope: 'admin', admin: true, build: async () => ({ query: 'mutation($e: String!) { createUser(input: { email: $e, role: CLINICIAN, password: "long-enough-password" }) { id } }', variables: { e: `new-${randomUUID().slice(0, 8)}@example.org` } }) },
-  { name: 'updateUser', scope: 'admin', admin: true, build: async (t) => ({ query: 'mutation($id: ID!) { updateUser(id: $id, input: { role: ADMIN }) { role } }', variables: { id: (await createUser(t.prisma)).user.id } }) },
-  { name: 'resetPassword', scope: 'admin', admin: true, build: async (t) => ({ query: 'mutation($id: ID!) { resetPassword(id: $id, password: "another-long-password") }', variables: { id: (await createUser(t.prisma)).user.id } }) },
-  { name: 'activateModel', scope: 'admin', admin: true, build: async (t) => ({ query: 'mutation($id: ID!) { activateModel(id: $id) { active } }', variables: { id: (await createModelVersion(t.prisma)).id } }) },
-  { name: 'auditEvents', scope: 'read:audit', admin: true, build: async () => ({ query: '{ auditEvents(first: 5) { edges { node { action } } } }' }) },
-  { name: 'verifyAuditLog', scope: 'read:audit', admin: true, build: async () => ({ query: '{ verifyAuditLog { ok } }' }) },
+  {
+    name: 'createUser',
+    scope: 'admin',
+    admin: true,
+    build: async () => ({
+      query:
+        'mutation($e: String!) { createUser(input: { email: $e, role: CLINICIAN, password: "long-enough-password" }) { id } }',
+      variables: { e: `new-${randomUUID().slice(0, 8)}@example.org` },
+    }),
+  },
+  {
+    name: 'updateUser',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { updateUser(id: $id, input: { role: ADMIN }) { role } }',
+      variables: { id: (await createUser(t.prisma)).user.id },
+    }),
+  },
+  {
+    name: 'resetPassword',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { resetPassword(id: $id, password: "another-long-password") }',
+      variables: { id: (await createUser(t.prisma)).user.id },
+    }),
+  },
+  {
+    name: 'activateModel',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { activateModel(id: $id) { active } }',
+      variables: { id: (await createModelVersion(t.prisma)).id },
+    }),
+  },
+  {
+    name: 'auditEvents',
+    scope: 'read:audit',
+    admin: true,
+    build: async () => ({ query: '{ auditEvents(first: 5) { edges { node { action } } } }' }),
+  },
+  {
+    name: 'verifyAuditLog',
+    scope: 'read:audit',
+    admin: true,
+    build: async () => ({ query: '{ verifyAuditLog { ok } }' }),
+  },
 ];
 
 function expected(op: Operation, who: PrincipalName): string {
@@ -83,7 +236,10 @@ const ALL_SCOPES: Scope[] = ['read:studies', 'write:studies', 'write:uploads', '
 
 describe.each(PROVIDERS)('role and scope matrix on %s', (provider) => {
   let t: TestApi;
-  const credentials = {} as Record<'clinician' | 'admin', { id: string; email: string; password: string; token: string }>;
+  const credentials = {} as Record<
+    'clinician' | 'admin',
+    { id: string; email: string; password: string; token: string }
+  >;
   let adminId = '';
 
   beforeAll(async () => {
@@ -91,7 +247,10 @@ describe.each(PROVIDERS)('role and scope matrix on %s', (provider) => {
     const clinician = await createUser(t.prisma, { role: 'CLINICIAN' });
     const admin = await createUser(t.prisma, { role: 'ADMIN' });
     adminId = admin.user.id;
-    for (const [who, { user, password }] of [['clinician', clinician], ['admin', admin]] as const) {
+    for (const [who, { user, password }] of [
+      ['clinician', clinician],
+      ['admin', admin],
+    ] as const) {
       credentials[who] = { id: user.id, email: user.email, password, token: await t.login(user.email, password) };
     }
   });
@@ -101,7 +260,11 @@ describe.each(PROVIDERS)('role and scope matrix on %s', (provider) => {
 
   /** An ADMIN-owned token with exactly these scopes, made through the API as an admin would. */
   async function adminToken(scopes: Scope[]): Promise<string> {
-    const r = await t.gql<{ createApiToken: { token: string } }>('mutation($s: [String!]!) { createApiToken(input: { name: "matrix", scopes: $s }) { token } }', { s: scopes }, { token: credentials.admin.token });
+    const r = await t.gql<{ createApiToken: { token: string } }>(
+      'mutation($s: [String!]!) { createApiToken(input: { name: "matrix", scopes: $s }) { token } }',
+      { s: scopes },
+      { token: credentials.admin.token },
+    );
     if (!r.data) throw new Error(JSON.stringify(r.errors));
     return r.data.createApiToken.token;
   }
@@ -117,7 +280,11 @@ describe.each(PROVIDERS)('role and scope matrix on %s', (provider) => {
     } else if (who === 'token with scope') {
       token = await adminToken([op.scope ?? 'read:studies']);
     } else if (who === 'token without scope') {
-      token = await adminToken(ALL_SCOPES.filter((s) => s !== op.scope && s !== 'admin' && s !== 'read:audit').slice(0, 1).concat(op.scope === 'write:uploads' ? [] : ['write:uploads']));
+      token = await adminToken(
+        ALL_SCOPES.filter((s) => s !== op.scope && s !== 'admin' && s !== 'read:audit')
+          .slice(0, 1)
+          .concat(op.scope === 'write:uploads' ? [] : ['write:uploads']),
+      );
     }
     const { query, variables } = await op.build(t, self);
     const r = await t.gql(query, variables, token ? { token } : {});

@@ -22,7 +22,11 @@ interface StudyNode {
   patient: { name: string; patientId: string };
 }
 interface Page {
-  studies: { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }; edges: Array<{ cursor: string; node: StudyNode }> };
+  studies: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+    edges: Array<{ cursor: string; node: StudyNode }>;
+  };
 }
 
 describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
@@ -45,12 +49,25 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
     ids = {};
     // Two suspected bleeds, two negatives, one still processing, one failed; arrival order differs from priority.
     await mk('negOld', { receivedAt: at(1), labels: [], patientName: 'Alpha^Ann', description: 'CT HEAD' });
-    await mk('bleedNew', { receivedAt: at(5), labels: ['subdural', 'epidural'], patientName: 'Bravo^Bob', accessionNumber: 'ACC-7788' });
+    await mk('bleedNew', {
+      receivedAt: at(5),
+      labels: ['subdural', 'epidural'],
+      patientName: 'Bravo^Bob',
+      accessionNumber: 'ACC-7788',
+    });
     await mk('processing', { receivedAt: at(2), status: 'PROCESSING', patientName: 'Charlie^Cy' });
     await mk('bleedOld', { receivedAt: at(3), labels: ['intraventricular'], patientName: 'Delta^Di', reviewed: true });
     await mk('negNew', { receivedAt: at(6), labels: [], patientName: 'Echo^Eve' });
     await mk('failed', { receivedAt: at(4), status: 'FAILED', patientName: 'Foxtrot^Fay' });
-    const job = await t.prisma.inferenceJob.create({ data: { studyId: ids['failed']!, status: 'FAILED', attempts: 3, errorCode: 'BAD_SERIES', error: 'The slices do not form a usable series.' } });
+    const job = await t.prisma.inferenceJob.create({
+      data: {
+        studyId: ids['failed']!,
+        status: 'FAILED',
+        attempts: 3,
+        errorCode: 'BAD_SERIES',
+        error: 'The slices do not form a usable series.',
+      },
+    });
     expect(job.id).toBeTruthy();
   });
   afterAll(async () => {
@@ -65,33 +82,58 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
 
   it('sorts the worklist by triage priority, then arrival', async () => {
     const all = await page({ first: 100 });
-    expect(all.edges.map((e) => e.node.id)).toEqual([ids['bleedOld'], ids['bleedNew'], ids['negOld'], ids['negNew'], ids['processing'], ids['failed']]);
+    expect(all.edges.map((e) => e.node.id)).toEqual([
+      ids['bleedOld'],
+      ids['bleedNew'],
+      ids['negOld'],
+      ids['negNew'],
+      ids['processing'],
+      ids['failed'],
+    ]);
     expect(all.totalCount).toBe(6);
     const desc = await page({ first: 100, orderBy: 'RECEIVED_DESC' });
-    expect(desc.edges.map((e) => e.node.id)).toEqual([ids['negNew'], ids['bleedNew'], ids['failed'], ids['bleedOld'], ids['processing'], ids['negOld']]);
+    expect(desc.edges.map((e) => e.node.id)).toEqual([
+      ids['negNew'],
+      ids['bleedNew'],
+      ids['failed'],
+      ids['bleedOld'],
+      ids['processing'],
+      ids['negOld'],
+    ]);
   });
 
-  it.each(['PRIORITY', 'RECEIVED_DESC', 'RECEIVED_ASC'])('walks every page with cursors (%s) without gaps or repeats', async (orderBy) => {
-    const full = (await page({ first: 100, orderBy })).edges.map((e) => e.node.id);
-    const seen: string[] = [];
-    let after: string | null = null;
-    let pages = 0;
-    for (;;) {
-      const p: Page['studies'] = await page({ first: 4, after, orderBy });
-      pages += 1;
-      seen.push(...p.edges.map((e) => e.node.id));
-      expect(p.pageInfo.hasPreviousPage).toBe(after !== null);
-      if (!p.pageInfo.hasNextPage) break;
-      after = p.pageInfo.endCursor;
-    }
-    expect(seen).toEqual(full);
-    expect(pages).toBe(2);
-  });
+  it.each(['PRIORITY', 'RECEIVED_DESC', 'RECEIVED_ASC'])(
+    'walks every page with cursors (%s) without gaps or repeats',
+    async (orderBy) => {
+      const full = (await page({ first: 100, orderBy })).edges.map((e) => e.node.id);
+      const seen: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const p: Page['studies'] = await page({ first: 4, after, orderBy });
+        pages += 1;
+        seen.push(...p.edges.map((e) => e.node.id));
+        expect(p.pageInfo.hasPreviousPage).toBe(after !== null);
+        if (!p.pageInfo.hasNextPage) break;
+        after = p.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(full);
+      expect(pages).toBe(2);
+    },
+  );
 
   it('rejects cursors that are forged or belong to another ordering', async () => {
     const p = await page({ first: 2 });
-    for (const after of ['garbage!', Buffer.from('{"o":"P","p":"1 OR 1=1"}').toString('base64url'), p.pageInfo.endCursor]) {
-      const r = await t.gql(PAGE, { first: 2, after, orderBy: after === p.pageInfo.endCursor ? 'RECEIVED_ASC' : 'PRIORITY' }, { token });
+    for (const after of [
+      'garbage!',
+      Buffer.from('{"o":"P","p":"1 OR 1=1"}').toString('base64url'),
+      p.pageInfo.endCursor,
+    ]) {
+      const r = await t.gql(
+        PAGE,
+        { first: 2, after, orderBy: after === p.pageInfo.endCursor ? 'RECEIVED_ASC' : 'PRIORITY' },
+        { token },
+      );
       expect(codes(r)).toEqual(['BAD_USER_INPUT']);
       expect(r.data).toBeNull();
     }
@@ -99,14 +141,17 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
   });
 
   it('filters by status, triage, label, reviewed, time and free text', async () => {
-    const only = async (filter: Record<string, unknown>) => (await page({ first: 100, filter })).edges.map((e) => e.node.id).sort();
+    const only = async (filter: Record<string, unknown>) =>
+      (await page({ first: 100, filter })).edges.map((e) => e.node.id).sort();
     expect(await only({ status: ['PROCESSING', 'FAILED'] })).toEqual([ids['processing'], ids['failed']].sort());
     expect(await only({ triage: true })).toEqual([ids['bleedNew'], ids['bleedOld']].sort());
     expect(await only({ triage: false })).toEqual([ids['negOld'], ids['negNew']].sort());
     expect(await only({ label: 'SUBDURAL' })).toEqual([ids['bleedNew']]);
     expect(await only({ label: 'INTRAVENTRICULAR' })).toEqual([ids['bleedOld']]);
     expect(await only({ reviewed: true })).toEqual([ids['bleedOld']]);
-    expect(await only({ from: at(3).toISOString(), to: at(6).toISOString() })).toEqual([ids['bleedOld'], ids['failed'], ids['bleedNew']].sort());
+    expect(await only({ from: at(3).toISOString(), to: at(6).toISOString() })).toEqual(
+      [ids['bleedOld'], ids['failed'], ids['bleedNew']].sort(),
+    );
     expect(await only({ search: 'bravo' })).toEqual([ids['bleedNew']]);
     expect(await only({ search: 'acc-7788' })).toEqual([ids['bleedNew']]);
     expect(await only({ triage: true, reviewed: false })).toEqual([ids['bleedNew']]);
@@ -124,7 +169,9 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
       prediction { any subdural epidural triage engine modelVersion { id version active } slices { sliceIndex any } }
       reviews { verdict comment reviewer { email } }
     } }`;
-    const r = await t.gql<{ study: Record<string, unknown> & { prediction: { slices: Array<{ sliceIndex: number }> } } }>(q, { id: ids['bleedNew'] }, { token });
+    const r = await t.gql<{
+      study: Record<string, unknown> & { prediction: { slices: Array<{ sliceIndex: number }> } };
+    }>(q, { id: ids['bleedNew'] }, { token });
     expect(r.errors).toBeUndefined();
     expect(r.data?.study).toMatchObject({
       id: ids['bleedNew'],
@@ -133,11 +180,22 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
       failure: null,
       patient: { name: 'Bravo^Bob', sex: 'F', studies: [{ id: ids['bleedNew'] }] },
       series: [{ modality: 'CT', instanceCount: 4 }],
-      prediction: { any: 0.9, subdural: 0.8, epidural: 0.8, triage: true, engine: 'onnx', modelVersion: { id: modelId, version: '1.0.0', active: true } },
+      prediction: {
+        any: 0.9,
+        subdural: 0.8,
+        epidural: 0.8,
+        triage: true,
+        engine: 'onnx',
+        modelVersion: { id: modelId, version: '1.0.0', active: true },
+      },
       reviews: [],
     });
     expect(r.data!.study.prediction.slices.map((s) => s.sliceIndex)).toEqual([0, 1, 2, 3]);
-    const failed = await t.gql<{ study: { failure: unknown; prediction: unknown } }>(q, { id: ids['failed'] }, { token });
+    const failed = await t.gql<{ study: { failure: unknown; prediction: unknown } }>(
+      q,
+      { id: ids['failed'] },
+      { token },
+    );
     expect(failed.data?.study).toMatchObject({ failure: { code: 'BAD_SERIES', attempts: 3 }, prediction: null });
     expect((await t.gql(q, { id: 'no-such-study' }, { token })).data).toEqual({ study: null });
   });
@@ -150,12 +208,44 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
     );
     expect(review.errors).toBeUndefined();
     expect(review.data?.reviewStudy).toMatchObject({ verdict: 'DISAGREE', comment: '<b>no</b> bleed' });
-    const study = await t.gql<{ study: { reviewed: boolean; reviews: Array<{ verdict: string }> } }>('query($id: ID!) { study(id: $id) { reviewed reviews { verdict } } }', { id: ids['negNew'] }, { token });
+    const study = await t.gql<{ study: { reviewed: boolean; reviews: Array<{ verdict: string }> } }>(
+      'query($id: ID!) { study(id: $id) { reviewed reviews { verdict } } }',
+      { id: ids['negNew'] },
+      { token },
+    );
     expect(study.data?.study).toEqual({ reviewed: true, reviews: [{ verdict: 'DISAGREE' }] });
-    expect(codes(await t.gql('mutation($id: ID!) { reviewStudy(id: $id, verdict: AGREE) { id } }', { id: ids['processing'] }, { token }))).toEqual(['CONFLICT']);
-    expect(codes(await t.gql('mutation($id: ID!) { reviewStudy(id: $id, verdict: AGREE) { id } }', { id: 'missing' }, { token }))).toEqual(['NOT_FOUND']);
-    expect(codes(await t.gql('mutation($id: ID!, $v: Verdict!) { reviewStudy(id: $id, verdict: $v) { id } }', { id: ids['negNew'], v: 'MAYBE' }, { token }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await t.gql('mutation($id: ID!) { reviewStudy(id: $id, verdict: MAYBE) { id } }', { id: ids['negNew'] }, { token }))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(
+      codes(
+        await t.gql(
+          'mutation($id: ID!) { reviewStudy(id: $id, verdict: AGREE) { id } }',
+          { id: ids['processing'] },
+          { token },
+        ),
+      ),
+    ).toEqual(['CONFLICT']);
+    expect(
+      codes(
+        await t.gql('mutation($id: ID!) { reviewStudy(id: $id, verdict: AGREE) { id } }', { id: 'missing' }, { token }),
+      ),
+    ).toEqual(['NOT_FOUND']);
+    expect(
+      codes(
+        await t.gql(
+          'mutation($id: ID!, $v: Verdict!) { reviewStudy(id: $id, verdict: $v) { id } }',
+          { id: ids['negNew'], v: 'MAYBE' },
+          { token },
+        ),
+      ),
+    ).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codes(
+        await t.gql(
+          'mutation($id: ID!) { reviewStudy(id: $id, verdict: MAYBE) { id } }',
+          { id: ids['negNew'] },
+          { token },
+        ),
+      ),
+    ).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it('queues a study for reprocessing once', async () => {
@@ -167,8 +257,15 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
   });
 
   it('pages through patients by name', async () => {
-    const q = 'query($after: String) { patients(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } }';
-    type P = { patients: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { name: string } }> } };
+    const q =
+      'query($after: String) { patients(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } }';
+    type P = {
+      patients: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+        edges: Array<{ node: { name: string } }>;
+      };
+    };
     const p1 = await t.gql<P>(q, {}, { token });
     const p2 = await t.gql<P>(q, { after: p1.data!.patients.pageInfo.endCursor }, { token });
     const names = [...p1.data!.patients.edges, ...p2.data!.patients.edges].map((e) => e.node.name);
@@ -189,9 +286,15 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
     };
     const reviewer = (await createUser(t.prisma)).user.id;
     for (let i = 0; i < 10; i += 1) {
-      const { study } = await createStudy(t.prisma, { modelVersionId: modelId, labels: ['subdural'], patientName: `Zulu^${i}`, receivedAt: at(100 + i) });
+      const { study } = await createStudy(t.prisma, {
+        modelVersionId: modelId,
+        labels: ['subdural'],
+        patientName: `Zulu^${i}`,
+        receivedAt: at(100 + i),
+      });
       // The first and last have reviews, so both page sizes load reviewers.
-      if (i === 0 || i === 9) await t.prisma.review.create({ data: { studyId: study.id, reviewerId: reviewer, verdict: 'AGREE' } });
+      if (i === 0 || i === 9)
+        await t.prisma.review.create({ data: { studyId: study.id, reviewerId: reviewer, verdict: 'AGREE' } });
     }
     const small = await countFor(2);
     const large = await countFor(10);

@@ -5,7 +5,7 @@ import { initModel } from '@ich/ml/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../src/audit/audit-log.js';
 import { registerModelDir } from '../../../src/bootstrap/model-registry.js';
-import { prepareDatabase, type PreparedDatabase } from '../../../src/db/index.js';
+import { type PreparedDatabase, prepareDatabase } from '../../../src/db/index.js';
 import { createTestDatabase, PROVIDERS } from '../db/databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -13,7 +13,9 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function fresh(provider: (typeof PROVIDERS)[number]): Promise<{ db: PreparedDatabase; audit: AuditLog; dir: string }> {
+async function fresh(
+  provider: (typeof PROVIDERS)[number],
+): Promise<{ db: PreparedDatabase; audit: AuditLog; dir: string }> {
   const target = await createTestDatabase(provider, 'models');
   cleanups.push(target.drop);
   const db = await prepareDatabase(target.url);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, LOW_COST_PASSWORD_PARAMS, verifyPassword } from '../../../src/auth/password.js';
 import { ensureFirstAdmin } from '../../../src/bootstrap/first-admin.js';
-import { prepareDatabase, type PreparedDatabase } from '../../../src/db/index.js';
+import { type PreparedDatabase, prepareDatabase } from '../../../src/db/index.js';
 import { createTestDatabase, PROVIDERS } from './databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -32,7 +32,11 @@ describe.each(PROVIDERS)('first admin on %s', (provider) => {
     expect(stored.passwordHash).not.toContain(first.generatedPassword ?? '');
     expect(await verifyPassword(stored.passwordHash, first.generatedPassword ?? '')).toBe(true);
 
-    const again = await ensureFirstAdmin(prisma, { email: 'admin@example.org', password: 'a-different-password', passwords });
+    const again = await ensureFirstAdmin(prisma, {
+      email: 'admin@example.org',
+      password: 'a-different-password',
+      passwords,
+    });
     expect(again).toEqual({ created: false });
     const after = await prisma.user.findUniqueOrThrow({ where: { email: 'admin@example.org' } });
     expect(after.passwordHash).toBe(stored.passwordHash);
@@ -41,7 +45,11 @@ describe.each(PROVIDERS)('first admin on %s', (provider) => {
 
   it('uses the configured password and never resets it on later starts', async () => {
     const { prisma } = await freshDatabase(provider);
-    const created = await ensureFirstAdmin(prisma, { email: 'root@example.org', password: 'configured-password-1', passwords });
+    const created = await ensureFirstAdmin(prisma, {
+      email: 'root@example.org',
+      password: 'configured-password-1',
+      passwords,
+    });
     expect(created).toMatchObject({ created: true, generatedPassword: null });
     await ensureFirstAdmin(prisma, { email: 'root@example.org', password: 'changed-in-env-later', passwords });
     const { passwordHash } = await prisma.user.findUniqueOrThrow({ where: { email: 'root@example.org' } });
@@ -51,8 +59,12 @@ describe.each(PROVIDERS)('first admin on %s', (provider) => {
 
   it('refuses to take over an existing non-admin account with the admin email', async () => {
     const { prisma } = await freshDatabase(provider);
-    await prisma.user.create({ data: { email: 'doc@example.org', passwordHash: await passwords.hash('clinician-pass-1') } });
-    await expect(ensureFirstAdmin(prisma, { email: 'doc@example.org', passwords })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await prisma.user.create({
+      data: { email: 'doc@example.org', passwordHash: await passwords.hash('clinician-pass-1') },
+    });
+    await expect(ensureFirstAdmin(prisma, { email: 'doc@example.org', passwords })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     expect(await prisma.user.count({ where: { role: 'ADMIN' } })).toBe(0);
   });
 

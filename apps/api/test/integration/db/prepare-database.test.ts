@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareDatabase, type PreparedDatabase } from '../../../src/db/index.js';
+import { type PreparedDatabase, prepareDatabase } from '../../../src/db/index.js';
 import { createTestDatabase, PROVIDERS, type TestDatabase } from './databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -23,12 +23,16 @@ describe.each(PROVIDERS)('prepareDatabase on %s', (provider) => {
     expect(first.appliedMigrations.length).toBeGreaterThan(0);
     if (provider === 'sqlite') expect((await stat(db.url.slice('file:'.length))).isFile()).toBe(true);
 
-    await first.prisma.modelVersion.create({ data: { name: 'demo', version: '1', card: '{}', directory: '/m', weightsHash: 'h' } });
+    await first.prisma.modelVersion.create({
+      data: { name: 'demo', version: '1', card: '{}', directory: '/m', weightsHash: 'h' },
+    });
     await first.close();
 
     const second = await open(db);
     expect(second.appliedMigrations).toEqual([]);
-    expect(await second.prisma.modelVersion.findMany({ select: { name: true, version: true } })).toEqual([{ name: 'demo', version: '1' }]);
+    expect(await second.prisma.modelVersion.findMany({ select: { name: true, version: true } })).toEqual([
+      { name: 'demo', version: '1' },
+    ]);
   });
 });
 

@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/env.js';
-import { createDatabaseClient, prepareDatabase, type DatabaseClient } from '../../../src/db/index.js';
+import { createDatabaseClient, type DatabaseClient, prepareDatabase } from '../../../src/db/index.js';
 import { createServer } from '../../../src/server.js';
 import { createTestDatabase, PROVIDERS } from '../db/databases.js';
 

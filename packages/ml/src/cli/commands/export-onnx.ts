@@ -15,8 +15,12 @@ const command: Command = {
     const dir = resolveModelDir(positionals[0]);
     const started = Date.now();
     const { file, bytes, card } = await exportOnnxInDir(dir);
-    if (values.json) process.stdout.write(`${JSON.stringify({ file, bytes, model: { name: card.name, version: card.version } })}\n`);
-    else process.stdout.write(`${file}: ${(bytes / 1e6).toFixed(1)} MB, ${card.name} ${card.version}, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ file, bytes, model: { name: card.name, version: card.version } })}\n`);
+    else
+      process.stdout.write(
+        `${file}: ${(bytes / 1e6).toFixed(1)} MB, ${card.name} ${card.version}, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
     return 0;
   },
 };

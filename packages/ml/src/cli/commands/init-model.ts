@@ -28,14 +28,25 @@ const command: Command = {
     );
     const size = Number(values.size);
     if (!Number.isInteger(size) || size < MIN_INPUT_SIZE || size > MAX_INPUT_SIZE)
-      throw new AppError('BAD_USER_INPUT', `--size must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE}, not "${values.size}"`);
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `--size must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE}, not "${values.size}"`,
+      );
     const seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new AppError('BAD_USER_INPUT', `--seed must be a non-negative integer, not "${values.seed}"`);
-    if (values.context !== '1' && values.context !== '3') throw new AppError('BAD_USER_INPUT', `--context must be 1 or 3, not "${values.context}"`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new AppError('BAD_USER_INPUT', `--seed must be a non-negative integer, not "${values.seed}"`);
+    if (values.context !== '1' && values.context !== '3')
+      throw new AppError('BAD_USER_INPUT', `--context must be 1 or 3, not "${values.context}"`);
     const out = resolveModelDir(values.out);
     const started = Date.now();
     process.stderr.write(`writing an UNTRAINED ${size}px InceptionV3 model (seed ${seed}) to ${out}...\n`);
-    const card = await initModel({ out, inputSize: size, seed, contextSlices: values.context === '3' ? 3 : 1, onnx: !values['no-onnx'] });
+    const card = await initModel({
+      out,
+      inputSize: size,
+      seed,
+      contextSlices: values.context === '3' ? 3 : 1,
+      onnx: !values['no-onnx'],
+    });
     if (values.json) process.stdout.write(`${JSON.stringify({ dir: out, card })}\n`);
     else
       process.stdout.write(

@@ -8,7 +8,8 @@ import { AGGREGATIONS, type Aggregation } from '../../model/card.js';
 import { resolveModelDir } from '../../model/resolve-model-dir.js';
 import { type Command, parseCommandLine } from '../command.js';
 
-const usage = 'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
+const usage =
+  'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
 
 const SHORT: Record<(typeof LABELS)[number], string> = {
   any: 'any',
@@ -21,7 +22,8 @@ const SHORT: Record<(typeof LABELS)[number], string> = {
 
 const command: Command = {
   name: 'predict',
-  summary: 'Run the model on DICOM files or folders: per-slice and per-study probabilities and the triage flag (unreadable files are reported, not fatal).',
+  summary:
+    'Run the model on DICOM files or folders: per-slice and per-study probabilities and the triage flag (unreadable files are reported, not fatal).',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
@@ -33,10 +35,14 @@ const command: Command = {
     });
     if (positionals.length === 0) throw new AppError('BAD_USER_INPUT', `no files or folders given (usage: ${usage})`);
     const batchSize = Number(values.batch);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256) throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256)
+      throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);
     const aggregation = values.aggregation;
     if (aggregation !== undefined && !AGGREGATIONS.includes(aggregation as Aggregation))
-      throw new AppError('BAD_USER_INPUT', `--aggregation must be one of ${AGGREGATIONS.join(', ')}, not "${aggregation}"`);
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `--aggregation must be one of ${AGGREGATIONS.join(', ')}, not "${aggregation}"`,
+      );
     const engine = engineChoiceFrom(values.engine);
     const modelDir = resolveModelDir(values.model);
     const json = values.json === true;
@@ -66,7 +72,10 @@ const command: Command = {
       else process.stdout.write(formatTable(report));
       if (report.studies.length === 0) {
         const first = report.rejected[0];
-        throw new AppError(first?.code ?? 'BAD_USER_INPUT', `no usable CT study in the inputs (${report.rejected.length} file(s) rejected${first ? `; first: ${first.path}: ${first.message}` : ''})`);
+        throw new AppError(
+          first?.code ?? 'BAD_USER_INPUT',
+          `no usable CT study in the inputs (${report.rejected.length} file(s) rejected${first ? `; first: ${first.path}: ${first.message}` : ''})`,
+        );
       }
       return 0;
     } finally {
@@ -81,7 +90,9 @@ export default command;
 export function formatTable(report: PredictReport): string {
   const lines: string[] = [];
   const m = report.model;
-  lines.push(`model   ${m.name} ${m.version}${m.status === 'untrained' ? '  (UNTRAINED: random weights, outputs are meaningless)' : ''}`);
+  lines.push(
+    `model   ${m.name} ${m.version}${m.status === 'untrained' ? '  (UNTRAINED: random weights, outputs are meaningless)' : ''}`,
+  );
   lines.push(`engine  ${report.engine}`);
   lines.push('');
   const header = ['study', 'slices', 'triage', ...LABELS.map((l) => SHORT[l])];
@@ -92,7 +103,8 @@ export function formatTable(report: PredictReport): string {
     ...LABELS.map((l) => s.probabilities[l].toFixed(3)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const fmt = (r: string[]): string =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   lines.push(fmt(header), ...rows.map(fmt));
   if (report.rejected.length > 0) {
     lines.push('', `${report.rejected.length} file(s) rejected:`);

@@ -3,17 +3,19 @@ import { AppError } from '@ich/errors';
 import { PNG } from 'pngjs';
 import { transferSyntaxInfo } from '../../dicom/transfer-syntax.js';
 import { valueStats } from '../../hu/to-hounsfield.js';
-import { boundedInflateRaw } from '../../pipeline/inflate.js';
 import { decodeToHounsfield } from '../../pipeline/hounsfield-image.js';
-import { applyWindows, DEFAULT_WINDOWS, parseWindows, type HuWindow } from '../../window/windows.js';
+import { boundedInflateRaw } from '../../pipeline/inflate.js';
+import { applyWindows, DEFAULT_WINDOWS, type HuWindow, parseWindows } from '../../window/windows.js';
 import { type Command, parseCommandLine } from '../command.js';
 
-const usage = 'ich-ml preprocess <file.dcm> [--json] [--hu-out <file>] [--png <file>] [--windows L/W,L/W,L/W] [--frame N] [--timeout-ms N]';
+const usage =
+  'ich-ml preprocess <file.dcm> [--json] [--hu-out <file>] [--png <file>] [--windows L/W,L/W,L/W] [--frame N] [--timeout-ms N]';
 
 /** Decodes one DICOM file and reports its attributes and HU statistics; optionally writes the HU frame and a PNG. */
 const command: Command = {
   name: 'preprocess',
-  summary: 'Decode one DICOM file to Hounsfield units; print its attributes and HU statistics, write HU (float32) or a 3-window PNG.',
+  summary:
+    'Decode one DICOM file to Hounsfield units; print its attributes and HU statistics, write HU (float32) or a 3-window PNG.',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
@@ -24,7 +26,8 @@ const command: Command = {
       frame: { type: 'string', default: '0' },
       'timeout-ms': { type: 'string', default: '10000' },
     });
-    if (positionals.length !== 1) throw new AppError('BAD_USER_INPUT', `expected exactly one DICOM file (usage: ${usage})`);
+    if (positionals.length !== 1)
+      throw new AppError('BAD_USER_INPUT', `expected exactly one DICOM file (usage: ${usage})`);
     const path = positionals[0] as string;
     const frameIndex = integerFlag('--frame', values.frame, 0);
     const timeoutMs = integerFlag('--timeout-ms', values['timeout-ms'], 1);
@@ -35,7 +38,8 @@ const command: Command = {
       } catch (thrown) {
         throw new AppError('BAD_USER_INPUT', `--windows: ${(thrown as Error).message}`);
       }
-      if (values.png !== undefined && windows.length !== 3) throw new AppError('BAD_USER_INPUT', '--png needs exactly three windows (one per colour channel)');
+      if (values.png !== undefined && windows.length !== 3)
+        throw new AppError('BAD_USER_INPUT', '--png needs exactly three windows (one per colour channel)');
     }
 
     let bytes: Uint8Array;
@@ -91,11 +95,11 @@ const command: Command = {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
       process.stdout.write(
-        [
+        `${[
           `${path}: ${attrs.modality || '?'} ${rows}×${columns}, ${report.transferSyntax ?? attrs.transferSyntaxUid}`,
           `  stored ${attrs.bitsStored}/${attrs.bitsAllocated} bits, ${attrs.pixelRepresentation ? 'signed' : 'unsigned'}; rescale ×${attrs.rescaleSlope} ${attrs.rescaleIntercept >= 0 ? '+' : '−'} ${Math.abs(attrs.rescaleIntercept)}${rsnaQuirkApplied ? ' (RSNA 12-bit wrap corrected)' : ''}`,
           `  HU min ${stats.min}, max ${stats.max}, mean ${stats.mean.toFixed(2)}`,
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
       );
     }
     return 0;
@@ -126,6 +130,7 @@ async function writeOutput(path: string, data: Uint8Array): Promise<void> {
 
 function integerFlag(flag: string, value: string | undefined, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new AppError('BAD_USER_INPUT', `${flag} must be an integer ≥ ${min}, not "${value}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new AppError('BAD_USER_INPUT', `${flag} must be an integer ≥ ${min}, not "${value}"`);
   return n;
 }

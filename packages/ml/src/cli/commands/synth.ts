@@ -12,7 +12,8 @@ const usage =
 /** Writes synthetic head-CT phantom studies with known bleeds, plus labels.csv and manifest.json ground truth. */
 const command: Command = {
   name: 'synth',
-  summary: 'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, manifest.json).',
+  summary:
+    'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, manifest.json).',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
@@ -26,27 +27,43 @@ const command: Command = {
       encoding: { type: 'string', default: 'signed' },
       json: { type: 'boolean', default: false },
     });
-    if (positionals.length > 0) throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
+    if (positionals.length > 0)
+      throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
     if (!values.out) throw new AppError('BAD_USER_INPUT', `--out <dir> is required (usage: ${usage})`);
     const studies = integer('--studies', values.studies, 1, 100_000);
     const slices = integer('--slices', values.slices, 1, 1000);
     const size = integer('--size', values.size, 16, 2048);
     const bleed = values.bleed as string;
     if (bleed !== 'none' && bleed !== 'random' && !(BLEED_TYPES as readonly string[]).includes(bleed)) {
-      throw new AppError('BAD_USER_INPUT', `--bleed must be none, random or one of ${BLEED_TYPES.join(', ')}; got "${bleed}"`);
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `--bleed must be none, random or one of ${BLEED_TYPES.join(', ')}; got "${bleed}"`,
+      );
     }
     const syntax = values.syntax as string;
-    if (!Object.hasOwn(SYNTH_SYNTAXES, syntax)) throw new AppError('BAD_USER_INPUT', `--syntax must be one of ${Object.keys(SYNTH_SYNTAXES).join(', ')}; got "${syntax}"`);
+    if (!Object.hasOwn(SYNTH_SYNTAXES, syntax))
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `--syntax must be one of ${Object.keys(SYNTH_SYNTAXES).join(', ')}; got "${syntax}"`,
+      );
     const encoding = values.encoding as string;
-    if (!['signed', 'unsigned', 'rsna-quirk'].includes(encoding)) throw new AppError('BAD_USER_INPUT', `--encoding must be signed, unsigned or rsna-quirk; got "${encoding}"`);
+    if (!['signed', 'unsigned', 'rsna-quirk'].includes(encoding))
+      throw new AppError('BAD_USER_INPUT', `--encoding must be signed, unsigned or rsna-quirk; got "${encoding}"`);
 
     const outDir = values.out;
     try {
       await mkdir(outDir, { recursive: true });
     } catch (thrown) {
-      throw new AppError('BAD_USER_INPUT', `cannot create ${outDir}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `cannot create ${outDir}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
-    const csv = [['study', 'file', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid', 'instanceNumber', ...LABELS].join(',')];
+    const csv = [
+      ['study', 'file', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid', 'instanceNumber', ...LABELS].join(
+        ',',
+      ),
+    ];
     const manifest: unknown[] = [];
     const digits = Math.max(3, String(studies).length);
     for (let i = 0; i < studies; i += 1) {
@@ -63,7 +80,17 @@ const command: Command = {
       await mkdir(join(outDir, folder), { recursive: true });
       for (const f of study.files) {
         await writeFile(join(outDir, folder, f.name), f.bytes);
-        csv.push([folder, `${folder}/${f.name}`, study.studyInstanceUid, study.seriesInstanceUid, f.sopInstanceUid, f.instanceNumber, ...LABELS.map((l) => f.labels[l])].join(','));
+        csv.push(
+          [
+            folder,
+            `${folder}/${f.name}`,
+            study.studyInstanceUid,
+            study.seriesInstanceUid,
+            f.sopInstanceUid,
+            f.instanceNumber,
+            ...LABELS.map((l) => f.labels[l]),
+          ].join(','),
+        );
       }
       manifest.push({
         folder,
@@ -75,15 +102,35 @@ const command: Command = {
         studyDate: study.studyDate,
         labels: study.labels,
         bleeds: study.bleeds,
-        slices: study.files.map((f) => ({ file: `${folder}/${f.name}`, sopInstanceUid: f.sopInstanceUid, instanceNumber: f.instanceNumber, labels: f.labels })),
+        slices: study.files.map((f) => ({
+          file: `${folder}/${f.name}`,
+          sopInstanceUid: f.sopInstanceUid,
+          instanceNumber: f.instanceNumber,
+          labels: f.labels,
+        })),
       });
-      process.stderr.write(`synth: study ${i + 1}/${studies} ${folder} (${slices} slices, ${study.bleeds.map((b) => b.type).join('+') || 'no bleed'})\n`);
+      process.stderr.write(
+        `synth: study ${i + 1}/${studies} ${folder} (${slices} slices, ${study.bleeds.map((b) => b.type).join('+') || 'no bleed'})\n`,
+      );
     }
     await writeFile(join(outDir, 'labels.csv'), `${csv.join('\n')}\n`);
-    const summary = { out: outDir, studies, slices, size, syntax, encoding, transferSyntaxUid: SYNTH_SYNTAXES[syntax as SynthSyntax], manifest: join(outDir, 'manifest.json'), labels: join(outDir, 'labels.csv') };
+    const summary = {
+      out: outDir,
+      studies,
+      slices,
+      size,
+      syntax,
+      encoding,
+      transferSyntaxUid: SYNTH_SYNTAXES[syntax as SynthSyntax],
+      manifest: join(outDir, 'manifest.json'),
+      labels: join(outDir, 'labels.csv'),
+    };
     await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ ...summary, studies: manifest }, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else process.stdout.write(`wrote ${studies} stud${studies === 1 ? 'y' : 'ies'} × ${slices} slices to ${outDir} (labels.csv, manifest.json)\n`);
+    else
+      process.stdout.write(
+        `wrote ${studies} stud${studies === 1 ? 'y' : 'ies'} × ${slices} slices to ${outDir} (labels.csv, manifest.json)\n`,
+      );
     return 0;
   },
 };
@@ -92,6 +139,7 @@ export default command;
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new AppError('BAD_USER_INPUT', `${flag} must be an integer in ${min}..${max}, not "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new AppError('BAD_USER_INPUT', `${flag} must be an integer in ${min}..${max}, not "${value}"`);
   return n;
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type SynthFile, type SynthSyntax, synthStudy } from '@ich/ml/node';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { synthStudy, type SynthFile, type SynthSyntax } from '@ich/ml/node';
 import { PYTHON, scratch, tool } from './helpers.js';
 
 /** `ich-ml preprocess` checked against pydicom + numpy doing the modality rescale on the same files. */
@@ -39,7 +39,14 @@ const CASES: { syntax: SynthSyntax; encoding: 'signed' | 'unsigned' | 'rsna-quir
 
 describe('ich-ml preprocess', () => {
   it.each(CASES)('$syntax/$encoding: --json and --hu-out agree with pydicom', ({ syntax, encoding }) => {
-    const study = synthStudy({ seed: `cli-${syntax}-${encoding}`, slices: 6, size: 64, bleed: 'subdural', transferSyntax: syntax, encoding });
+    const study = synthStudy({
+      seed: `cli-${syntax}-${encoding}`,
+      slices: 6,
+      size: 64,
+      bleed: 'subdural',
+      transferSyntax: syntax,
+      encoding,
+    });
     const file = study.files[3] as SynthFile;
     const path = writeSlice(`${syntax}-${encoding}.dcm`, file);
     const huOut = tmp.path(`${syntax}-${encoding}.f32`);
@@ -47,11 +54,27 @@ describe('ich-ml preprocess', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, unknown> & { hu: { min: number; max: number; mean: number } };
-    expect(report).toMatchObject({ sopInstanceUid: file.sopInstanceUid, modality: 'CT', rows: 64, columns: 64, rescaleSlope: 1 });
+    expect(report).toMatchObject({
+      sopInstanceUid: file.sopInstanceUid,
+      modality: 'CT',
+      rows: 64,
+      columns: 64,
+      rescaleSlope: 1,
+    });
 
     const refOut = tmp.path(`${syntax}-${encoding}.ref.f32`);
-    const ref = JSON.parse(tool(PYTHON, [REFERENCE, path, refOut, '--rsna-fix'])) as { min: number; max: number; mean: number; intercept: number };
-    expect(report.transferSyntaxUid).toBe(tool(PYTHON, ['-c', `import pydicom;print(pydicom.dcmread(${JSON.stringify(path)}).file_meta.TransferSyntaxUID)`]).trim());
+    const ref = JSON.parse(tool(PYTHON, [REFERENCE, path, refOut, '--rsna-fix'])) as {
+      min: number;
+      max: number;
+      mean: number;
+      intercept: number;
+    };
+    expect(report.transferSyntaxUid).toBe(
+      tool(PYTHON, [
+        '-c',
+        `import pydicom;print(pydicom.dcmread(${JSON.stringify(path)}).file_meta.TransferSyntaxUID)`,
+      ]).trim(),
+    );
     expect(report.rescaleIntercept).toBe(ref.intercept);
     expect(report.hu.min).toBe(ref.min);
     expect(report.hu.max).toBe(ref.max);
@@ -75,10 +98,14 @@ describe('ich-ml preprocess', () => {
     let checked = 0;
     for (let p = 0; p < 64 * 64; p += 1) {
       const h = file.hu[p] as number;
-      const expected = [(h - 0) / 80, (h + 20) / 200, (h + 150) / 380].map((v) => Math.round(Math.max(0, Math.min(1, v)) * 255));
+      const expected = [(h - 0) / 80, (h + 20) / 200, (h + 150) / 380].map((v) =>
+        Math.round(Math.max(0, Math.min(1, v)) * 255),
+      );
       // ±1: float32 window arithmetic may round the other way at exactly .5.
       const got = [image.data[p * 4], image.data[p * 4 + 1], image.data[p * 4 + 2]] as number[];
-      got.forEach((g, c) => expect(Math.abs(g - (expected[c] as number)), `pixel ${p} channel ${c}`).toBeLessThanOrEqual(1));
+      got.forEach((g, c) => {
+        expect(Math.abs(g - (expected[c] as number)), `pixel ${p} channel ${c}`).toBeLessThanOrEqual(1);
+      });
       checked += 1;
     }
     expect(checked).toBe(4096);
@@ -116,14 +143,33 @@ describe('ich-ml preprocess', () => {
 describe('ich-ml synth', () => {
   it('writes studies, labels.csv and manifest.json that agree with each other, with progress on stderr', () => {
     const out = tmp.path('synth');
-    const r = cli(['synth', '--out', out, '--studies', '2', '--slices', '6', '--size', '32', '--seed', '11', '--bleed', 'epidural', '--json']);
+    const r = cli([
+      'synth',
+      '--out',
+      out,
+      '--studies',
+      '2',
+      '--slices',
+      '6',
+      '--size',
+      '32',
+      '--seed',
+      '11',
+      '--bleed',
+      'epidural',
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/study 2\/2/);
     const summary = JSON.parse(r.stdout) as { manifest: string; labels: string };
     const csv = readFileSync(summary.labels, 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('study,file,studyInstanceUid,seriesInstanceUid,sopInstanceUid,instanceNumber,any,epidural,intraparenchymal,intraventricular,subarachnoid,subdural');
+    expect(csv[0]).toBe(
+      'study,file,studyInstanceUid,seriesInstanceUid,sopInstanceUid,instanceNumber,any,epidural,intraparenchymal,intraventricular,subarachnoid,subdural',
+    );
     expect(csv).toHaveLength(13);
-    const manifest = JSON.parse(readFileSync(summary.manifest, 'utf8')) as { studies: { folder: string; labels: Record<string, number> }[] };
+    const manifest = JSON.parse(readFileSync(summary.manifest, 'utf8')) as {
+      studies: { folder: string; labels: Record<string, number> }[];
+    };
     expect(manifest.studies.map((s) => s.folder)).toEqual(['study-001', 'study-002']);
     expect(manifest.studies.every((s) => s.labels.epidural === 1)).toBe(true);
     const dump = tool('dcmdump', ['-q', '+P', '0010,0020', `${out}/study-001/0003.dcm`]);

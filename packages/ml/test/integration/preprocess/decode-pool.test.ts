@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DecodePool, type SynthFile, synthStudy } from '@ich/ml/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DecodePool, synthStudy, type SynthFile } from '@ich/ml/node';
 import { scratch, transcode } from './helpers.js';
 
 const MISBEHAVING = new URL('./fixtures/misbehaving-worker.mjs', import.meta.url);
@@ -43,7 +43,9 @@ describe('DecodePool', () => {
   it('runs frames in parallel up to its size, queueing the rest', async () => {
     const pool = new DecodePool({ size: 2, workerUrl: MISBEHAVING });
     try {
-      const all = await Promise.all(Array.from({ length: 9 }, (_, i) => pool.decode({ codec: 'rle', frame: Uint8Array.of(10 + i, 0, 0, 0), spec })));
+      const all = await Promise.all(
+        Array.from({ length: 9 }, (_, i) => pool.decode({ codec: 'rle', frame: Uint8Array.of(10 + i, 0, 0, 0), spec })),
+      );
       expect(all.map((r) => (r.ok ? r.value[0] : -1))).toEqual(Array.from({ length: 9 }, (_, i) => 10 + i));
     } finally {
       await pool.close();
@@ -56,7 +58,11 @@ describe('DecodePool', () => {
     const path = tmp.path('exit-j2k.dcm');
     writeFileSync(path, j2k);
     const started = Date.now();
-    const r = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/exit-check.mjs', import.meta.url)), path], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/exit-check.mjs', import.meta.url)), path],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     expect(r.stdout.trim()).toBe('ok 4096');
     expect(r.status).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -1,5 +1,5 @@
+import { closeSharedDecodePool, decodeToHounsfield, type SynthFile, synthStudy } from '@ich/ml/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeSharedDecodePool, decodeToHounsfield, synthStudy, type SynthFile } from '@ich/ml/node';
 import { scratch, transcode } from './helpers.js';
 
 /**
@@ -28,9 +28,12 @@ afterAll(async () => {
 const base = (synthStudy({ seed: 'fuzz', slices: 4, size: 48, bleed: 'subdural' }).files[2] as SynthFile).bytes;
 const SOURCES: Record<string, () => Uint8Array> = {
   'explicit-le': () => base,
-  'implicit-le': () => (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'implicit-le' }).files[2] as SynthFile).bytes,
-  'explicit-be': () => (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'explicit-be' }).files[2] as SynthFile).bytes,
-  deflated: () => (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'deflated' }).files[2] as SynthFile).bytes,
+  'implicit-le': () =>
+    (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'implicit-le' }).files[2] as SynthFile).bytes,
+  'explicit-be': () =>
+    (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'explicit-be' }).files[2] as SynthFile).bytes,
+  deflated: () =>
+    (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'deflated' }).files[2] as SynthFile).bytes,
   rle: () => (synthStudy({ seed: 'fuzz', slices: 4, size: 48, transferSyntax: 'rle' }).files[2] as SynthFile).bytes,
   'jpeg-lossless': () => transcode(tmp.dir, 'jl', base, 'dcmcjpeg', (s, d) => ['+e1', s, d]),
   'jpeg-ls': () => transcode(tmp.dir, 'jls', base, 'dcmcjpls', (s, d) => [s, d]),
@@ -54,11 +57,13 @@ function mutate(bytes: Uint8Array, seed: number): Uint8Array {
     for (let k = 0; k < 1 + Math.floor(r() * 8); k += 1) out[Math.floor(r() * out.length)] = Math.floor(r() * 256);
   } else if (kind === 1) {
     // Flips in the data set header region, where lengths and VRs live.
-    for (let k = 0; k < 1 + Math.floor(r() * 4); k += 1) out[132 + Math.floor(r() * Math.min(900, out.length - 132))] = Math.floor(r() * 256);
+    for (let k = 0; k < 1 + Math.floor(r() * 4); k += 1)
+      out[132 + Math.floor(r() * Math.min(900, out.length - 132))] = Math.floor(r() * 256);
   } else if (kind === 2) {
     // Flips in the last quarter (pixel data and compressed bitstreams).
     const from = Math.floor(out.length * 0.75);
-    for (let k = 0; k < 1 + Math.floor(r() * 16); k += 1) out[from + Math.floor(r() * (out.length - from))] = Math.floor(r() * 256);
+    for (let k = 0; k < 1 + Math.floor(r() * 16); k += 1)
+      out[from + Math.floor(r() * (out.length - from))] = Math.floor(r() * 256);
   } else {
     return out.subarray(0, Math.floor(r() * out.length));
   }
@@ -84,6 +89,9 @@ describe.each(Object.keys(SOURCES))('fuzzing %s', (name) => {
     }
     if (process.env.FUZZ_DEBUG) console.log(name, JSON.stringify([...codes]));
     // The mutations must actually exercise failures, or the test proves little.
-    expect([...codes.keys()].some((c) => c !== 'ok'), JSON.stringify([...codes])).toBe(true);
+    expect(
+      [...codes.keys()].some((c) => c !== 'ok'),
+      JSON.stringify([...codes]),
+    ).toBe(true);
   });
 });

@@ -18,13 +18,22 @@ export function tool(command: string, args: readonly string[]): string {
     return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   } catch (thrown) {
     const e = thrown as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${command} is not installed (apt-get install dcmtk libgdcm-tools python3-pydicom python3-numpy)`);
+    if (e.code === 'ENOENT')
+      throw new Error(
+        `${command} is not installed (apt-get install dcmtk libgdcm-tools python3-pydicom python3-numpy)`,
+      );
     throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr ?? e.message}`);
   }
 }
 
 /** Writes bytes, runs a transcoder from that file to another, and returns the result's bytes. */
-export function transcode(dir: string, name: string, input: Uint8Array, command: string, args: (src: string, dst: string) => string[]): Uint8Array {
+export function transcode(
+  dir: string,
+  name: string,
+  input: Uint8Array,
+  command: string,
+  args: (src: string, dst: string) => string[],
+): Uint8Array {
   const src = join(dir, `${name}.in.dcm`);
   const dst = join(dir, `${name}.out.dcm`);
   writeFileSync(src, input);

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildBatch, closeSharedDecodePool, loadStudies, type SynthFile, synthStudy } from '@ich/ml/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildBatch, closeSharedDecodePool, loadStudies, synthStudy, type SynthFile } from '@ich/ml/node';
 import { scratch, transcode } from './helpers.js';
 
 const tmp = scratch('load');
@@ -17,18 +17,25 @@ describe('loadStudies', () => {
     const dirA = join(tmp.dir, 'in', 'nested', 'a');
     mkdirSync(dirA, { recursive: true });
     // Shuffled, opaque file names: order must come from ImagePositionPatient, not from names.
-    a.files.forEach((f, i) => writeFileSync(join(dirA, `img-${(i * 7) % 10}-${f.sopInstanceUid.slice(-6)}`), f.bytes));
+    a.files.forEach((f, i) => {
+      writeFileSync(join(dirA, `img-${(i * 7) % 10}-${f.sopInstanceUid.slice(-6)}`), f.bytes);
+    });
     // One slice of study a arrives JPEG 2000 compressed: mixed syntaxes within a series are fine.
-    writeFileSync(join(dirA, 'img-j2k'), transcode(tmp.dir, 'a-j2k', (a.files[9] as SynthFile).bytes, 'gdcmconv', (s, d) => ['--j2k', s, d]));
+    writeFileSync(
+      join(dirA, 'img-j2k'),
+      transcode(tmp.dir, 'a-j2k', (a.files[9] as SynthFile).bytes, 'gdcmconv', (s, d) => ['--j2k', s, d]),
+    );
     const dirB = join(tmp.dir, 'in', 'b');
     mkdirSync(dirB, { recursive: true });
-    b.files.forEach((f) => writeFileSync(join(dirB, f.name), f.bytes));
+    for (const f of b.files) writeFileSync(join(dirB, f.name), f.bytes);
     copyFileSync(join(dirB, (b.files[0] as SynthFile).name), join(dirB, 'copy-of-first.dcm'));
     writeFileSync(join(dirB, 'junk.bin'), 'not dicom');
     writeFileSync(join(dirB, 'labels.csv'), 'sidecar files are skipped');
 
     const progress: number[] = [];
-    const { studies, rejected } = await loadStudies([join(tmp.dir, 'in'), join(tmp.dir, 'missing')], { onProgress: (done) => progress.push(done) });
+    const { studies, rejected } = await loadStudies([join(tmp.dir, 'in'), join(tmp.dir, 'missing')], {
+      onProgress: (done) => progress.push(done),
+    });
     expect(rejected.map((r) => [r.path.split('/').at(-1), r.error.code]).sort()).toEqual([
       ['junk.bin', 'NOT_DICOM'],
       ['missing', 'NOT_FOUND'],
@@ -44,7 +51,9 @@ describe('loadStudies', () => {
     expect(seriesA?.slices.map((s) => s.sopInstanceUid)).toEqual(a.files.map((f) => f.sopInstanceUid));
     expect(seriesA?.issues.map((i) => i.kind)).toEqual(['duplicate-instance']);
     expect(seriesA?.spacing).toBe(5);
-    seriesA?.slices.forEach((s, i) => expect(Array.from(s.hu)).toEqual(Array.from((a.files[i] as SynthFile).hu)));
+    seriesA?.slices.forEach((s, i) => {
+      expect(Array.from(s.hu)).toEqual(Array.from((a.files[i] as SynthFile).hu));
+    });
 
     const seriesB = byUid.get(b.studyInstanceUid)?.series[0];
     expect(seriesB?.slices).toHaveLength(6);

@@ -1,5 +1,13 @@
+import {
+  closeSharedDecodePool,
+  type DataElement,
+  decodeToHounsfield,
+  parseDicom,
+  type SynthFile,
+  synthStudy,
+  writeDicom,
+} from '@ich/ml/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeSharedDecodePool, decodeToHounsfield, parseDicom, synthStudy, writeDicom, type DataElement, type SynthFile } from '@ich/ml/node';
 import { scratch, transcode } from './helpers.js';
 
 /**
@@ -19,10 +27,25 @@ const LOSSLESS: Transcoder[] = [
   { name: 'explicit-be (dcmconv)', uid: '1.2.840.10008.1.2.2', command: 'dcmconv', args: (s, d) => ['+tb', s, d] },
   { name: 'deflated (dcmconv)', uid: '1.2.840.10008.1.2.1.99', command: 'dcmconv', args: (s, d) => ['+td', s, d] },
   { name: 'RLE (dcmcrle)', uid: '1.2.840.10008.1.2.5', command: 'dcmcrle', args: (s, d) => [s, d] },
-  { name: 'JPEG lossless .57 (dcmcjpeg +el)', uid: '1.2.840.10008.1.2.4.57', command: 'dcmcjpeg', args: (s, d) => ['+el', s, d] },
-  { name: 'JPEG lossless SV1 .70 (dcmcjpeg +e1)', uid: '1.2.840.10008.1.2.4.70', command: 'dcmcjpeg', args: (s, d) => ['+e1', s, d] },
+  {
+    name: 'JPEG lossless .57 (dcmcjpeg +el)',
+    uid: '1.2.840.10008.1.2.4.57',
+    command: 'dcmcjpeg',
+    args: (s, d) => ['+el', s, d],
+  },
+  {
+    name: 'JPEG lossless SV1 .70 (dcmcjpeg +e1)',
+    uid: '1.2.840.10008.1.2.4.70',
+    command: 'dcmcjpeg',
+    args: (s, d) => ['+e1', s, d],
+  },
   { name: 'JPEG-LS lossless (dcmcjpls)', uid: '1.2.840.10008.1.2.4.80', command: 'dcmcjpls', args: (s, d) => [s, d] },
-  { name: 'JPEG 2000 lossless (gdcmconv)', uid: '1.2.840.10008.1.2.4.90', command: 'gdcmconv', args: (s, d) => ['--j2k', s, d] },
+  {
+    name: 'JPEG 2000 lossless (gdcmconv)',
+    uid: '1.2.840.10008.1.2.4.90',
+    command: 'gdcmconv',
+    args: (s, d) => ['--j2k', s, d],
+  },
 ];
 
 const ENCODINGS = ['signed', 'unsigned', 'rsna-quirk'] as const;
@@ -41,7 +64,13 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.each(ENCODINGS)('lossless syntaxes, %s stored values', (encoding) => {
-  const study = synthStudy({ seed: `transcode-${encoding}`, slices: 12, size: 96, bleed: 'intraparenchymal', encoding });
+  const study = synthStudy({
+    seed: `transcode-${encoding}`,
+    slices: 12,
+    size: 96,
+    bleed: 'intraparenchymal',
+    encoding,
+  });
   const slice = study.files.find((f) => f.labels.any === 1) as SynthFile;
 
   it.each(LOSSLESS)('$name decodes to the known HU exactly', async (t) => {
@@ -51,25 +80,45 @@ describe.each(ENCODINGS)('lossless syntaxes, %s stored values', (encoding) => {
     expect(Array.from(await hu(bytes))).toEqual(Array.from(slice.hu));
   });
 
-  it.each(['implicit-le', 'explicit-be', 'deflated', 'rle'] as const)('our %s writer is read identically by dcmtk', async (syntax) => {
-    const ours = synthStudy({ seed: `transcode-${encoding}`, slices: 12, size: 96, bleed: 'intraparenchymal', encoding, transferSyntax: syntax });
-    const file = ours.files[slice.instanceNumber - 1] as SynthFile;
-    // dcmtk decodes our file back to explicit little endian (dcmdrle for RLE); the pixels must be the phantom's.
-    const back =
-      syntax === 'rle'
-        ? transcode(tmp.dir, `${encoding}-ours-${syntax}`, file.bytes, 'dcmdrle', (s, d) => [s, d])
-        : transcode(tmp.dir, `${encoding}-ours-${syntax}`, file.bytes, 'dcmconv', (s, d) => ['+te', s, d]);
-    expect(Array.from(await hu(back))).toEqual(Array.from(slice.hu));
-    expect(Array.from(await hu(file.bytes))).toEqual(Array.from(slice.hu));
-  });
+  it.each(['implicit-le', 'explicit-be', 'deflated', 'rle'] as const)(
+    'our %s writer is read identically by dcmtk',
+    async (syntax) => {
+      const ours = synthStudy({
+        seed: `transcode-${encoding}`,
+        slices: 12,
+        size: 96,
+        bleed: 'intraparenchymal',
+        encoding,
+        transferSyntax: syntax,
+      });
+      const file = ours.files[slice.instanceNumber - 1] as SynthFile;
+      // dcmtk decodes our file back to explicit little endian (dcmdrle for RLE); the pixels must be the phantom's.
+      const back =
+        syntax === 'rle'
+          ? transcode(tmp.dir, `${encoding}-ours-${syntax}`, file.bytes, 'dcmdrle', (s, d) => [s, d])
+          : transcode(tmp.dir, `${encoding}-ours-${syntax}`, file.bytes, 'dcmconv', (s, d) => ['+te', s, d]);
+      expect(Array.from(await hu(back))).toEqual(Array.from(slice.hu));
+      expect(Array.from(await hu(file.bytes))).toEqual(Array.from(slice.hu));
+    },
+  );
 });
 
 describe('lossy syntaxes against the reference decoders', () => {
   it('JPEG 2000 (lossy, .91) matches gdcm/OpenJPEG decoding within 1 HU', async () => {
     const study = synthStudy({ seed: 'j2k-lossy', slices: 8, size: 96, bleed: 'subdural' });
     const slice = study.files[4] as SynthFile;
-    const lossy = transcode(tmp.dir, 'j2k-lossy', slice.bytes, 'gdcmconv', (s, d) => ['--j2k', '--lossy', '-q', '40', s, d]);
-    expect(parseDicom(lossy).ok && (parseDicom(lossy) as { value: { attrs: { transferSyntaxUid: string } } }).value.attrs.transferSyntaxUid).toBe('1.2.840.10008.1.2.4.91');
+    const lossy = transcode(tmp.dir, 'j2k-lossy', slice.bytes, 'gdcmconv', (s, d) => [
+      '--j2k',
+      '--lossy',
+      '-q',
+      '40',
+      s,
+      d,
+    ]);
+    expect(
+      parseDicom(lossy).ok &&
+        (parseDicom(lossy) as { value: { attrs: { transferSyntaxUid: string } } }).value.attrs.transferSyntaxUid,
+    ).toBe('1.2.840.10008.1.2.4.91');
     const reference = transcode(tmp.dir, 'j2k-lossy-ref', lossy, 'gdcmconv', (s, d) => ['--raw', s, d]);
     const ours = await hu(lossy);
     expect(maxAbsDiff(ours, await hu(reference))).toBeLessThanOrEqual(1);
@@ -111,7 +160,11 @@ describe('lossy syntaxes against the reference decoders', () => {
 
   it('refuses 12-bit JPEG extended (.51) with UNSUPPORTED_TRANSFER_SYNTAX', async () => {
     const study = synthStudy({ seed: 'extended', slices: 2, size: 64, encoding: 'unsigned' });
-    const bytes = transcode(tmp.dir, 'extended', (study.files[0] as SynthFile).bytes, 'dcmcjpeg', (s, d) => ['+ee', s, d]);
+    const bytes = transcode(tmp.dir, 'extended', (study.files[0] as SynthFile).bytes, 'dcmcjpeg', (s, d) => [
+      '+ee',
+      s,
+      d,
+    ]);
     const r = await decodeToHounsfield(bytes);
     expect(!r.ok && r.error.code).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
     expect(!r.ok && r.error.message).toMatch(/1\.2\.840\.10008\.1\.2\.4\.51/);
