@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import { AppError } from '@ich/errors';
 
 export interface ContentType {
@@ -42,8 +40,8 @@ export function splitUnquoted(value: string, separator: string): string[] {
 
 export interface Part {
   headers: Record<string, string>;
-  /** The part's body; must be consumed before the next part is read. */
-  body: PassThrough;
+  /** The part's body as it arrives; read it (or leave it) before asking for the next part. */
+  body: AsyncIterable<Buffer>;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -51,16 +49,16 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
- * Streams the parts of a multipart body (RFC 2046) one after another. Each part's body is a stream fed as the
- * request arrives, so a part of any size passes through with bounded memory; the caller consumes it (e.g. into a
- * temporary file) and calls `next()` again. Only the bytes that might begin a delimiter are held back.
+ * Reads the parts of a multipart body (RFC 2046) one after another, pulling from the request as the consumer reads
+ * each body, so a part of any size passes through with bounded memory and no intermediate streams. Only the bytes
+ * that might begin a delimiter are held back. A body left unread is skipped when the next part is asked for.
  */
 export async function* readParts(source: AsyncIterable<Buffer>, boundary: string): AsyncGenerator<Part> {
   if (!boundary || boundary.length > 200)
     throw new AppError('BAD_USER_INPUT', 'the multipart boundary is missing or too long');
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   // The first delimiter may come without the CRLF before it.
-  let buffer: Buffer = Buffer.concat([CRLF]);
+  let buffer: Buffer = CRLF;
   const iterator = source[Symbol.asyncIterator]();
   let ended = false;
   const more = async (): Promise<boolean> => {
@@ -103,32 +101,39 @@ export async function* readParts(source: AsyncIterable<Buffer>, boundary: string
       const colon = line.indexOf(':');
       if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    const body = new PassThrough();
-    const pump = (async () => {
+    let done = false;
+    /** The next piece of this part's body, or null at its closing delimiter. */
+    const nextChunk = async (): Promise<Buffer | null> => {
       for (;;) {
+        if (done) return null;
         const at = buffer.indexOf(delimiter);
         if (at >= 0) {
-          if (at > 0 && !body.write(buffer.subarray(0, at))) await once(body, 'drain');
+          const chunk = buffer.subarray(0, at);
           buffer = buffer.subarray(at + delimiter.length);
-          body.end();
-          return;
+          done = true;
+          if (chunk.length > 0) return chunk;
+          return null;
         }
         const safe = buffer.length - (delimiter.length - 1);
         if (safe > 0) {
           const chunk = buffer.subarray(0, safe);
           buffer = buffer.subarray(safe);
-          if (!body.write(chunk)) await once(body, 'drain');
+          return chunk;
         }
-        if (!(await more())) {
-          body.destroy(truncated());
-          throw truncated();
-        }
+        if (!(await more())) throw truncated();
       }
-    })();
-    // Awaited below; until then a failure must not count as an unhandled rejection.
-    pump.catch(() => {});
-    yield { headers, body };
-    await pump;
+    };
+    yield {
+      headers,
+      body: {
+        async *[Symbol.asyncIterator]() {
+          for (let chunk = await nextChunk(); chunk !== null; chunk = await nextChunk()) yield chunk;
+        },
+      },
+    };
+    while ((await nextChunk()) !== null) {
+      // skip what the consumer left unread
+    }
   }
 }
 

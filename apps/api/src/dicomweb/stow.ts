@@ -23,6 +23,8 @@ const FAILURE_REASON: Partial<Record<ErrorCode, number>> = {
   STORAGE_FULL: 0xa700,
 };
 const PROCESSING_FAILURE = 0x0110;
+const IN_MEMORY_PART_BYTES = 16 * 1024 * 1024;
+const PARALLEL_WRITES = 8;
 
 /**
  * Reads a STOW-RS body (multipart/related; type="application/dicom") part by part into temporary files within the
@@ -44,16 +46,17 @@ export async function receiveStow(
     );
   const boundary = ct.params['boundary'];
   if (!boundary) throw new AppError('BAD_USER_INPUT', 'the multipart/related Content-Type has no boundary');
-  const files: IncomingFile[] = [];
+  const slots: Array<IncomingFile | null> = [];
   const refused: FileOutcome[] = [];
   let remaining = maxBytes;
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown = null;
   try {
     let n = 0;
     for await (const part of readParts(req, boundary)) {
       n += 1;
       const partType = parseContentType(part.headers['content-type'] ?? 'application/dicom').type;
       if (partType !== 'application/dicom') {
-        part.body.resume();
         refused.push({
           file: `part ${n}`,
           status: 'rejected',
@@ -65,14 +68,62 @@ export async function receiveStow(
         });
         continue;
       }
-      const temp = await store.writeTemp(part.body, remaining);
-      remaining -= temp.sizeBytes;
-      files.push({ name: `part ${n}`, temp });
+      const name = `part ${n}`;
+      const slot = slots.length;
+      slots.push(null);
+      // A part up to IN_MEMORY_PART_BYTES is read whole, then written and fsynced while the next parts arrive (a few
+      // at a time), so the disk works in parallel with the network; a larger part streams straight to disk.
+      const iterator = part.body[Symbol.asyncIterator]();
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      let finished = false;
+      while (headBytes <= IN_MEMORY_PART_BYTES) {
+        const r = await iterator.next();
+        if (r.done) {
+          finished = true;
+          break;
+        }
+        head.push(r.value);
+        headBytes += r.value.length;
+        if (headBytes > remaining)
+          throw new AppError('PAYLOAD_TOO_LARGE', `the request is larger than MAX_UPLOAD_MB (${maxBytes} bytes)`);
+      }
+      if (!finished) {
+        const rest = { [Symbol.asyncIterator]: () => iterator };
+        const temp = await store.writeTemp(
+          (async function* () {
+            yield* head;
+            yield* rest;
+          })(),
+          remaining,
+          { sync: true },
+        );
+        remaining -= temp.sizeBytes;
+        slots[slot] = { name, temp };
+        continue;
+      }
+      remaining -= headBytes;
+      const write: Promise<void> = store
+        .writeTemp(head, Number.POSITIVE_INFINITY, { sync: true })
+        .then((temp) => {
+          slots[slot] = { name, temp };
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => inflight.delete(write));
+      inflight.add(write);
+      if (inflight.size >= PARALLEL_WRITES) await Promise.race(inflight);
+      if (failure) throw failure;
     }
+    await Promise.all(inflight);
+    if (failure) throw failure;
   } catch (error) {
-    await Promise.all(files.map((f) => store.discard(f.temp)));
+    await Promise.all(inflight);
+    await Promise.all(slots.map((f) => (f ? store.discard(f.temp) : undefined)));
     throw error;
   }
+  const files = slots.filter((f): f is IncomingFile => f !== null);
   return { files, refused };
 }
 
