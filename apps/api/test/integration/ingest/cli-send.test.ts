@@ -56,7 +56,7 @@ describe.each(PROVIDERS)('ich-ml send (STOW-RS client) on %s', (provider) => {
     expect(row.instanceCount).toBe(5);
 
     const truncated = path.join(dir, 'truncated.dcm');
-    writeFileSync(truncated, (study.files[0]?.bytes as Uint8Array).subarray(0, 700));
+    writeFileSync(truncated, (study.files[0] as (typeof study.files)[number]).bytes.subarray(0, 700));
     const bad = await send([truncated, '--url', `${t.url}/dicom-web`, '--token', token]);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/0xC000/);
