@@ -1,6 +1,6 @@
 import { AppError, type ErrorCode } from '@ich/errors';
 import type { Request } from 'express';
-import type { FileOutcome, IncomingFile } from '../ingest/ingest-service.js';
+import { type FileOutcome, type IncomingFile, parseAttributes } from '../ingest/ingest-service.js';
 import type { ContentStore } from '../storage/content-store.js';
 import type { DicomJson } from './dicom-json.js';
 import { parseContentType, readParts } from './multipart-related.js';
@@ -103,10 +103,13 @@ export async function receiveStow(
         continue;
       }
       remaining -= headBytes;
+      // While the bytes are in memory: parse, and commit what parsed, so the service neither reads back nor waits.
       const write: Promise<void> = store
         .writeTemp(head, Number.POSITIVE_INFINITY, { sync: true })
-        .then((temp) => {
-          slots[slot] = { name, temp };
+        .then(async (temp) => {
+          const parsed = parseAttributes(head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head, headBytes));
+          const storageKey = parsed.ok ? await store.commit(temp) : undefined;
+          slots[slot] = { name, temp, parsed, ...(storageKey ? { storageKey } : {}) };
         })
         .catch((error: unknown) => {
           failure ??= error;

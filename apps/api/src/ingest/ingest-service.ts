@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { AppError, type ErrorCode } from '@ich/errors';
+import { AppError, type ErrorCode, ok, type Result } from '@ich/errors';
 import { type DicomAttributes, parseDicom } from '@ich/ml/browser';
 import type { Prisma } from '@ich/prisma';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
@@ -15,6 +15,12 @@ export interface IncomingFile {
   /** The name the client gave (upload field file name, zip entry path, or STOW part number). */
   name: string;
   temp: TempFile;
+  /**
+   * Set by a receiver that parsed the file while it still had its bytes in memory (STOW-RS), so the service need
+   * not read it back: the parse result and, for a file that parsed, the storage key it was already committed under.
+   */
+  parsed?: Result<DicomAttributes>;
+  storageKey?: string;
 }
 
 /** A file refused before it reached the database; the same shape the HTTP answers use. */
@@ -127,7 +133,7 @@ export class IngestService {
       }
       // fsync dominates storing: committing in parallel lets the file system flush many files in one journal commit.
       await mapConcurrent(unique, COMMIT_CONCURRENCY, async (c) => {
-        c.storageKey = await this.deps.store.commit(c.temp);
+        c.storageKey ??= await this.deps.store.commit(c.temp);
       });
       candidates.length = 0;
       candidates.push(...unique);
@@ -149,10 +155,9 @@ export class IngestService {
     f: IncomingFile,
     options: IngestOptions,
   ): Promise<Omit<Candidate, 'index'> | Extract<FileOutcome, { status: 'rejected' }>> {
-    const bytes = await readFile(f.temp.path);
-    const parsed = parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const parsed = f.parsed ?? (await parseFile(f.temp.path));
     if (!parsed.ok) return rejected(f.name, parsed.error.code, parsed.error.message);
-    const a = parsed.value.attrs;
+    const a = parsed.value;
     const ids = {
       studyInstanceUid: a.studyInstanceUid || null,
       sopInstanceUid: a.sopInstanceUid || null,
@@ -173,6 +178,7 @@ export class IngestService {
     return {
       name: f.name,
       temp: f.temp,
+      ...(f.storageKey ? { storageKey: f.storageKey } : {}),
       attrs: a,
       position: slicePosition(a.imagePositionPatient, a.imageOrientationPatient),
       orientation: orientationOf(a.imageOrientationPatient),
@@ -433,6 +439,17 @@ async function mapConcurrent<T>(items: readonly T[], limit: number, work: (item:
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   if (failures.length > 0) throw failures[0];
+}
+
+/** Reads a received file back and parses it (attributes only are kept; the bytes are dropped). */
+export async function parseFile(file: string): Promise<Result<DicomAttributes>> {
+  const bytes = await readFile(file);
+  return parseAttributes(bytes);
+}
+
+export function parseAttributes(bytes: Uint8Array): Result<DicomAttributes> {
+  const parsed = parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return parsed.ok ? ok(parsed.value.attrs) : parsed;
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
