@@ -93,7 +93,7 @@ export function buildApi(options: ApiOptions): Api {
   };
 
   const store = new ContentStore(config.storageDir);
-  const ingest = new IngestService({ prisma: db.prisma, store, audit, events: deps.events });
+  const ingest = new IngestService({ prisma: db.prisma, provider: db.provider, store, audit, events: deps.events });
   const stableSweep = new StableStudySweep({
     prisma: db.prisma,
     events: deps.events,

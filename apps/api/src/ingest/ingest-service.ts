@@ -3,7 +3,7 @@ import { AppError, type ErrorCode, ok, type Result } from '@ich/errors';
 import { type DicomAttributes, parseDicom } from '@ich/ml/browser';
 import type { Prisma } from '@ich/prisma';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
-import type { Db } from '../db/records.js';
+import type { Db, DbProvider } from '../db/records.js';
 import type { StudyEvent, StudyEvents } from '../events/study-events.js';
 import { isUniqueViolation } from '../services/prisma-errors.js';
 import type { ContentStore, TempFile } from '../storage/content-store.js';
@@ -77,6 +77,7 @@ export interface IngestOptions {
 
 export interface IngestDeps {
   prisma: Db;
+  provider: DbProvider;
   store: ContentStore;
   audit: AuditLog;
   events: StudyEvents;
@@ -244,6 +245,10 @@ export class IngestService {
     for (const [studyUid, members] of byStudy) {
       const first = members[0] as Candidate;
       const study = await this.studyFor(tx, first.attrs, now, created);
+      // Parallel batches of one study take turns from here (PostgreSQL row lock; SQLite runs one writer at a time),
+      // so slice numbering and queueing always see every instance already recorded.
+      if (this.deps.provider === 'postgresql')
+        await tx.$queryRawUnsafe('SELECT 1 FROM "Study" WHERE "id" = $1 FOR UPDATE', study.id);
       studyIds.set(studyUid, study.id);
       let added = 0;
       for (const [seriesUid, slices] of groupBy(members, (c) => c.attrs.seriesInstanceUid)) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@ich/errors';
 
@@ -15,6 +15,7 @@ export interface TempFile {
 
 const HASH_KEY = /^[0-9a-f]{64}$/;
 const WRITE_BATCH_BYTES = 1024 * 1024;
+const STALE_TEMP_MS = 24 * 3_600_000;
 
 /**
  * Instances stored by content: `objects/<h0h1>/<h2h3>/<sha256>.dcm` under STORAGE_DIR. The storage key (the path
@@ -35,9 +36,19 @@ export class ContentStore {
     this.tmpDir = path.join(this.root, 'tmp');
   }
 
+  /**
+   * Creates the folders and removes temporary files a crashed process left behind. Only files older than a day go:
+   * other API processes (API_WORKERS) share the folder and may be writing theirs right now.
+   */
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(path.join(this.root, 'objects'), { recursive: true });
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const name of await readdir(this.tmpDir)) {
+      const file = path.join(this.tmpDir, name);
+      const info = await stat(file).catch(() => null);
+      if (info?.isFile() && info.mtimeMs < cutoff) await rm(file, { force: true });
+    }
   }
 
   /**

@@ -145,6 +145,38 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
     );
   });
 
+  it('records a study sent by parallel uploads once, with one job', async () => {
+    const study = synthStudy({ seed: `parallel-${provider}`, slices: 6, size: 32, bleed: 'none' });
+    const files = study.files.map((f) => ({ name: f.name, data: f.bytes }));
+    // The study exists (two middle slices) before the parallel batches add slices around and between them.
+    expect(
+      (
+        await upload(
+          t,
+          [files[4], files[1]].filter((f) => f !== undefined),
+          { token: session },
+        )
+      ).status,
+    ).toBe(200);
+    const answers = await Promise.all([
+      upload(t, files, { token: session }),
+      upload(t, files.slice(0, 3), { token: session }),
+      upload(t, files.slice(3), { token: clinicianSession }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    const accepted = answers.reduce((n, a) => n + (a.body.studies?.[0]?.accepted ?? 0), 0);
+    expect(accepted).toBe(4);
+    const row = await t.prisma.study.findUniqueOrThrow({ where: { studyInstanceUid: study.studyInstanceUid } });
+    expect(row.instanceCount).toBe(6);
+    const instances = await t.prisma.instance.findMany({
+      where: { series: { studyId: row.id } },
+      orderBy: { sliceIndex: 'asc' },
+    });
+    expect(instances.map((i) => i.sopInstanceUid)).toEqual(study.files.map((f) => f.sopInstanceUid));
+    expect(instances.map((i) => i.sliceIndex)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await t.prisma.inferenceJob.count({ where: { studyId: row.id } })).toBe(1);
+  });
+
   it('refuses other bytes under a known SOPInstanceUID as a conflict and keeps the stored instance', async () => {
     const study = synthStudy({ seed: `conflict-${provider}`, slices: 2, size: 64, bleed: 'none' });
     const original = study.files[0]?.bytes as Uint8Array;
