@@ -203,7 +203,9 @@ export class IngestService {
         for (const c of candidates) outcomes[c.index] = local[c.index] as FileOutcome;
         return result;
       } catch (error) {
-        if (isUniqueViolation(error) && attempt < TRANSACTION_ATTEMPTS) continue;
+        // A parallel request created the same rows first, or (SQLite with API_WORKERS > 1) another process wrote
+        // after this transaction's snapshot: run the batch again on the new state.
+        if ((isUniqueViolation(error) || isSqliteBusy(error)) && attempt < TRANSACTION_ATTEMPTS) continue;
         if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'Parallel requests kept writing the same study.');
         throw error;
       }
@@ -444,6 +446,10 @@ async function mapConcurrent<T>(items: readonly T[], limit: number, work: (item:
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   if (failures.length > 0) throw failures[0];
+}
+
+function isSqliteBusy(error: unknown): boolean {
+  return /SQLITE_BUSY|database is locked/i.test(String((error as Error | null)?.message ?? ''));
 }
 
 /** Reads a received file back and parses it (attributes only are kept; the bytes are dropped). */
