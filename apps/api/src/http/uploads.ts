@@ -104,6 +104,7 @@ function receive(req: Request, store: ContentStore, maxBytes: number): Promise<R
     let failure: unknown = null;
     // Parts are written one after the other, in the order they arrive; the chain keeps that order.
     let chain: Promise<void> = Promise.resolve();
+    const open = new Set<Readable>();
     parser.on('file', (field: string, stream: Readable, info: busboy.FileInfo) => {
       if (field !== 'files' || failure) {
         stream.resume();
@@ -116,6 +117,8 @@ function receive(req: Request, store: ContentStore, maxBytes: number): Promise<R
         return;
       }
       const name = info.filename || `file-${files.length + rejected.length + 1}`;
+      open.add(stream);
+      stream.once('close', () => open.delete(stream));
       chain = chain.then(async () => {
         if (failure) {
           stream.resume();
@@ -155,7 +158,15 @@ function receive(req: Request, store: ContentStore, maxBytes: number): Promise<R
     };
     parser.on('close', () => finish());
     parser.on('error', (error: unknown) => finish(error));
-    req.on('aborted', () => finish(new AppError('BAD_USER_INPUT', 'the client aborted the upload')));
+    // A client that goes away mid-body leaves busboy waiting for bytes that never come: end the open file streams so
+    // the temporary files are removed and the request settles.
+    req.once('close', () => {
+      if (req.complete) return;
+      const aborted = new AppError('BAD_USER_INPUT', 'the client aborted the upload');
+      failure ??= aborted;
+      for (const stream of open) stream.destroy(aborted);
+      finish(aborted);
+    });
     req.pipe(parser);
   });
 }

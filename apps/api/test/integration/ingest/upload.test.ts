@@ -223,6 +223,31 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
     expect(g.data?.study).toEqual({ status: 'NOT_ELIGIBLE', notEligibleReason: row.notEligibleReason });
   });
 
+  it('removes the temporary files of an upload the client abandons mid-body', async () => {
+    const { request } = await import('node:http');
+    const study = synthStudy({ seed: `abort-${provider}`, slices: 1, size: 256, bleed: 'none' });
+    const boundary = 'abandoned';
+    const req = request(`${t.url}/api/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${session}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': '10000000',
+      },
+    });
+    req.on('error', () => {});
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.dcm"\r\n\r\n`);
+    req.write(Buffer.from((study.files[0] as (typeof study.files)[number]).bytes.subarray(0, 60_000)));
+    await new Promise((r) => setTimeout(r, 300));
+    req.destroy();
+    const tmp = path.join(t.storageDir, 'tmp');
+    const until = Date.now() + 5000;
+    while (readdirSync(tmp).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(await t.prisma.study.count({ where: { studyInstanceUid: study.studyInstanceUid } })).toBe(0);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers 401 without credentials and 403 to a token without write:uploads, storing nothing', async () => {
     const study = synthStudy({ seed: `auth-${provider}`, slices: 1, size: 32, bleed: 'none' });
     const files = [{ name: 'a.dcm', data: study.files[0]?.bytes as Uint8Array }];
