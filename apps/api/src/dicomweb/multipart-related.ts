@@ -63,7 +63,13 @@ export async function* readParts(source: AsyncIterable<Buffer>, boundary: string
   let ended = false;
   const more = async (): Promise<boolean> => {
     if (ended) return false;
-    const r = await iterator.next();
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await iterator.next();
+    } catch (error) {
+      // The request stream failed under us: the client went away or the connection broke.
+      throw new AppError('BAD_USER_INPUT', `the request body could not be read (${(error as Error).message})`);
+    }
     if (r.done) {
       ended = true;
       return false;

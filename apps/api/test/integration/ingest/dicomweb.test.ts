@@ -218,6 +218,31 @@ describe.each(PROVIDERS)('DICOMweb on %s', (provider) => {
     expect((await get('/studies', basic(reader))).status).toBe(200);
   });
 
+  it('removes the temporary files of a STOW-RS request the client abandons mid-body', async () => {
+    const { request } = await import('node:http');
+    const { readdirSync } = await import('node:fs');
+    const study = synthStudy({ seed: `stow-abort-${provider}`, slices: 2, size: 256, bleed: 'none' });
+    const { body, contentType } = stowBody(study.files.map((f) => f.bytes));
+    const req = request(`${t.url}/dicom-web/studies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${writer}`,
+        'content-type': contentType,
+        'content-length': String(body.length),
+      },
+    });
+    req.on('error', () => {});
+    // The whole first instance and part of the second, then the client goes away.
+    req.write(body.subarray(0, Math.floor(body.length * 0.75)));
+    await new Promise((r) => setTimeout(r, 300));
+    req.destroy();
+    const tmp = `${t.storageDir}/tmp`;
+    const until = Date.now() + 5000;
+    while (readdirSync(tmp).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(await t.prisma.study.count({ where: { studyInstanceUid: study.studyInstanceUid } })).toBe(0);
+  });
+
   it('queues a quiet study exactly once when several API processes sweep at the same time', async () => {
     // Earlier tests' studies are finalized by the running sweep first, so only this study is due below.
     await waitFor(
