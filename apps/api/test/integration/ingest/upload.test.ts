@@ -38,6 +38,8 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
   it('stores a synthetic study in slice order with one job, and the same upload again changes nothing', async () => {
     const study = synthStudy({ seed: `upload-${provider}`, slices: SLICES, size: 64, bleed: 'none' });
     const files = shuffled(study.files).map((f) => ({ name: f.name, data: f.bytes }));
+    const events: Array<{ kind: string; studyId: string; status: string }> = [];
+    const unsubscribe = t.api.events.subscribe((e) => events.push(e));
     const first = await upload(t, files, { token: clinicianSession });
     expect(first.status).toBe(200);
     expect(first.body.rejected).toEqual([]);
@@ -85,7 +87,10 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
       studies: await t.prisma.study.count(),
       objects: countObjects(t.storageDir),
     };
+    expect(events.map((e) => [e.kind, e.studyId, e.status])).toEqual([['ARRIVED', id, 'QUEUED']]);
     const again = await upload(t, files, { token: session });
+    unsubscribe();
+    expect(events).toHaveLength(1);
     expect(again.status).toBe(200);
     expect(again.body.studies).toEqual([
       { id, studyInstanceUid: study.studyInstanceUid, accepted: 0, duplicates: SLICES, rejected: [] },
