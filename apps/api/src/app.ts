@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request, type Response } from 'express';
 import { AuditLog } from './audit/audit-log.js';
@@ -11,6 +12,8 @@ import type { Db, DbProvider } from './db/records.js';
 import { createLocalStudyEvents, type StudyEvents } from './events/study-events.js';
 import { createApolloServer } from './graphql/apollo.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/query-limits.js';
+import { buildSchema } from './graphql/schema.js';
+import { attachSubscriptions } from './graphql/subscriptions.js';
 import { auditExportRouter } from './http/audit-export.js';
 import { corsForOrigin, noStore } from './http/cors.js';
 import type { SessionCookieJar } from './services/auth.js';
@@ -33,7 +36,14 @@ export interface ApiOptions {
 export interface Api {
   /** Mounts /graphql and /api/audit/export on the app (pass as createServer's `mount`). */
   mount(app: Express): Promise<void>;
-  /** Stops Apollo and waits for pending audit appends. Does not close the database (its owner does). */
+  /** Serves GraphQL subscriptions (graphql-ws) on the server's /graphql upgrade requests. */
+  attach(server: Server): void;
+  /** Closes every subscription connection (before the HTTP server stops, at shutdown). */
+  detach(): Promise<void>;
+  /**
+   * Closes subscriptions, stops Apollo and waits for pending audit appends. Does not close the database or the
+   * event channel (their owner does).
+   */
   close(): Promise<void>;
   /** The process's single audit appender, for other routes (uploads, DICOMweb, frames) to record access. */
   audit: AuditLog;
@@ -62,10 +72,13 @@ export function buildApi(options: ApiOptions): Api {
     events: options.events ?? createLocalStudyEvents(),
   };
   const secureCookie = config.nodeEnv === 'production';
+  const schema = buildSchema();
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
   const apollo = createApolloServer({
     introspection: config.introspection,
-    limits: options.limits ?? DEFAULT_QUERY_LIMITS,
+    limits,
     maxTokens: GRAPHQL_MAX_TOKENS,
+    schema,
   });
 
   const cookieJar = (res: Response | undefined): SessionCookieJar => ({
@@ -79,10 +92,24 @@ export function buildApi(options: ApiOptions): Api {
   };
 
   let started = false;
+  const detachers: Array<() => Promise<void>> = [];
   return {
     audit,
     events: deps.events,
     servicesFor,
+    attach(server) {
+      detachers.push(
+        attachSubscriptions(server, {
+          schema,
+          deps,
+          // A WebSocket sets no cookies: login and logout stay on POST /graphql.
+          servicesFor: (caller) => createServices(deps, caller, cookieJar(undefined)),
+          limits,
+          maxTokens: GRAPHQL_MAX_TOKENS,
+          webOrigin: config.webOrigin,
+        }),
+      );
+    },
     async mount(app) {
       await apollo.start();
       started = true;
@@ -97,7 +124,11 @@ export function buildApi(options: ApiOptions): Api {
       app.use('/api/audit', cors);
       app.use(auditExportRouter({ servicesFor }));
     },
+    async detach() {
+      for (const detach of detachers.splice(0)) await detach();
+    },
     async close() {
+      for (const detach of detachers.splice(0)) await detach();
       if (started) await apollo.stop();
       await audit.flush();
     },
