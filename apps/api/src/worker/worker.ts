@@ -168,6 +168,7 @@ export class InferenceWorker {
         patientId: study.patientId,
         details: {
           jobId: job.id,
+          worker: this.id,
           attempt: job.attempts,
           modelVersion: `${loaded.version.name}@${loaded.version.version}`,
           engine: loaded.engine.name,
