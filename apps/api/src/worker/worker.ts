@@ -187,7 +187,7 @@ export class InferenceWorker {
         totalMs: performance.now() - started,
       };
       this.log(
-        `job ${job.id} study ${job.studyId}: ${analysis.prediction.slices.length} slices, triage ${analysis.prediction.triage} in ${Math.round(timings.totalMs)} ms`,
+        `job ${job.id} study ${job.studyId}: ${analysis.prediction.slices.length} slices, triage ${analysis.prediction.triage} in ${Math.round(timings.totalMs)} ms ${JSON.stringify(roundTimings(timings))}`,
       );
       return { jobId: job.id, studyId: job.studyId, kind: 'DONE', predictionId: result.predictionId, timings };
     } catch (thrown) {
@@ -220,4 +220,15 @@ export class InferenceWorker {
       this.active.delete(job.id);
     }
   }
+}
+
+function roundTimings(t: JobTimings): Record<keyof JobTimings, number> {
+  return {
+    claimedAt: t.claimedAt,
+    modelLoadMs: Math.round(t.modelLoadMs),
+    readMs: Math.round(t.readMs),
+    inferMs: Math.round(t.inferMs),
+    writeMs: Math.round(t.writeMs),
+    totalMs: Math.round(t.totalMs),
+  };
 }
