@@ -3,6 +3,7 @@
 // do: forward WebSocket upgrades. GraphQL subscriptions (graphql-ws on /graphql) reach the API through the web
 // origin, so the session cookie stays first-party exactly as for queries (src/server/api-proxy.ts forwards those).
 // Run by `npm start` (scripts/start.mjs) instead of `next start`; same host and port settings.
+import { EventEmitter } from 'node:events';
 import { createServer, request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,10 @@ function proxyUpgrade(req, socket, head) {
   upstream.end();
 }
 
-const app = next({ dev: false, dir, hostname, port });
+// Next.js attaches its own 'upgrade' listener to the server of the first request it handles, and in production that
+// listener ends every socket it does not route, including the ones proxied here. Handing it a stand-in emitter as
+// its "server" keeps it off ours: this file owns upgrades.
+const app = next({ dev: false, dir, hostname, port, httpServer: new EventEmitter() });
 await app.prepare();
 const handle = app.getRequestHandler();
 const server = createServer((req, res) => handle(req, res));
