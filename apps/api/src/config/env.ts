@@ -50,6 +50,8 @@ const schema = z.object({
   WORKER_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(250),
   /** First retry delay after a failed attempt; doubled for each further attempt. */
   WORKER_RETRY_BACKOFF_SECONDS: z.coerce.number().min(0).max(3_600).default(5),
+  /** On SIGTERM, how long a running job may take to finish before it is released for another worker. */
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   /** SQLite only: how often each process reads other processes' study events (live updates). */
   EVENTS_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
 });
@@ -83,6 +85,7 @@ export interface WorkerSettings {
   leaseMs: number;
   pollMs: number;
   retryBackoffMs: number;
+  shutdownGraceMs: number;
 }
 
 /**
@@ -129,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseMs: e.WORKER_LEASE_SECONDS * 1000,
       pollMs: e.WORKER_POLL_MS,
       retryBackoffMs: e.WORKER_RETRY_BACKOFF_SECONDS * 1000,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     },
     eventsPollMs: e.EVENTS_POLL_MS,
   };

@@ -33,7 +33,10 @@ async function main(): Promise<void> {
     log,
   });
   // Load before the first job so a study does not wait for it; a model that cannot load is retried per job.
-  await model.get().catch((error: unknown) => log(`model not loaded yet: ${toAppError(error).message}`));
+  await model.get().then(
+    (loaded) => loaded.release(),
+    (error: unknown) => log(`model not loaded yet: ${toAppError(error).message}`),
+  );
   worker.start();
   log(
     `${worker.id} claiming jobs (${db.provider}, concurrency ${config.worker.concurrency}, lease ${config.worker.leaseMs / 1000} s)`,

@@ -7,7 +7,7 @@ import type { Db } from '../db/records.js';
 import type { StudyEvents } from '../events/study-events.js';
 import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
 import type { JobWakeup } from '../queue/wakeup.js';
-import type { ActiveModel } from './active-model.js';
+import type { ActiveModel, LoadedModel } from './active-model.js';
 import { analyzeStudy } from './analyze-study.js';
 import { storeResult } from './store-result.js';
 
@@ -65,7 +65,7 @@ export class InferenceWorker {
   }
 
   /** Stops claiming; waits up to `graceMs` for running jobs, then releases the rest without counting the attempt. */
-  async stop(graceMs = 10_000): Promise<void> {
+  async stop(graceMs = this.deps.settings.shutdownGraceMs): Promise<void> {
     this.running = false;
     await this.deps.wakeup.close();
     const all = Promise.all(this.loops);
@@ -139,6 +139,7 @@ export class InferenceWorker {
       Math.max(500, Math.floor(settings.leaseMs / 3)),
     );
     this.active.set(job.id, { job, release: () => (released = true) });
+    let loaded: LoadedModel | undefined;
     try {
       const study = await prisma.study.update({
         where: { id: job.studyId },
@@ -146,7 +147,7 @@ export class InferenceWorker {
         select: { patientId: true },
       });
       this.publish(job.studyId, 'STATUS', 'PROCESSING');
-      const loaded = await model.get();
+      loaded = await model.get();
       const analysis = await analyzeStudy(prisma, storageDir, job.studyId, loaded);
       if (released) throw new Error('released at shutdown');
       if (lost) throw new Error('lease lost');
@@ -216,6 +217,7 @@ export class InferenceWorker {
       if (outcome.kind !== 'LOST') this.publish(job.studyId, 'STATUS', outcome.kind === 'FAILED' ? 'FAILED' : 'QUEUED');
       return { jobId: job.id, studyId: job.studyId, kind: outcome.kind, code: error.code, message };
     } finally {
+      loaded?.release();
       clearInterval(heartbeat);
       this.active.delete(job.id);
     }

@@ -119,6 +119,38 @@ describe.each(PROVIDERS)('worker processes on %s', (provider) => {
     expect(await second.exited).toBe(0);
   }, 180_000);
 
+  it('SIGTERM mid-job releases the job without counting the attempt, and the next worker runs it', async () => {
+    const stored = await storeSynthStudy(t.prisma, storageDir, { slices: 120, size: 128 });
+    // No grace: the running job cannot finish in time, so it is released.
+    const first = start({ WORKER_SHUTDOWN_GRACE_SECONDS: '0' });
+    await first.ready;
+    const { jobId } = await t.prisma.$transaction((tx) => enqueueStudyAnalysis(tx, stored.study.id));
+    await waitFor('the claim', async () => {
+      const job = await t.prisma.inferenceJob.findUniqueOrThrow({ where: { id: jobId } });
+      return job.status === 'RUNNING';
+    });
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('released for another worker');
+    const released = await t.prisma.inferenceJob.findUniqueOrThrow({ where: { id: jobId } });
+    expect(released).toMatchObject({ status: 'QUEUED', attempts: 0, leaseOwner: null });
+    expect((await t.prisma.study.findUniqueOrThrow({ where: { id: stored.study.id } })).status).toBe('QUEUED');
+
+    const second = start();
+    const done = await waitFor(
+      'the next worker to finish it',
+      async () => {
+        const j = await t.prisma.inferenceJob.findUniqueOrThrow({ where: { id: jobId } });
+        return j.status === 'DONE' ? j : null;
+      },
+      90_000,
+    );
+    expect(done.attempts).toBe(1);
+    expect(await t.prisma.studyPrediction.count({ where: { studyId: stored.study.id } })).toBe(1);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 180_000);
+
   it.runIf(provider === 'postgresql')(
     'two worker processes on 20 queued studies finish all of them, each exactly once',
     async () => {

@@ -33,7 +33,13 @@ export async function registerModel(prisma: PrismaClient, provider: Provider, di
   return registerModelDir(prisma, new AuditLog(prisma, provider), dir);
 }
 
-export const FAST_SETTINGS: WorkerSettings = { concurrency: 1, leaseMs: 5_000, pollMs: 50, retryBackoffMs: 0 };
+export const FAST_SETTINGS: WorkerSettings = {
+  concurrency: 1,
+  leaseMs: 5_000,
+  pollMs: 50,
+  retryBackoffMs: 0,
+  shutdownGraceMs: 2_000,
+};
 
 /** The real worker, in this process, over the test's database. */
 export function startWorker(
