@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { toAppError } from '@ich/errors';
+import { AppError, toAppError } from '@ich/errors';
 import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { WorkerSettings } from '../config/env.js';
 import type { Db } from '../db/records.js';
@@ -141,6 +141,13 @@ export class InferenceWorker {
     this.active.set(job.id, { job, release: () => (released = true) });
     let loaded: LoadedModel | undefined;
     try {
+      // Claimed again after its lease ran out with every attempt used: its workers died on it (a crash, running
+      // out of memory). Running it again would likely take this worker down too, so it ends here.
+      if (job.attempts > job.maxAttempts)
+        throw new AppError(
+          'INTERNAL',
+          `The worker running this job stopped without finishing it ${job.maxAttempts} times (lease expired each time; crashed or ran out of memory?).`,
+        );
       const study = await prisma.study.update({
         where: { id: job.studyId },
         data: { status: 'PROCESSING' },

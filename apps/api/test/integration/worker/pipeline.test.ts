@@ -155,6 +155,27 @@ describe.each(PROVIDERS)('inference worker on %s', (provider) => {
     expect(await t.prisma.studyPrediction.count({ where: { studyId: stored.study.id } })).toBe(0);
   });
 
+  it('ends a job whose workers kept dying on it (expired lease, attempts used) FAILED without running it again', async () => {
+    const stored = await storeSynthStudy(t.prisma, storageDir, { slices: 2, status: 'QUEUED' });
+    const job = await t.prisma.inferenceJob.create({
+      data: {
+        studyId: stored.study.id,
+        status: 'RUNNING',
+        attempts: 3,
+        maxAttempts: 3,
+        leaseOwner: 'dead-host:1:x',
+        leaseExpiresAt: new Date(Date.now() - 1_000),
+      },
+    });
+    const failed = await waitFor('the abandoned job to fail', async () => {
+      const j = await t.prisma.inferenceJob.findUniqueOrThrow({ where: { id: job.id } });
+      return j.status === 'FAILED' ? j : null;
+    });
+    expect(failed.error).toMatch(/stopped without finishing it 3 times/);
+    expect(await t.prisma.studyPrediction.count({ where: { studyId: stored.study.id } })).toBe(0);
+    expect((await t.prisma.study.findUniqueOrThrow({ where: { id: stored.study.id } })).status).toBe('FAILED');
+  });
+
   it('swaps the model when an admin activates another version', async () => {
     const activated = await t.gql<{ activateModel: { id: string } }>(
       'mutation($id: ID!) { activateModel(id: $id) { id } }',
