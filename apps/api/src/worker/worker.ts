@@ -11,6 +11,8 @@ import type { ActiveModel, LoadedModel } from './active-model.js';
 import { analyzeStudy } from './analyze-study.js';
 import { storeResult } from './store-result.js';
 
+const CLAIM_ERROR_PAUSE_MS = 3_000;
+
 export interface WorkerDeps {
   prisma: Db;
   queue: JobQueue;
@@ -102,7 +104,10 @@ export class InferenceWorker {
       try {
         job = await this.deps.queue.claim(this.id);
       } catch (error) {
+        // The database is down or not migrated yet: say so, and try again in a few seconds rather than every poll.
         this.log(`claim failed: ${toAppError(error).message}`);
+        if (this.running) await this.deps.wakeup.wait(CLAIM_ERROR_PAUSE_MS);
+        continue;
       }
       if (!job) {
         if (this.running) await this.deps.wakeup.wait(await this.sleepMs());

@@ -2,6 +2,7 @@ import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createStudyEvents } from '../../../src/events/create-study-events.js';
 import type { ClosableStudyEvents } from '../../../src/events/postgres-study-events.js';
 import { enqueueStudyAnalysis } from '../../../src/queue/enqueue.js';
@@ -239,6 +240,14 @@ describe.each(PROVIDERS)('inference worker on %s', (provider) => {
     await forbidden.closed;
     expect(forbidden.results.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     scoped.dispose();
+
+    // Upgrades on other paths are refused (ws answers them), not left hanging.
+    const status = await new Promise<number | string>((resolve) => {
+      const socket = new WebSocket(`${t.url.replace(/^http/, 'ws')}/elsewhere`);
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('error', (e) => resolve(e.message));
+    });
+    expect(status).toBe(400);
 
     // A browser page on another origin cannot open one with the user's cookie.
     const foreign = wsClient(t.url, {
