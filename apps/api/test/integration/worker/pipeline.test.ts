@@ -249,6 +249,28 @@ describe.each(PROVIDERS)('inference worker on %s', (provider) => {
     });
     expect(status).toBe(400);
 
+    // A token with read:studies is served like a session.
+    const reader = await t.gql<{ createApiToken: { token: string } }>(
+      'mutation { createApiToken(input: { name: "reader", scopes: ["read:studies"] }) { token } }',
+      {},
+      { token: clinicianToken },
+    );
+    const readerClient = wsClient(t.url, { token: reader.data!.createApiToken.token });
+    const another = await storeSynthStudy(t.prisma, storageDir, { slices: 1 });
+    const watching = collect<{ studyUpdated: { status: string } }>(
+      readerClient,
+      'subscription($id: ID!) { studyUpdated(id: $id) { status } }',
+      { id: another.study.id },
+    );
+    await waitFor('the subscription read', () =>
+      t.prisma.auditEvent.findFirst({ where: { action: 'study.read', resourceId: another.study.id } }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await queue(another.study.id);
+    await waitFor('an event for the token client', async () => watching.results.length > 0);
+    expect(watching.results[0]?.errors).toBeUndefined();
+    readerClient.dispose();
+
     // A browser page on another origin cannot open one with the user's cookie.
     const foreign = wsClient(t.url, {
       headers: { cookie: `ich_session=${clinicianToken}`, origin: 'https://evil.example' },
