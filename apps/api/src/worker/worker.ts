@@ -123,7 +123,8 @@ export class InferenceWorker {
     const poll = this.deps.settings.pollMs;
     const next = await this.deps.queue.nextRunAfter().catch(() => null);
     if (!next) return poll;
-    return Math.max(0, Math.min(poll, next.getTime() - Date.now()));
+    // Never 0: a due job another worker is claiming right now must not turn this into a busy loop.
+    return Math.max(20, Math.min(poll, next.getTime() - Date.now()));
   }
 
   private async run(job: ClaimedJob): Promise<JobOutcome> {
