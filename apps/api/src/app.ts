@@ -18,7 +18,7 @@ import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type S
 import { createServices, type Services } from './services/index.js';
 
 export interface ApiOptions {
-  config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection'>;
+  config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection' | 'trustedProxies'>;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
   passwords?: PasswordHasher;
@@ -74,7 +74,7 @@ export function buildApi(options: ApiOptions): Api {
   });
 
   const servicesFor = async (req: Request, res?: Response) => {
-    const caller = await resolveCaller(deps, req);
+    const caller = await resolveCaller(deps, req, config.trustedProxies);
     return { caller, services: createServices(deps, caller, cookieJar(res)) };
   };
 

@@ -18,9 +18,9 @@ export interface ServerDeps {
 export async function createServer(deps: ServerDeps): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
-  // Behind the Next.js proxy (or a load balancer) the client address comes from X-Forwarded-For; only loopback
-  // proxies are trusted so a client cannot forge its audited address.
-  app.set('trust proxy', 'loopback');
+  // Express's req.ip stays the socket peer: the client address (X-Forwarded-For believed only from TRUSTED_PROXIES)
+  // is worked out in one place, auth/client-address.ts, for the throttle and the audit log alike.
+  app.set('trust proxy', false);
   app.use(healthRouter({ version: deps.version, pingDatabase: deps.pingDatabase }));
   await deps.mount?.(app);
   app.use((_req, res) => {

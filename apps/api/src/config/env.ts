@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { AppError } from '@ich/errors';
 import { z } from 'zod';
+import { parseTrustedProxies, type TrustedProxies } from '../auth/client-address.js';
 
 /**
  * Every environment variable the API reads, validated once at start-up. Defaults give the embedded single-machine
@@ -32,6 +33,20 @@ const schema = z.object({
   ICH_ADMIN_EMAIL: z.email().default('admin@ich.local'),
   /** Optional: without it a strong password is generated and printed once when the first admin is created. */
   ICH_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /**
+   * Proxies whose X-Forwarded-For is believed (IPs, CIDR ranges, loopback/linklocal/uniquelocal). The default is the
+   * web app's proxy on the same host; anyone else's claimed address is ignored and their socket address is used.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('127.0.0.1,::1')
+    .superRefine((value, ctx) => {
+      try {
+        parseTrustedProxies(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()
@@ -59,6 +74,8 @@ export interface Config {
   adminEmail: string;
   adminPassword: string | undefined;
   sessionTtlMs: number;
+  /** Whether an address is a proxy whose X-Forwarded-For entry is believed (TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
   introspection: boolean;
   maxUploadBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -100,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: e.ICH_ADMIN_EMAIL.toLowerCase(),
     adminPassword: e.ICH_ADMIN_PASSWORD,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     logLevel: e.LOG_LEVEL,

@@ -1,16 +1,21 @@
 import type { Request } from 'express';
 import type { Caller } from '../auth/caller.js';
+import { clientAddress, type TrustedProxies } from '../auth/client-address.js';
 import { resolvePrincipal } from '../auth/resolve-principal.js';
 import { presentedSecret } from '../auth/session-cookie.js';
 import type { ServiceDeps } from '../services/deps.js';
 
 /** The one place a request becomes a caller: Bearer header or session cookie, plus the audited address. */
-export async function resolveCaller(deps: Pick<ServiceDeps, 'prisma'>, req: Request): Promise<Caller> {
+export async function resolveCaller(
+  deps: Pick<ServiceDeps, 'prisma'>,
+  req: Request,
+  trustedProxies: TrustedProxies,
+): Promise<Caller> {
   const secret = presentedSecret({ authorization: req.headers.authorization, cookie: req.headers.cookie });
   const userAgent = req.headers['user-agent'];
   return {
     principal: await resolvePrincipal(deps, secret),
-    ip: req.ip ?? null,
+    ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies),
     userAgent: typeof userAgent === 'string' ? userAgent : null,
   };
 }

@@ -1,4 +1,5 @@
 import 'server-only';
+import { installClientAddressRewrite, REWRITTEN } from './client-address';
 
 /**
  * The browser talks only to the web origin; /graphql, /api/* and /dicom-web/* are forwarded to the API here, at
@@ -17,6 +18,8 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+const rewrite = installClientAddressRewrite();
+
 function apiBase(): string {
   return (process.env.API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? '4000'}`).replace(/\/$/, '');
 }
@@ -26,8 +29,9 @@ export async function forwardToApi(request: Request): Promise<Response> {
   const target = `${apiBase()}${incoming.pathname}${incoming.search}`;
   const headers = new Headers();
   request.headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name)) headers.set(name, value);
+    if (!HOP_BY_HOP.has(name) && name !== REWRITTEN) headers.set(name, value);
   });
+  if (request.headers.get(REWRITTEN) !== rewrite.nonce) headers.delete('x-forwarded-for');
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   let upstream: Response;
   try {
