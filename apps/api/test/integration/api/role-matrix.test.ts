@@ -196,6 +196,15 @@ const OPERATIONS: Operation[] = [
     }),
   },
   {
+    name: 'revokeAllCredentials',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { revokeAllCredentials(userId: $id) { sessions apiTokens } }',
+      variables: { id: (await createUser(t.prisma)).user.id },
+    }),
+  },
+  {
     name: 'activateModel',
     scope: 'admin',
     admin: true,

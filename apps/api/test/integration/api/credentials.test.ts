@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../../factories/index.js';
+import { codes, PROVIDERS, startApi, type TestApi } from './harness.js';
+
+const ME = '{ me { id } }';
+const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }';
+const MINT = 'mutation { createApiToken(input: { name: "integration", scopes: ["read:studies"] }) { token } }';
+
+// Revoked credentials stay revoked: whatever an admin does next to the account, old secrets do not work again.
+describe.each(PROVIDERS)('credentials that must not come back on %s', (provider) => {
+  let t: TestApi;
+  let admin = '';
+  beforeAll(async () => {
+    t = await startApi(provider, {
+      throttle: { windowMs: 60_000, maxFailuresPerAccount: 3, maxFailuresPerAddress: 100 },
+    });
+    const a = await createUser(t.prisma, { role: 'ADMIN' });
+    admin = await t.login(a.user.email, a.password);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function userWithToken() {
+    const { user, password } = await createUser(t.prisma);
+    const session = await t.login(user.email, password);
+    const minted = await t.gql<{ createApiToken: { token: string } }>(MINT, {}, { token: session });
+    return { user, password, session, apiToken: minted.data!.createApiToken.token };
+  }
+
+  const setActive = (id: string, active: boolean) =>
+    t.gql(
+      'mutation($id: ID!, $a: Boolean!) { updateUser(id: $id, input: { active: $a }) { active } }',
+      { id, a: active },
+      { token: admin },
+    );
+
+  it("does not bring back a reactivated user's old API tokens or sessions", async () => {
+    const { user, session, apiToken } = await userWithToken();
+    expect((await t.gql(ME, {}, { token: apiToken })).data).toEqual({ me: { id: user.id } });
+    expect((await setActive(user.id, false)).errors).toBeUndefined();
+    expect((await t.gql(ME, {}, { token: apiToken })).data).toEqual({ me: null });
+    expect((await setActive(user.id, true)).errors).toBeUndefined();
+    expect((await t.gql(ME, {}, { token: apiToken })).data).toEqual({ me: null });
+    expect((await t.gql(ME, {}, { token: session })).data).toEqual({ me: null });
+    const tokens = await t.prisma.apiToken.findMany({ where: { userId: user.id } });
+    expect(tokens.every((k) => k.revokedAt !== null)).toBe(true);
+  });
+
+  it('lifts the login lockout when an admin resets the password', async () => {
+    const { user } = await createUser(t.prisma);
+    for (let i = 0; i < 3; i += 1) await t.gql(LOGIN, { e: user.email, p: 'wrong' });
+    expect(codes(await t.gql(LOGIN, { e: user.email, p: 'wrong' }))).toEqual(['RATE_LIMITED']);
+    const reset = await t.gql(
+      'mutation($id: ID!) { resetPassword(id: $id, password: "a-brand-new-password") }',
+      { id: user.id },
+      { token: admin },
+    );
+    expect(reset.errors).toBeUndefined();
+    const r = await t.gql(LOGIN, { e: user.email, p: 'a-brand-new-password' });
+    expect(r.errors).toBeUndefined();
+  });
+
+  it('revokeAllCredentials ends every session and API token of a compromised account', async () => {
+    const { user, password, session, apiToken } = await userWithToken();
+    const second = await t.login(user.email, password);
+    const r = await t.gql<{ revokeAllCredentials: { sessions: number; apiTokens: number } }>(
+      'mutation($id: ID!) { revokeAllCredentials(userId: $id) { sessions apiTokens } }',
+      { id: user.id },
+      { token: admin },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.revokeAllCredentials).toEqual({ sessions: 2, apiTokens: 1 });
+    for (const secret of [session, second, apiToken])
+      expect((await t.gql(ME, {}, { token: secret })).data).toEqual({ me: null });
+    await t.api.audit.flush();
+    const event = await t.prisma.auditEvent.findFirstOrThrow({ where: { action: 'user.revoke_credentials' } });
+    expect(event.resourceId).toBe(user.id);
+    // The password still works: the account is not locked, only its outstanding secrets are gone.
+    expect(await t.login(user.email, password)).toMatch(/^ichs_/);
+  });
+});
