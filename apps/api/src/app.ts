@@ -1,6 +1,7 @@
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request, type Response } from 'express';
 import { AuditLog } from './audit/audit-log.js';
+import { loadCheckpointKey } from './audit/checkpoint.js';
 import type { Caller } from './auth/caller.js';
 import { createPasswordHasher } from './auth/password.js';
 import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
@@ -18,7 +19,17 @@ import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type S
 import { createServices, type Services } from './services/index.js';
 
 export interface ApiOptions {
-  config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection' | 'trustedProxies'>;
+  config: Pick<
+    Config,
+    | 'nodeEnv'
+    | 'webOrigin'
+    | 'sessionTtlMs'
+    | 'introspection'
+    | 'trustedProxies'
+    | 'auditKeyFile'
+    | 'auditCheckpointFile'
+    | 'auditCheckpointMs'
+  >;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
   passwords?: PasswordHasher;
@@ -33,7 +44,10 @@ export interface ApiOptions {
 export interface Api {
   /** Mounts /graphql and /api/audit/export on the app (pass as createServer's `mount`). */
   mount(app: Express): Promise<void>;
-  /** Stops Apollo and waits for pending audit appends. Does not close the database (its owner does). */
+  /**
+   * Stops Apollo, waits for pending audit appends and writes a last audit checkpoint. Does not close the database (its
+   * owner does).
+   */
   close(): Promise<void>;
   /** The process's single audit appender, for other routes (uploads, DICOMweb, frames) to record access. */
   audit: AuditLog;
@@ -51,7 +65,10 @@ const GRAPHQL_MAX_TOKENS = 5_000;
  */
 export function buildApi(options: ApiOptions): Api {
   const { config, db } = options;
-  const audit = new AuditLog(db.prisma, db.provider);
+  const audit = new AuditLog(db.prisma, db.provider, {
+    key: loadCheckpointKey(config.auditKeyFile),
+    file: config.auditCheckpointFile,
+  });
   const deps: ServiceDeps = {
     prisma: db.prisma,
     provider: db.provider,
@@ -86,6 +103,7 @@ export function buildApi(options: ApiOptions): Api {
     async mount(app) {
       await apollo.start();
       started = true;
+      audit.startCheckpoints(config.auditCheckpointMs);
       const cors = corsForOrigin(config.webOrigin);
       app.use(
         '/graphql',
@@ -100,6 +118,7 @@ export function buildApi(options: ApiOptions): Api {
     async close() {
       if (started) await apollo.stop();
       await audit.flush();
+      await audit.stopCheckpoints();
     },
   };
 }

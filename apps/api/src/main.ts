@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { AppError, exitStatusFor, formatCliError, toAppError } from '@ich/errors';
 import { buildApi } from './app.js';
 import { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
+import { loadCheckpointKey } from './audit/checkpoint.js';
 import { ensureFirstAdmin } from './bootstrap/first-admin.js';
 import { registerModelDir } from './bootstrap/model-registry.js';
 import { type Config, loadConfig } from './config/env.js';
@@ -41,7 +42,10 @@ async function main(): Promise<void> {
 
 /** One-time start-up steps, audited as the SYSTEM actor. */
 async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
-  const audit = new AuditLog(db.prisma, db.provider);
+  const audit = new AuditLog(db.prisma, db.provider, {
+    key: loadCheckpointKey(config.auditKeyFile),
+    file: config.auditCheckpointFile,
+  });
   const admin = await ensureFirstAdmin(db.prisma, { email: config.adminEmail, password: config.adminPassword });
   if (admin.created) {
     console.log(
@@ -60,7 +64,7 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
   console.log(
     `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
   );
-  await audit.flush();
+  await audit.checkpoint();
 }
 
 async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals[]): Promise<void> {

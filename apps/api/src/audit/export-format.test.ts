@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvHeader, csvRow, type ExportedEvent, fhirAuditEvent } from './export-format.js';
+import { csvCell, csvHeader, csvRow, type ExportedEvent, fhirAuditEvent, parseCsv } from './export-format.js';
 
 const event: ExportedEvent = {
   seq: 7,
@@ -64,5 +64,11 @@ describe('audit export formats', () => {
     expect(
       fhirAuditEvent({ ...event, action: 'auth.login', outcome: 'FAILURE', patientId: null, studyId: null }),
     ).toMatchObject({ type: { code: '110114' }, outcome: '4' });
+  });
+
+  it('reads back exactly what it wrote: null vs empty, quotes, newlines, formula apostrophes', () => {
+    const values = ['plain', '', null, 'a,b', 'say "hi"', 'two\r\nlines', '=1+1', "'=1+1", "'quoted", '@x', '-5'];
+    const line = `${values.map((v) => csvCell(v)).join(',')}\r\n`;
+    expect(parseCsv(line + line)).toEqual([values, values]);
   });
 });

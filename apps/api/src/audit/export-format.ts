@@ -1,3 +1,4 @@
+import type { AuditCheckpoint } from './checkpoint.js';
 import type { ChainRow } from './hash-chain.js';
 
 /** An audit event as exported: the stored row, hash chain included, so an export can be re-verified offline. */
@@ -25,13 +26,81 @@ export const CSV_COLUMNS = [
 
 /**
  * RFC 4180 quoting. Cells a spreadsheet would run as a formula (leading = + - @ or a control character) get a
- * leading apostrophe: audit logs are opened in spreadsheets, and user agents or names are attacker-controlled.
+ * leading apostrophe: audit logs are opened in spreadsheets, and user agents or names are attacker-controlled. The
+ * encoding stays reversible, so an export can be re-hashed offline: a cell that already begins with an apostrophe
+ * gets one too (the reader drops exactly one), and an empty string is `""` while null is an empty cell.
  */
 export function csvCell(value: string | number | Date | null): string {
   if (value === null) return '';
   let text = value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (text === '') return '""';
+  if (FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const FORMULA_START = /^[=+\-@\t\r']/;
+
+/** The last row of a CSV export: the signed checkpoint of the head the export was cut at. */
+export function csvCheckpointRow(checkpoint: AuditCheckpoint): string {
+  return `${CHECKPOINT_MARK},${csvCell(JSON.stringify(checkpoint))}\r\n`;
+}
+
+export const CHECKPOINT_MARK = '#checkpoint';
+export const FHIR_CHECKPOINT_URL = 'urn:ich-triage:audit-checkpoint';
+
+/** Bundle.meta of a FHIR export: the signed checkpoint as an extension. */
+export function fhirCheckpointMeta(checkpoint: AuditCheckpoint): Record<string, unknown> {
+  return { extension: [{ url: FHIR_CHECKPOINT_URL, valueString: JSON.stringify(checkpoint) }] };
+}
+
+/**
+ * Reads a CSV export back: RFC 4180 records, where an unquoted empty cell is null and a quoted one is the empty
+ * string, and the formula apostrophe csvCell added is dropped again.
+ */
+export function parseCsv(text: string): Array<Array<string | null>> {
+  const records: Array<Array<string | null>> = [];
+  let record: Array<string | null> = [];
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    let cell: string | null;
+    if (text[i] === '"') {
+      let value = '';
+      i += 1;
+      for (;;) {
+        if (i >= n) throw new Error('unterminated quoted cell');
+        const ch = text[i];
+        if (ch === '"') {
+          if (text[i + 1] === '"') {
+            value += '"';
+            i += 2;
+            continue;
+          }
+          i += 1;
+          break;
+        }
+        value += ch;
+        i += 1;
+      }
+      cell = value;
+    } else {
+      let end = i;
+      while (end < n && text[end] !== ',' && text[end] !== '\r' && text[end] !== '\n') end += 1;
+      cell = end === i ? null : text.slice(i, end);
+      i = end;
+    }
+    if (cell?.startsWith("'")) cell = cell.slice(1);
+    record.push(cell);
+    if (text[i] === ',') {
+      i += 1;
+      continue;
+    }
+    if (text[i] === '\r') i += 1;
+    if (text[i] === '\n') i += 1;
+    records.push(record);
+    record = [];
+  }
+  return records;
 }
 
 export function csvHeader(): string {

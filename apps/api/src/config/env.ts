@@ -47,6 +47,12 @@ const schema = z.object({
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
       }
     }),
+  /** The HMAC key for audit checkpoints; created (0600) when missing. Keep it, and back it up, apart from the database. */
+  AUDIT_KEY_FILE: z.string().min(1).optional(),
+  /** Where signed checkpoints of the audit chain's head are appended (outside the database). */
+  AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  /** Minutes between audit checkpoints (one is also written at start-up, at shutdown and with each export); 0: off. */
+  AUDIT_CHECKPOINT_MINUTES: z.coerce.number().min(0).max(1440).default(5),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()
@@ -74,6 +80,9 @@ export interface Config {
   adminEmail: string;
   adminPassword: string | undefined;
   sessionTtlMs: number;
+  auditKeyFile: string;
+  auditCheckpointFile: string;
+  auditCheckpointMs: number;
   /** Whether an address is a proxy whose X-Forwarded-For entry is believed (TRUSTED_PROXIES). */
   trustedProxies: TrustedProxies;
   introspection: boolean;
@@ -118,6 +127,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: e.ICH_ADMIN_PASSWORD,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
+    auditKeyFile: path.resolve(cwd, e.AUDIT_KEY_FILE ?? path.join(dataDir, 'secrets', 'audit-checkpoint.key')),
+    auditCheckpointFile: path.resolve(cwd, e.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    auditCheckpointMs: e.AUDIT_CHECKPOINT_MINUTES * 60_000,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     logLevel: e.LOG_LEVEL,

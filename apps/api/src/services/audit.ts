@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AuditFilter, actorOf, type ChainVerification } from '../audit/audit-log.js';
+import type { AuditCheckpoint } from '../audit/checkpoint.js';
 import type { ChainRow } from '../audit/hash-chain.js';
 import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
@@ -57,17 +58,22 @@ export class AuditService {
   }
 
   /**
-   * Authorizes and records the export before any row leaves, then yields the matching events oldest first. The
-   * export event itself is part of the exported chain.
+   * Authorizes and records the export before any row leaves, signs a checkpoint of the head (which the export event
+   * is part of), then yields the matching events oldest first up to that head. The export carries the checkpoint, so
+   * an unfiltered export can be verified offline with the key alone (`ich-audit verify`).
    */
-  async export(format: ExportFormat, filter: AuditFilter): Promise<AsyncGenerator<ChainRow>> {
+  async export(
+    format: ExportFormat,
+    filter: AuditFilter,
+  ): Promise<{ rows: AsyncGenerator<ChainRow>; checkpoint: AuditCheckpoint | null }> {
     this.authorizeRead();
     const checked = checkFilter(filter);
     await this.deps.audit.append(actorOf(this.caller), {
       action: 'audit.export',
       details: { format, filter: { ...checked } },
     });
-    return this.deps.audit.scan(checked);
+    const checkpoint = await this.deps.audit.checkpoint();
+    return { rows: this.deps.audit.scan(checked, 1000, checkpoint?.seq ?? null), checkpoint };
   }
 }
 

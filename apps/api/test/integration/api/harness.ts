@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PrismaClient } from '@ich/prisma';
 import { createTestDatabase, type Provider } from '@ich/testkit';
 import { type Api, buildApi } from '../../../src/app.js';
-import { loadConfig } from '../../../src/config/env.js';
+import { type Config, loadConfig } from '../../../src/config/env.js';
 import { prepareDatabase } from '../../../src/db/index.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../../src/graphql/query-limits.js';
 import { createServer } from '../../../src/server.js';
@@ -46,6 +46,8 @@ export interface TestApi {
   databaseUrl: string;
   prisma: PrismaClient;
   api: Api;
+  /** The API's configuration (e.g. auditKeyFile, auditCheckpointFile inside the test's data folder). */
+  config: Config;
   operations: OperationCounter;
   gql<T = Record<string, unknown>>(
     query: string,
@@ -142,6 +144,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     databaseUrl,
     prisma: db.prisma,
     api,
+    config,
     operations,
     gql,
     async login(email, password, opts = {}) {
