@@ -105,6 +105,7 @@ export class AuditLog {
 
   private readonly checkpoints: { key: Buffer; file: CheckpointFile } | null;
   private timer: NodeJS.Timeout | null = null;
+  private verifying: Promise<ChainVerification> | null = null;
 
   constructor(
     private readonly prisma: Db,
@@ -282,8 +283,19 @@ export class AuditLog {
   /**
    * Walks the whole chain from the first event and reports the first link that does not hold, then checks the chain
    * against the newest keyed checkpoint: truncation and a rewrite with recomputed hashes both fail there.
+   * Single-flight: a walk reads and re-hashes every event, so callers arriving while one runs share its result
+   * instead of starting their own (20 parallel requests are one walk, not 20 competing for the process).
    */
-  async verify(): Promise<ChainVerification> {
+  verify(): Promise<ChainVerification> {
+    if (!this.verifying) {
+      this.verifying = this.walkAndCheck().finally(() => {
+        this.verifying = null;
+      });
+    }
+    return this.verifying;
+  }
+
+  private async walkAndCheck(): Promise<ChainVerification> {
     await this.flush();
     const latest = this.checkpoints?.file.latest() ?? null;
     const matcher = latest && this.checkpoints ? new CheckpointMatcher(latest, this.checkpoints.key) : null;

@@ -38,4 +38,26 @@ describe.each(PROVIDERS)('query cost on %s', (provider) => {
     expect(await t.prisma.auditEvent.count()).toBe(before);
     expect((await t.gql('{ verifyAuditLog { ok } }', {}, { token: admin })).errors).toBeUndefined();
   });
+
+  it('runs one chain walk for verifications requested at the same time', async () => {
+    const audit = t.api.audit;
+    const scan = audit.scan.bind(audit);
+    let walks = 0;
+    // Counts the walks the real scan performs; the scan itself runs unchanged.
+    audit.scan = (...args: Parameters<typeof scan>) => {
+      if (args[2] === undefined || args[2] === null) walks += 1;
+      return scan(...args);
+    };
+    try {
+      const results = await Promise.all(Array.from({ length: 8 }, () => audit.verify()));
+      expect(walks).toBe(1);
+      for (const r of results) expect(r).toBe(results[0]);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => t.gql('{ verifyAuditLog { ok checked } }', {}, { token: admin })),
+      );
+      for (const a of answers) expect(a.errors).toBeUndefined();
+    } finally {
+      audit.scan = scan;
+    }
+  });
 });
