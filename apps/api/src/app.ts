@@ -29,6 +29,7 @@ export interface ApiOptions {
     | 'auditKeyFile'
     | 'auditCheckpointFile'
     | 'auditCheckpointMs'
+    | 'sessionIdleMs'
   >;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
@@ -91,7 +92,7 @@ export function buildApi(options: ApiOptions): Api {
   });
 
   const servicesFor = async (req: Request, res?: Response) => {
-    const caller = await resolveCaller(deps, req, config.trustedProxies);
+    const caller = await resolveCaller(deps, req, config.trustedProxies, config.sessionIdleMs);
     return { caller, services: createServices(deps, caller, cookieJar(res)) };
   };
 

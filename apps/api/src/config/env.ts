@@ -58,6 +58,12 @@ const schema = z.object({
     .positive()
     .max(24 * 30)
     .default(12),
+  /** Automatic logoff: a browser session unused this long ends (HIPAA §164.312(a)(2)(iii)). */
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(30),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
   MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -80,6 +86,7 @@ export interface Config {
   adminEmail: string;
   adminPassword: string | undefined;
   sessionTtlMs: number;
+  sessionIdleMs: number;
   auditKeyFile: string;
   auditCheckpointFile: string;
   auditCheckpointMs: number;
@@ -126,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: e.ICH_ADMIN_EMAIL.toLowerCase(),
     adminPassword: e.ICH_ADMIN_PASSWORD,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
     trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
     auditKeyFile: path.resolve(cwd, e.AUDIT_KEY_FILE ?? path.join(dataDir, 'secrets', 'audit-checkpoint.key')),
     auditCheckpointFile: path.resolve(cwd, e.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),

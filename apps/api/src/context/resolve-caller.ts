@@ -10,11 +10,12 @@ export async function resolveCaller(
   deps: Pick<ServiceDeps, 'prisma'>,
   req: Request,
   trustedProxies: TrustedProxies,
+  sessionIdleMs: number,
 ): Promise<Caller> {
   const secret = presentedSecret({ authorization: req.headers.authorization, cookie: req.headers.cookie });
   const userAgent = req.headers['user-agent'];
   return {
-    principal: await resolvePrincipal(deps, secret),
+    principal: await resolvePrincipal(deps, secret, { sessionIdleMs }),
     ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies),
     userAgent: typeof userAgent === 'string' ? userAgent : null,
   };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../../src/auth/secrets.js';
 import { createUser } from '../../factories/index.js';
 import { codes, PROVIDERS, startApi, type TestApi } from './harness.js';
 
@@ -78,5 +79,41 @@ describe.each(PROVIDERS)('credentials that must not come back on %s', (provider)
     expect(event.resourceId).toBe(user.id);
     // The password still works: the account is not locked, only its outstanding secrets are gone.
     expect(await t.login(user.email, password)).toMatch(/^ichs_/);
+  });
+
+  it('lets an API token mint only narrower tokens that expire no later than itself', async () => {
+    const mint = (token: string, scopes: string[], days: number) =>
+      t.gql<{ createApiToken: { token: string } }>(
+        'mutation($s: [String!]!, $d: Int) { createApiToken(input: { name: "child", scopes: $s, expiresInDays: $d }) { token } }',
+        { s: scopes, d: days },
+        { token },
+      );
+    const parent = (await mint(admin, ['admin', 'read:studies'], 1)).data!.createApiToken.token;
+    expect(codes(await mint(parent, ['admin', 'read:studies', 'read:audit', 'write:studies'], 1))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect(codes(await mint(parent, ['read:studies'], 365))).toEqual(['FORBIDDEN']);
+    const child = await mint(parent, ['read:studies'], 1);
+    expect(child.errors).toBeUndefined();
+    const [p, c] = await Promise.all(
+      [parent, child.data!.createApiToken.token].map((secret) =>
+        t.prisma.apiToken.findUniqueOrThrow({ where: { tokenHash: hashSecret(secret) } }),
+      ),
+    );
+    expect(c!.expiresAt!.getTime()).toBeLessThanOrEqual(p!.expiresAt!.getTime());
+  });
+
+  it('ends a session left idle longer than SESSION_IDLE_MINUTES', async () => {
+    const { user, password } = await createUser(t.prisma);
+    const session = await t.login(user.email, password);
+    expect((await t.gql(ME, {}, { token: session })).data).toEqual({ me: { id: user.id } });
+    // Eleven hours without a request (within the 12-hour lifetime).
+    await t.prisma.session.updateMany({
+      where: { userId: user.id },
+      data: { lastSeenAt: new Date(Date.now() - 11 * 3_600_000) },
+    });
+    expect((await t.gql(ME, {}, { token: session })).data).toEqual({ me: null });
+    const stored = await t.prisma.session.findFirstOrThrow({ where: { userId: user.id } });
+    expect(stored.revokedAt).not.toBeNull();
   });
 });
