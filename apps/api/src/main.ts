@@ -10,7 +10,7 @@ import { type Config, loadConfig } from './config/env.js';
 import { createDatabaseClient, type DatabaseClient, prepareDatabase } from './db/index.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
 import { superviseWorkers } from './lifecycle/supervise-workers.js';
-import { createServer } from './server.js';
+import { createServer, httpServerFor } from './server.js';
 
 /**
  * The API process: validate configuration, migrate the database, make sure an admin and an active model exist, then
@@ -72,7 +72,7 @@ async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals
     .version;
   const api = buildApi({ config, db });
   const app = await createServer({ config, version, pingDatabase: () => db.ping(), mount: (app) => api.mount(app) });
-  const server = app.listen(config.apiPort, config.apiHost);
+  const server = httpServerFor(app, config.httpTimeouts).listen(config.apiPort, config.apiHost);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
 import express, { type Express } from 'express';
 import type { Config } from './config/env.js';
 import { errorHandler } from './http/error-handler.js';
@@ -28,4 +29,27 @@ export async function createServer(deps: ServerDeps): Promise<Express> {
   });
   app.use(errorHandler);
   return app;
+}
+
+/** How long a client may take to send its headers, and its whole request (body included). */
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+}
+
+/**
+ * An HTTP server for the app with bounded slow clients: headers within `headersMs`, the whole request within
+ * `requestMs` (Node's defaults hold a trickled body for 300 s), answered 408 and closed otherwise. Connections are
+ * checked every second so the limits hold to within a second.
+ */
+export function httpServerFor(app: Express, timeouts: HttpTimeouts): Server {
+  const server = createHttpServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
+  return server;
 }

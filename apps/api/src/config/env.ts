@@ -65,6 +65,10 @@ const schema = z.object({
     .max(24 * 60)
     .default(30),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
+  /** A client must send its request headers within this many seconds. */
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
+  /** A client must send its whole request (an upload included) within this many seconds; then 408. */
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(120),
   MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -94,6 +98,7 @@ export interface Config {
   trustedProxies: TrustedProxies;
   introspection: boolean;
   maxUploadBytes: number;
+  httpTimeouts: { headersMs: number; requestMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -140,6 +145,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditCheckpointMs: e.AUDIT_CHECKPOINT_MINUTES * 60_000,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+    httpTimeouts: {
+      headersMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestMs: Math.max(e.HTTP_REQUEST_TIMEOUT_SECONDS, e.HTTP_HEADERS_TIMEOUT_SECONDS) * 1000,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }
