@@ -71,4 +71,24 @@ describe('audit export formats', () => {
     const line = `${values.map((v) => csvCell(v)).join(',')}\r\n`;
     expect(parseCsv(line + line)).toEqual([values, values]);
   });
+
+  it('neutralises formulas that follow a separator, and keeps such cells whole', () => {
+    expect(csvCell(';=HYPERLINK("x")')).toBe(`"';=HYPERLINK(""x"")"`);
+    expect(csvCell('x,=1+1')).toBe(`"'x,=1+1"`);
+    expect(csvCell('a;b')).toBe('"a;b"');
+    expect(parseCsv(`${csvCell(';=1')},${csvCell('x,=1')}\r\n`)).toEqual([[';=1', 'x,=1']]);
+  });
+
+  it("codes FHIR agents by what they are, with the code systems' displays", () => {
+    const agentOf = (actorType: string) =>
+      (fhirAuditEvent({ ...event, actorType }) as { agent: Array<{ type: { coding: unknown[] } }> }).agent[0]!.type
+        .coding[0];
+    expect(agentOf('SYSTEM')).toEqual({
+      system: 'http://dicom.nema.org/resources/ontology/DCM',
+      code: '110150',
+      display: 'Application',
+    });
+    expect(agentOf('USER')).toMatchObject({ code: 'humanuser', display: 'human user' });
+    expect(agentOf('API_TOKEN')).toMatchObject({ code: 'datacollector', display: 'data collector' });
+  });
 });

@@ -25,20 +25,23 @@ export const CSV_COLUMNS = [
 ] as const satisfies ReadonlyArray<keyof ExportedEvent>;
 
 /**
- * RFC 4180 quoting. Cells a spreadsheet would run as a formula (leading = + - @ or a control character) get a
- * leading apostrophe: audit logs are opened in spreadsheets, and user agents or names are attacker-controlled. The
- * encoding stays reversible, so an export can be re-hashed offline: a cell that already begins with an apostrophe
- * gets one too (the reader drops exactly one), and an empty string is `""` while null is an empty cell.
+ * RFC 4180 quoting. Cells a spreadsheet would run as a formula get a leading apostrophe: audit logs are opened in
+ * spreadsheets, and user agents or names are attacker-controlled. That covers a formula at the start (= + - @ or a
+ * control character) and one right after a separator (`x,=…`, `;=…`), which a reader splitting on `;` or `,` would
+ * start a cell with; such cells are also always quoted, so a `;`-separated reader keeps them whole. The encoding
+ * stays reversible, so an export can be re-hashed offline: a cell that already begins with an apostrophe gets one
+ * too (the reader drops exactly one), and an empty string is `""` while null is an empty cell.
  */
 export function csvCell(value: string | number | Date | null): string {
   if (value === null) return '';
   let text = value instanceof Date ? value.toISOString() : String(value);
   if (text === '') return '""';
-  if (FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  if (FORMULA_START.test(text) || FORMULA_AFTER_SEPARATOR.test(text)) text = `'${text}`;
+  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 const FORMULA_START = /^[=+\-@\t\r']/;
+const FORMULA_AFTER_SEPARATOR = /[,;\t\r\n]\s*[=+\-@]/;
 
 /** The last row of a CSV export: the signed checkpoint of the head the export was cut at. */
 export function csvCheckpointRow(checkpoint: AuditCheckpoint): string {
@@ -142,18 +145,23 @@ function crude(action: string): 'C' | 'R' | 'U' | 'E' {
   return 'E';
 }
 
+const ROLE_TYPES = 'http://terminology.hl7.org/CodeSystem/extra-security-role-type';
+
+/**
+ * AuditEvent.agent.type: people (signed in, or not yet) are human users; an API token is an application collecting
+ * data for its owner; the SYSTEM actor (start-up, the worker) is an application (DICOM 110150), not a person.
+ * Displays are the code systems' own.
+ */
+function agentType(actorType: string): Coding {
+  if (actorType === 'SYSTEM') return { system: DCM, code: '110150', display: 'Application' };
+  if (actorType === 'API_TOKEN') return { system: ROLE_TYPES, code: 'datacollector', display: 'data collector' };
+  return { system: ROLE_TYPES, code: 'humanuser', display: 'human user' };
+}
+
 /** One FHIR R4 AuditEvent resource per stored event; the hash chain travels as an extension. */
 export function fhirAuditEvent(event: ExportedEvent): Record<string, unknown> {
   const agent: Record<string, unknown> = {
-    type: {
-      coding: [
-        {
-          system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type',
-          code: event.actorType === 'API_TOKEN' ? 'datacollector' : 'humanuser',
-          display: event.actorType,
-        },
-      ],
-    },
+    type: { coding: [agentType(event.actorType)], text: event.actorType },
     who: event.actorId
       ? { identifier: { system: 'urn:ich-triage:user', value: event.actorId }, display: event.actorLabel }
       : { display: event.actorLabel || event.actorType },
