@@ -83,4 +83,15 @@ describe('query limits', () => {
     const viaFragments = `{ ...F ...G } fragment F on Query { a: me { id } b: me { id } c: me { id } } fragment G on Query { d: me { id } e: me { id } f: me { id } }`;
     expect(measure(viaFragments).mostRepeatedRootField).toEqual({ name: 'me', count: 6 });
   });
+
+  it('prices totalCount and pageInfo once per connection, not once per item', () => {
+    const count = measure('{ auditEvents(first: 50) { totalCount } }').cost;
+    expect(count).toBe(1 + 500);
+    expect(() =>
+      enforceQueryLimits(
+        measure('{ auditEvents(first: 500) { totalCount pageInfo { hasNextPage } edges { node { id } } } }'),
+        DEFAULT_QUERY_LIMITS,
+      ),
+    ).not.toThrow();
+  });
 });

@@ -47,6 +47,9 @@ const LIST_SIZES: Readonly<Record<string, number>> = {
   modelVersions: 20,
 };
 
+/** Connection fields resolved once per connection, not once per item of the page. */
+const ONCE_PER_CONNECTION = new Set(['totalCount', 'pageInfo']);
+
 export interface QueryMeasure {
   depth: number;
   cost: number;
@@ -75,8 +78,10 @@ export function measureOperation(
     set: SelectionSetNode,
     depth: number,
     visiting: ReadonlySet<string>,
-  ): Omit<QueryMeasure, 'mostRepeatedRootField'> => {
+  ): { cost: number; depth: number; once: number } => {
     let cost = 0;
+    // The part of `cost` that a connection resolves once, not per item (totalCount, pageInfo).
+    let once = 0;
     let maxDepth = depth;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -85,14 +90,17 @@ export function measureOperation(
         let fieldDepth = depth + 1;
         if (selection.selectionSet) {
           const inner = walk(selection.selectionSet, depth + 1, visiting);
-          fieldCost += listSize(selection.name.value, selection.arguments ?? [], variables) * inner.cost;
+          const perItem = inner.cost - inner.once;
+          fieldCost += listSize(selection.name.value, selection.arguments ?? [], variables) * perItem + inner.once;
           fieldDepth = inner.depth;
         }
         cost += fieldCost;
+        if (ONCE_PER_CONNECTION.has(selection.name.value)) once += fieldCost;
         maxDepth = Math.max(maxDepth, fieldDepth);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const inner = walk(selection.selectionSet, depth, visiting);
         cost += inner.cost;
+        once += inner.once;
         maxDepth = Math.max(maxDepth, inner.depth);
       } else {
         const name = selection.name.value;
@@ -101,17 +109,19 @@ export function measureOperation(
         if (!fragment || visiting.has(name)) continue;
         const inner = walk(fragment.selectionSet, depth, new Set([...visiting, name]));
         cost += inner.cost;
+        once += inner.once;
         maxDepth = Math.max(maxDepth, inner.depth);
       }
     }
-    return { cost, depth: maxDepth };
+    return { cost, depth: maxDepth, once };
   };
   const rootCounts = new Map<string, number>();
   countRootFields(operation.selectionSet, fragments, new Set(), rootCounts);
   let mostRepeatedRootField: QueryMeasure['mostRepeatedRootField'] = null;
   for (const [name, count] of rootCounts)
     if (!mostRepeatedRootField || count > mostRepeatedRootField.count) mostRepeatedRootField = { name, count };
-  return { ...walk(operation.selectionSet, 0, new Set()), mostRepeatedRootField };
+  const { cost, depth } = walk(operation.selectionSet, 0, new Set());
+  return { cost, depth, mostRepeatedRootField };
 }
 
 /** Root fields by name, through fragments at the root (`{ ...F ...F2 }` spreads count too). */

@@ -17,7 +17,8 @@ export interface AuditEventsArgs {
 
 export type ExportFormat = 'csv' | 'fhir';
 
-const seqCursor = z.strictObject({ o: z.literal('S'), s: z.number().int().positive() });
+// AuditEvent.seq is a 32-bit integer column on both databases.
+const seqCursor = z.strictObject({ o: z.literal('S'), s: z.number().int().positive().max(2_147_483_647) });
 
 /** Reading, verifying and exporting the audit log: ADMINs only, and tokens need `read:audit`. */
 export class AuditService {

@@ -4,6 +4,7 @@ import type { Caller } from '../auth/caller.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { UserRecord } from '../db/records.js';
 import type { ServiceDeps } from './deps.js';
+import { hasControlCharacter } from './ids.js';
 
 /** How the auth service hands the session to a browser without knowing about HTTP. */
 export interface SessionCookieJar {
@@ -41,6 +42,11 @@ export class AuthService {
     const email = normalizeEmail(emailInput);
     if (email.length === 0 || email.length > EMAIL_MAX)
       throw new AppError('BAD_USER_INPUT', 'email: must be 1 to 254 characters', { field: 'email' });
+    // PostgreSQL text cannot hold NUL; no address contains control characters.
+    if (hasControlCharacter(email))
+      throw new AppError('BAD_USER_INPUT', 'email: must not contain control characters', { field: 'email' });
+    if (password.includes('\u0000'))
+      throw new AppError('BAD_USER_INPUT', 'password: must not contain NUL characters', { field: 'password' });
     if (password.length > PASSWORD_MAX)
       throw new AppError('BAD_USER_INPUT', `password: must be at most ${PASSWORD_MAX} characters`, {
         field: 'password',
