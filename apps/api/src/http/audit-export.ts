@@ -45,7 +45,19 @@ export function auditExportRouter(deps: AuditExportDeps): Router {
         studyId: text(req.query['studyId'], 'studyId'),
         patientId: text(req.query['patientId'], 'patientId'),
       };
-      const { services } = await deps.servicesFor(req);
+      const { caller, services } = await deps.servicesFor(req);
+      // A cookie alone does not authorize a download: SameSite=Lax lets another site send it with a top-level GET
+      // (a link), and a cross-site link cannot add a header. The web app fetches with the header and saves the blob;
+      // clients authenticate with a Bearer token, which no other site can attach.
+      if (
+        caller.principal.kind === 'session' &&
+        !req.headers.authorization &&
+        req.headers['apollo-require-preflight'] === undefined
+      )
+        throw new AppError(
+          'FORBIDDEN',
+          'Send an Authorization header, or the apollo-require-preflight header with the session cookie.',
+        );
       const { rows, checkpoint } = await services.audit.export(format, filter);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       res.setHeader('Cache-Control', 'no-store');
