@@ -36,6 +36,11 @@ export class AuditService {
     const take = pageSize(args.first, 50, 500);
     const filter = checkFilter(args.filter ?? {});
     const before = args.after ? decodeCursor(args.after, seqCursor).s : null;
+    // Reading the audit log is itself an access worth recording (who looked at whose trail).
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'audit.read',
+      details: { filter: { ...filter }, first: take, after: before },
+    });
     await this.deps.audit.flush();
     const rows = await this.deps.audit.page(filter, take + 1, before);
     return toConnection(
@@ -45,6 +50,18 @@ export class AuditService {
       (r) => encodeCursor({ o: 'S', s: r.seq }),
       () => this.deps.audit.count(filter),
     );
+  }
+
+  /**
+   * Records a refused GraphQL field (UNAUTHENTICATED or FORBIDDEN): probing for what one may not do is part of the
+   * trail. Failed sign-ins are recorded by login itself.
+   */
+  async recordDenied(code: string, path: string, message: string): Promise<void> {
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'access.denied',
+      outcome: 'FAILURE',
+      details: { code, path, message: message.slice(0, 200) },
+    });
   }
 
   async verify(): Promise<ChainVerification> {

@@ -45,7 +45,12 @@ export class TokenService {
       : principal.role === 'ADMIN'
         ? {}
         : { userId: principal.userId };
-    return this.deps.prisma.apiToken.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] });
+    const tokens = await this.deps.prisma.apiToken.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'token.list',
+      details: { userId: userId ?? null, count: tokens.length },
+    });
+    return tokens;
   }
 
   /** Returns the secret once; only its hash is stored. */

@@ -58,7 +58,9 @@ export class UserService {
 
   async list(): Promise<UserRecord[]> {
     this.admin();
-    return this.deps.prisma.user.findMany({ orderBy: [{ email: 'asc' }] });
+    const users = await this.deps.prisma.user.findMany({ orderBy: [{ email: 'asc' }] });
+    await this.deps.audit.append(actorOf(this.caller), { action: 'user.list', details: { count: users.length } });
+    return users;
   }
 
   async create(input: CreateUserInput): Promise<UserRecord> {
