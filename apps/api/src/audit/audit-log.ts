@@ -320,7 +320,11 @@ function whereOf(filter: AuditFilter) {
     ...(filter.action ? { action: filter.action } : {}),
     ...(filter.actorId ? { actorId: filter.actorId } : {}),
     ...(filter.studyId ? { studyId: filter.studyId } : {}),
-    ...(filter.patientId ? { patientId: filter.patientId } : {}),
+    // An event about one patient names them in patientId; a list (worklist page, patient search) names every patient
+    // it showed in details.patientIds, as quoted ids, so both count as access to that patient's records.
+    ...(filter.patientId
+      ? { OR: [{ patientId: filter.patientId }, { details: { contains: JSON.stringify(filter.patientId) } }] }
+      : {}),
     ...(filter.outcome ? { outcome: filter.outcome } : {}),
     ...(filter.from || filter.to
       ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } }

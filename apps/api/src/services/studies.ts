@@ -148,7 +148,13 @@ export class StudyService {
     await audit.append(actorOf(this.caller), {
       action: 'study.list',
       resourceType: 'Study',
-      details: { studyIds: connection.edges.map((e) => e.node.id), filter: args.filter ?? {}, orderBy: order },
+      details: {
+        studyIds: connection.edges.map((e) => e.node.id),
+        // Whose records were on the page: auditEvents(filter: { patientId }) finds worklist views through these.
+        patientIds: [...new Set(connection.edges.map((e) => e.node.patientId))],
+        filter: args.filter ?? {},
+        orderBy: order,
+      },
     });
     return connection;
   }

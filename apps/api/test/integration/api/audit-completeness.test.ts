@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../../factories/index.js';
+import { createModelVersion, createStudy, createUser } from '../../factories/index.js';
 import { PROVIDERS, startApi, type TestApi } from './harness.js';
 
 // Refused requests and admin reads leave a trail too.
@@ -45,5 +45,21 @@ describe.each(PROVIDERS)('audit completeness on %s', (provider) => {
     expect(await latest('token.list')).toMatchObject({ actorId: adminId });
     await t.gql('{ auditEvents(first: 5) { edges { node { id } } } }', {}, { token: admin });
     expect(await latest('audit.read')).toMatchObject({ actorId: adminId });
+  });
+
+  it('finds worklist and patient-search views of a patient through auditEvents(filter: { patientId })', async () => {
+    const model = await createModelVersion(t.prisma);
+    const { study } = await createStudy(t.prisma, { modelVersionId: model.id, patientName: 'Seen On Worklist' });
+    await t.gql('{ studies(first: 50) { edges { node { id } } } }', {}, { token: clinician });
+    await t.gql('{ patients(search: "Seen On") { edges { node { id } } } }', {}, { token: clinician });
+    const r = await t.gql<{ auditEvents: { edges: Array<{ node: { action: string } }> } }>(
+      'query($p: String) { auditEvents(filter: { patientId: $p }) { edges { node { action } } } }',
+      { p: study.patientId },
+      { token: admin },
+    );
+    expect(r.errors).toBeUndefined();
+    const actions = r.data!.auditEvents.edges.map((e) => e.node.action);
+    expect(actions).toContain('study.list');
+    expect(actions).toContain('patient.list');
   });
 });
