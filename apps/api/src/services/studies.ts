@@ -200,6 +200,16 @@ export class StudyService {
     return updated;
   }
 
+  /**
+   * A study's own clinical fields (accession number, date, description, scores, triage): a mutation such as
+   * reprocessStudy returns the study to a token that may write but not read, so these fields check read:studies
+   * themselves; id, UIDs and status stay visible to whoever may act on the study.
+   */
+  readable(study: StudyRecord): StudyRecord {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return study;
+  }
+
   // Field accessors for study sub-objects: the study itself was authorized and audited by the query that returned it;
   // each accessor still checks the principal so no path reaches patient data without one.
 

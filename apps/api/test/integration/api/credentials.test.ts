@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../src/auth/secrets.js';
-import { createUser } from '../../factories/index.js';
+import { createModelVersion, createStudy, createUser } from '../../factories/index.js';
 import { codes, PROVIDERS, startApi, type TestApi } from './harness.js';
 
 const ME = '{ me { id } }';
@@ -115,5 +115,24 @@ describe.each(PROVIDERS)('credentials that must not come back on %s', (provider)
     expect((await t.gql(ME, {}, { token: session })).data).toEqual({ me: null });
     const stored = await t.prisma.session.findFirstOrThrow({ where: { userId: user.id } });
     expect(stored.revokedAt).not.toBeNull();
+  });
+
+  it("does not show a write-only token the study's clinical fields through reprocessStudy", async () => {
+    const model = await createModelVersion(t.prisma);
+    const { study } = await createStudy(t.prisma, { modelVersionId: model.id, labels: ['subdural'] });
+    const writer = (
+      await t.gql<{ createApiToken: { token: string } }>(
+        'mutation { createApiToken(input: { name: "pacs", scopes: ["write:studies"] }) { token } }',
+        {},
+        { token: admin },
+      )
+    ).data!.createApiToken.token;
+    const m = (fields: string) => `mutation($id: ID!) { reprocessStudy(id: $id) { ${fields} } }`;
+    const ok = await t.gql(m('id status'), { id: study.id }, { token: writer });
+    expect(ok.errors).toBeUndefined();
+    await t.prisma.inferenceJob.deleteMany({ where: { studyId: study.id } });
+    const leak = await t.gql(m('id accessionNumber anyScore triage'), { id: study.id }, { token: writer });
+    expect(codes(leak)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+    expect(JSON.stringify(leak.data ?? null)).not.toContain(String(study.accessionNumber));
   });
 });
