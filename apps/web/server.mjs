@@ -17,6 +17,11 @@ const api = new URL(process.env.API_URL || `http://127.0.0.1:${process.env.API_P
 /** Upgrade paths forwarded to the API; anything else is refused (Next.js serves no WebSockets in production). */
 const UPGRADE_PATHS = new Set(['/graphql']);
 
+function withoutForwardedFor(headers) {
+  const { 'x-forwarded-for': _claimed, ...rest } = headers;
+  return rest;
+}
+
 /** Copies a WebSocket upgrade to the API and splices the two sockets once the API accepts it. */
 function proxyUpgrade(req, socket, head) {
   const { pathname } = new URL(req.url ?? '/', 'http://web');
@@ -24,13 +29,15 @@ function proxyUpgrade(req, socket, head) {
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     return;
   }
-  const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+  // The peer this server saw replaces whatever the client claimed (as the HTTP proxy does for an untrusted peer), so
+  // the API, which trusts this hop, audits the real address of a WebSocket client.
+  const peer = req.socket.remoteAddress;
   const upstream = request({
     host: api.hostname,
     port: api.port || 80,
     path: req.url,
     method: 'GET',
-    headers: { ...req.headers, host: api.host, 'x-forwarded-for': forwardedFor },
+    headers: { ...withoutForwardedFor(req.headers), host: api.host, ...(peer ? { 'x-forwarded-for': peer } : {}) },
   });
   const fail = () => socket.destroy();
   socket.on('error', () => upstream.destroy());

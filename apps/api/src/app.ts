@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request, type Response } from 'express';
 import { AuditLog } from './audit/audit-log.js';
+import { loadCheckpointKey } from './audit/checkpoint.js';
 import type { Caller } from './auth/caller.js';
 import { createPasswordHasher } from './auth/password.js';
 import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
@@ -28,7 +29,18 @@ import { ContentStore } from './storage/content-store.js';
 export interface ApiOptions {
   config: Pick<
     Config,
-    'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection' | 'storageDir' | 'maxUploadBytes' | 'stableMs'
+    | 'storageDir'
+    | 'maxUploadBytes'
+    | 'stableMs'
+    | 'nodeEnv'
+    | 'webOrigin'
+    | 'sessionTtlMs'
+    | 'introspection'
+    | 'trustedProxies'
+    | 'auditKeyFile'
+    | 'auditCheckpointFile'
+    | 'auditCheckpointMs'
+    | 'sessionIdleMs'
   >;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
@@ -49,8 +61,8 @@ export interface Api {
   /** Closes every subscription connection (before the HTTP server stops, at shutdown). */
   detach(): Promise<void>;
   /**
-   * Closes subscriptions, stops Apollo and waits for pending audit appends. Does not close the database or the
-   * event channel (their owner does).
+   * Closes subscriptions, stops Apollo, waits for pending audit appends and writes a last audit checkpoint. Does not
+   * close the database or the event channel (their owner does).
    */
   close(): Promise<void>;
   /** The process's single audit appender, for other routes (uploads, DICOMweb, frames) to record access. */
@@ -75,7 +87,10 @@ const GRAPHQL_MAX_TOKENS = 5_000;
  */
 export function buildApi(options: ApiOptions): Api {
   const { config, db } = options;
-  const audit = new AuditLog(db.prisma, db.provider);
+  const audit = new AuditLog(db.prisma, db.provider, {
+    key: loadCheckpointKey(config.auditKeyFile),
+    file: config.auditCheckpointFile,
+  });
   const deps: ServiceDeps = {
     prisma: db.prisma,
     provider: db.provider,
@@ -101,7 +116,7 @@ export function buildApi(options: ApiOptions): Api {
   });
 
   const servicesFor = async (req: Request, res?: Response) => {
-    const caller = await resolveCaller(deps, req);
+    const caller = await resolveCaller(deps, req, config.trustedProxies, config.sessionIdleMs);
     return { caller, services: createServices(deps, caller, cookieJar(res)) };
   };
 
@@ -133,6 +148,8 @@ export function buildApi(options: ApiOptions): Api {
           limits,
           maxTokens: GRAPHQL_MAX_TOKENS,
           webOrigin: config.webOrigin,
+          trustedProxies: config.trustedProxies,
+          sessionIdleMs: config.sessionIdleMs,
         }),
       );
     },
@@ -141,6 +158,7 @@ export function buildApi(options: ApiOptions): Api {
       await apollo.start();
       started = true;
       stableSweep.start();
+      audit.startCheckpoints(config.auditCheckpointMs);
       const cors = corsForOrigin(config.webOrigin);
       app.use(
         '/graphql',
@@ -166,6 +184,7 @@ export function buildApi(options: ApiOptions): Api {
       for (const detach of detachers.splice(0)) await detach();
       if (started) await apollo.stop();
       await audit.flush();
+      await audit.stopCheckpoints();
     },
   };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { AppError, exitStatusFor, formatCliError, toAppError } from '@ich/errors';
 import { buildApi } from './app.js';
 import { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
+import { loadCheckpointKey } from './audit/checkpoint.js';
 import { ensureFirstAdmin } from './bootstrap/first-admin.js';
 import { registerModelDir } from './bootstrap/model-registry.js';
 import { type Config, loadConfig } from './config/env.js';
@@ -10,7 +11,7 @@ import { createDatabaseClient, type DatabaseClient, prepareDatabase } from './db
 import { createStudyEvents } from './events/create-study-events.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
 import { superviseWorkers } from './lifecycle/supervise-workers.js';
-import { createServer } from './server.js';
+import { createServer, httpServerFor } from './server.js';
 
 /**
  * The API process: validate configuration, migrate the database, make sure an admin and an active model exist, then
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
 
 /** One-time start-up steps, audited as the SYSTEM actor. */
 async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
-  const audit = new AuditLog(db.prisma, db.provider);
+  const audit = new AuditLog(db.prisma, db.provider, {
+    key: loadCheckpointKey(config.auditKeyFile),
+    file: config.auditCheckpointFile,
+  });
   const admin = await ensureFirstAdmin(db.prisma, { email: config.adminEmail, password: config.adminPassword });
   if (admin.created) {
     console.log(
@@ -61,7 +65,7 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
   console.log(
     `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
   );
-  await audit.flush();
+  await audit.checkpoint();
 }
 
 async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals[]): Promise<void> {
@@ -74,7 +78,7 @@ async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals
   });
   const api = buildApi({ config, db, events });
   const app = await createServer({ config, version, pingDatabase: () => db.ping(), mount: (app) => api.mount(app) });
-  const server = app.listen(config.apiPort, config.apiHost);
+  const server = httpServerFor(app, config.httpTimeouts).listen(config.apiPort, config.apiHost);
   api.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
 import express, { type Express } from 'express';
 import type { Config } from './config/env.js';
 import { errorHandler } from './http/error-handler.js';
@@ -18,9 +19,9 @@ export interface ServerDeps {
 export async function createServer(deps: ServerDeps): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
-  // Behind the Next.js proxy (or a load balancer) the client address comes from X-Forwarded-For; only loopback
-  // proxies are trusted so a client cannot forge its audited address.
-  app.set('trust proxy', 'loopback');
+  // Express's req.ip stays the socket peer: the client address (X-Forwarded-For believed only from TRUSTED_PROXIES)
+  // is worked out in one place, auth/client-address.ts, for the throttle and the audit log alike.
+  app.set('trust proxy', false);
   app.use(healthRouter({ version: deps.version, pingDatabase: deps.pingDatabase }));
   await deps.mount?.(app);
   app.use((_req, res) => {
@@ -28,4 +29,27 @@ export async function createServer(deps: ServerDeps): Promise<Express> {
   });
   app.use(errorHandler);
   return app;
+}
+
+/** How long a client may take to send its headers, and its whole request (body included). */
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+}
+
+/**
+ * An HTTP server for the app with bounded slow clients: headers within `headersMs`, the whole request within
+ * `requestMs` (Node's defaults hold a trickled body for 300 s), answered 408 and closed otherwise. Connections are
+ * checked every second so the limits hold to within a second.
+ */
+export function httpServerFor(app: Express, timeouts: HttpTimeouts): Server {
+  const server = createHttpServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
+  return server;
 }

@@ -35,6 +35,12 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: { http: 500, exit: 8, summary: 'A database migration failed.' },
   MIGRATION_PENDING: { http: 503, exit: 9, summary: 'The database has migrations that are not applied yet.' },
   MIGRATION_DRIFT: { http: 500, exit: 9, summary: 'The database schema differs from what its migrations produce.' },
+  API_UNREACHABLE: { http: 502, exit: 8, summary: 'The API is not reachable.' },
+  AUDIT_CHAIN_BROKEN: {
+    http: 500,
+    exit: 10,
+    summary: 'The audit log does not verify: events were altered, removed or added.',
+  },
   INTERNAL: { http: 500, exit: 1, summary: 'Unexpected internal error.' },
 } as const satisfies Record<string, { http: number; exit: number; summary: string }>;
 

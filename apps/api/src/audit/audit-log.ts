@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma } from '@ich/prisma';
 import type { Caller } from '../auth/caller.js';
 import type { Db, DbProvider } from '../db/records.js';
+import { type AuditCheckpoint, CheckpointFile, CheckpointMatcher, signCheckpoint } from './checkpoint.js';
 import { auditHash, type ChainRow, checkLink, GENESIS_HASH, type HashedAuditFields } from './hash-chain.js';
 
 export type ActorType = 'ANONYMOUS' | 'USER' | 'API_TOKEN' | 'SYSTEM';
@@ -40,6 +41,14 @@ export interface ChainVerification {
   checked: number;
   firstBrokenSeq: number | null;
   reason: string | null;
+  /** The newest keyed checkpoint the chain was checked against; null when checkpoints are off or none exists yet. */
+  checkpoint: { seq: number; count: number; at: Date } | null;
+}
+
+/** Where checkpoints of the chain's head are signed and kept (both outside the database). */
+export interface CheckpointSettings {
+  key: Buffer;
+  file: string;
 }
 
 /** API-token actors are recorded under their owner's id; the token id goes in the details. */
@@ -94,10 +103,51 @@ export class AuditLog {
   /** SQLite: the hash of the last event this process appended (undefined: unknown, read it from the database). */
   private sqliteHead: string | null | undefined = undefined;
 
+  private readonly checkpoints: { key: Buffer; file: CheckpointFile } | null;
+  private timer: NodeJS.Timeout | null = null;
+  private verifying: Promise<ChainVerification> | null = null;
+
   constructor(
     private readonly prisma: Db,
     private readonly provider: DbProvider,
-  ) {}
+    checkpoints: CheckpointSettings | null = null,
+  ) {
+    this.checkpoints = checkpoints ? { key: checkpoints.key, file: new CheckpointFile(checkpoints.file) } : null;
+  }
+
+  /**
+   * Signs the current head (after every accepted append is written) and appends it to the checkpoint file. Returns
+   * null when checkpoints are off or the log is empty.
+   */
+  async checkpoint(): Promise<AuditCheckpoint | null> {
+    if (!this.checkpoints) return null;
+    await this.flush();
+    const head = await this.prisma.auditEvent.findFirst({
+      orderBy: { seq: 'desc' },
+      select: { seq: true, hash: true },
+    });
+    if (!head) return null;
+    const count = await this.prisma.auditEvent.count({ where: { seq: { lte: head.seq } } });
+    const checkpoint = signCheckpoint({ seq: head.seq, headHash: head.hash, count }, this.checkpoints.key);
+    this.checkpoints.file.append(checkpoint);
+    return checkpoint;
+  }
+
+  /** Writes a checkpoint every `intervalMs` (the timer does not keep the process alive); 0 turns this off. */
+  startCheckpoints(intervalMs: number): void {
+    if (!this.checkpoints || intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => {
+      this.checkpoint().catch((error: unknown) => console.error('[api] audit checkpoint failed', error));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic checkpoints and writes a last one (at shutdown). */
+  async stopCheckpoints(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.checkpoint();
+  }
 
   /** Resolves once the event is durably stored; callers serving patient data wait for it (fail closed). */
   append(actor: AuditActor, entry: AuditEntry): Promise<void> {
@@ -211,12 +261,15 @@ export class AuditLog {
     return this.prisma.auditEvent.count({ where: whereOf(filter) });
   }
 
-  /** Oldest first, in batches, for exports and verification of long logs without loading them whole. */
-  async *scan(filter: AuditFilter = {}, batchSize = 1000): AsyncGenerator<ChainRow> {
+  /**
+   * Oldest first, in batches, for exports and verification of long logs without loading them whole; `upToSeq` stops
+   * at a checkpoint's head.
+   */
+  async *scan(filter: AuditFilter = {}, batchSize = 1000, upToSeq: number | null = null): AsyncGenerator<ChainRow> {
     let afterSeq = 0;
     for (;;) {
       const rows = await this.prisma.auditEvent.findMany({
-        where: { ...whereOf(filter), seq: { gt: afterSeq } },
+        where: { ...whereOf(filter), seq: { gt: afterSeq, ...(upToSeq === null ? {} : { lte: upToSeq }) } },
         orderBy: { seq: 'asc' },
         take: batchSize,
       });
@@ -227,18 +280,38 @@ export class AuditLog {
     }
   }
 
-  /** Walks the whole chain from the first event and reports the first link that does not hold. */
-  async verify(): Promise<ChainVerification> {
+  /**
+   * Walks the whole chain from the first event and reports the first link that does not hold, then checks the chain
+   * against the newest keyed checkpoint: truncation and a rewrite with recomputed hashes both fail there.
+   * Single-flight: a walk reads and re-hashes every event, so callers arriving while one runs share its result
+   * instead of starting their own (20 parallel requests are one walk, not 20 competing for the process).
+   */
+  verify(): Promise<ChainVerification> {
+    if (!this.verifying) {
+      this.verifying = this.walkAndCheck().finally(() => {
+        this.verifying = null;
+      });
+    }
+    return this.verifying;
+  }
+
+  private async walkAndCheck(): Promise<ChainVerification> {
     await this.flush();
+    const latest = this.checkpoints?.file.latest() ?? null;
+    const matcher = latest && this.checkpoints ? new CheckpointMatcher(latest, this.checkpoints.key) : null;
+    const checkpoint = latest ? { seq: latest.seq, count: latest.count, at: new Date(latest.at) } : null;
     let expected = GENESIS_HASH;
     let checked = 0;
     for await (const row of this.scan()) {
       const check = checkLink(row, expected);
       checked += 1;
-      if (!check.ok) return { ok: false, checked, firstBrokenSeq: check.seq, reason: check.reason };
+      if (!check.ok) return { ok: false, checked, firstBrokenSeq: check.seq, reason: check.reason, checkpoint };
+      matcher?.see(row);
       expected = row.hash;
     }
-    return { ok: true, checked, firstBrokenSeq: null, reason: null };
+    const anchored = matcher?.result() ?? { ok: true, reason: null };
+    if (!anchored.ok) return { ok: false, checked, firstBrokenSeq: null, reason: anchored.reason, checkpoint };
+    return { ok: true, checked, firstBrokenSeq: null, reason: null, checkpoint };
   }
 }
 
@@ -247,7 +320,11 @@ function whereOf(filter: AuditFilter) {
     ...(filter.action ? { action: filter.action } : {}),
     ...(filter.actorId ? { actorId: filter.actorId } : {}),
     ...(filter.studyId ? { studyId: filter.studyId } : {}),
-    ...(filter.patientId ? { patientId: filter.patientId } : {}),
+    // An event about one patient names them in patientId; a list (worklist page, patient search) names every patient
+    // it showed in details.patientIds, as quoted ids, so both count as access to that patient's records.
+    ...(filter.patientId
+      ? { OR: [{ patientId: filter.patientId }, { details: { contains: JSON.stringify(filter.patientId) } }] }
+      : {}),
     ...(filter.outcome ? { outcome: filter.outcome } : {}),
     ...(filter.from || filter.to
       ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvHeader, csvRow, type ExportedEvent, fhirAuditEvent } from './export-format.js';
+import { csvCell, csvHeader, csvRow, type ExportedEvent, fhirAuditEvent, parseCsv } from './export-format.js';
 
 const event: ExportedEvent = {
   seq: 7,
@@ -64,5 +64,31 @@ describe('audit export formats', () => {
     expect(
       fhirAuditEvent({ ...event, action: 'auth.login', outcome: 'FAILURE', patientId: null, studyId: null }),
     ).toMatchObject({ type: { code: '110114' }, outcome: '4' });
+  });
+
+  it('reads back exactly what it wrote: null vs empty, quotes, newlines, formula apostrophes', () => {
+    const values = ['plain', '', null, 'a,b', 'say "hi"', 'two\r\nlines', '=1+1', "'=1+1", "'quoted", '@x', '-5'];
+    const line = `${values.map((v) => csvCell(v)).join(',')}\r\n`;
+    expect(parseCsv(line + line)).toEqual([values, values]);
+  });
+
+  it('neutralises formulas that follow a separator, and keeps such cells whole', () => {
+    expect(csvCell(';=HYPERLINK("x")')).toBe(`"';=HYPERLINK(""x"")"`);
+    expect(csvCell('x,=1+1')).toBe(`"'x,=1+1"`);
+    expect(csvCell('a;b')).toBe('"a;b"');
+    expect(parseCsv(`${csvCell(';=1')},${csvCell('x,=1')}\r\n`)).toEqual([[';=1', 'x,=1']]);
+  });
+
+  it("codes FHIR agents by what they are, with the code systems' displays", () => {
+    const agentOf = (actorType: string) =>
+      (fhirAuditEvent({ ...event, actorType }) as { agent: Array<{ type: { coding: unknown[] } }> }).agent[0]!.type
+        .coding[0];
+    expect(agentOf('SYSTEM')).toEqual({
+      system: 'http://dicom.nema.org/resources/ontology/DCM',
+      code: '110150',
+      display: 'Application',
+    });
+    expect(agentOf('USER')).toMatchObject({ code: 'humanuser', display: 'human user' });
+    expect(agentOf('API_TOKEN')).toMatchObject({ code: 'datacollector', display: 'data collector' });
   });
 });

@@ -13,6 +13,7 @@ const readToken: Principal = {
   role: 'ADMIN',
   tokenId: 't1',
   scopes: parseScopes('read:studies'),
+  expiresAt: null,
 };
 
 const code = (fn: () => unknown) => {

@@ -10,7 +10,16 @@ export type Role = 'ADMIN' | 'CLINICIAN';
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'session'; userId: string; email: string; role: Role; sessionId: string }
-  | { kind: 'apiToken'; userId: string; email: string; role: Role; tokenId: string; scopes: ReadonlySet<Scope> };
+  | {
+      kind: 'apiToken';
+      userId: string;
+      email: string;
+      role: Role;
+      tokenId: string;
+      scopes: ReadonlySet<Scope>;
+      /** When the presented token expires (null: never); a token cannot mint one that outlives it. */
+      expiresAt: Date | null;
+    };
 
 export type AuthenticatedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
 

@@ -28,10 +28,14 @@ const TOKEN_FIELDS = {
 } as const;
 
 /**
- * Turns a presented secret (cookie or Bearer) into a principal. Anything unknown, expired, revoked, or belonging to a
- * deactivated user is anonymous; operations that need a principal then answer UNAUTHENTICATED.
+ * Turns a presented secret (cookie or Bearer) into a principal. Anything unknown, expired, revoked, idle too long (a
+ * session), or belonging to a deactivated user is anonymous; operations that need a principal then answer UNAUTHENTICATED.
  */
-export async function resolvePrincipal(deps: { prisma: Db }, secret: string | null): Promise<Principal> {
+export async function resolvePrincipal(
+  deps: { prisma: Db },
+  secret: string | null,
+  options: { sessionIdleMs: number },
+): Promise<Principal> {
   if (secret === null) return ANONYMOUS;
   const kind = classifySecret(secret);
   if (kind === null) return ANONYMOUS;
@@ -40,6 +44,15 @@ export async function resolvePrincipal(deps: { prisma: Db }, secret: string | nu
   if (kind === 'session') {
     const session = await deps.prisma.session.findUnique({ where: { tokenHash }, select: SESSION_FIELDS });
     if (!session || session.revokedAt || session.expiresAt.getTime() <= now || !session.user.active) return ANONYMOUS;
+    // Automatic logoff (HIPAA §164.312(a)(2)(iii)): a session unused for SESSION_IDLE_MINUTES ends for good. lastSeenAt
+    // is written at most once a TOUCH_INTERVAL_MS, so the idle limit is honoured to within that minute.
+    if (now - session.lastSeenAt.getTime() > options.sessionIdleMs + TOUCH_INTERVAL_MS) {
+      await deps.prisma.session.updateMany({
+        where: { id: session.id, revokedAt: null },
+        data: { revokedAt: new Date(now) },
+      });
+      return ANONYMOUS;
+    }
     if (now - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
       await deps.prisma.session.update({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
     }
@@ -64,5 +77,6 @@ export async function resolvePrincipal(deps: { prisma: Db }, secret: string | nu
     role: token.user.role,
     tokenId: token.id,
     scopes: parseScopes(token.scopes),
+    expiresAt: token.expiresAt,
   };
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AppError } from '@ich/errors';
 import { ENGINE_CHOICES, type EngineChoice } from '@ich/ml/node';
 import { z } from 'zod';
+import { parseTrustedProxies, type TrustedProxies } from '../auth/client-address.js';
 
 /**
  * Every environment variable the API reads, validated once at start-up. Defaults give the embedded single-machine
@@ -34,12 +35,42 @@ const schema = z.object({
   ICH_ADMIN_EMAIL: z.email().default('admin@ich.local'),
   /** Optional: without it a strong password is generated and printed once when the first admin is created. */
   ICH_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /**
+   * Proxies whose X-Forwarded-For is believed (IPs, CIDR ranges, loopback/linklocal/uniquelocal). The default is the
+   * web app's proxy on the same host; anyone else's claimed address is ignored and their socket address is used.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('127.0.0.1,::1')
+    .superRefine((value, ctx) => {
+      try {
+        parseTrustedProxies(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  /** The HMAC key for audit checkpoints; created (0600) when missing. Keep it, and back it up, apart from the database. */
+  AUDIT_KEY_FILE: z.string().min(1).optional(),
+  /** Where signed checkpoints of the audit chain's head are appended (outside the database). */
+  AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  /** Minutes between audit checkpoints (one is also written at start-up, at shutdown and with each export); 0: off. */
+  AUDIT_CHECKPOINT_MINUTES: z.coerce.number().min(0).max(1440).default(5),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()
     .max(24 * 30)
     .default(12),
+  /** Automatic logoff: a browser session unused this long ends (HIPAA §164.312(a)(2)(iii)). */
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(30),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
+  /** A client must send its request headers within this many seconds. */
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
+  /** A client must send its whole request (an upload included) within this many seconds; then 408. */
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(120),
   MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
   /** DICOMweb STOW-RS: a study is queued once it has received no instance for this long (like Orthanc's StableAge). */
   STABLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(3),
@@ -75,9 +106,16 @@ export interface Config {
   adminEmail: string;
   adminPassword: string | undefined;
   sessionTtlMs: number;
+  sessionIdleMs: number;
+  auditKeyFile: string;
+  auditCheckpointFile: string;
+  auditCheckpointMs: number;
+  /** Whether an address is a proxy whose X-Forwarded-For entry is believed (TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
   introspection: boolean;
   maxUploadBytes: number;
   stableMs: number;
+  httpTimeouts: { headersMs: number; requestMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   worker: WorkerSettings;
   eventsPollMs: number;
@@ -127,9 +165,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: e.ICH_ADMIN_EMAIL.toLowerCase(),
     adminPassword: e.ICH_ADMIN_PASSWORD,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
+    auditKeyFile: path.resolve(cwd, e.AUDIT_KEY_FILE ?? path.join(dataDir, 'secrets', 'audit-checkpoint.key')),
+    auditCheckpointFile: path.resolve(cwd, e.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    auditCheckpointMs: e.AUDIT_CHECKPOINT_MINUTES * 60_000,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     stableMs: Math.round(e.STABLE_SECONDS * 1000),
+    httpTimeouts: {
+      headersMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestMs: Math.max(e.HTTP_REQUEST_TIMEOUT_SECONDS, e.HTTP_HEADERS_TIMEOUT_SECONDS) * 1000,
+    },
     logLevel: e.LOG_LEVEL,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,

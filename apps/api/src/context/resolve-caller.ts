@@ -1,17 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import type { Caller } from '../auth/caller.js';
+import { clientAddress, type TrustedProxies } from '../auth/client-address.js';
 import { resolvePrincipal } from '../auth/resolve-principal.js';
 import { presentedSecret } from '../auth/session-cookie.js';
 import type { ServiceDeps } from '../services/deps.js';
 
 /** The one place a request becomes a caller: Bearer header or session cookie, plus the audited address. */
-export async function resolveCaller(deps: Pick<ServiceDeps, 'prisma'>, req: Request): Promise<Caller> {
+export async function resolveCaller(
+  deps: Pick<ServiceDeps, 'prisma'>,
+  req: Request,
+  trustedProxies: TrustedProxies,
+  sessionIdleMs: number,
+): Promise<Caller> {
   const secret = presentedSecret({ authorization: req.headers.authorization, cookie: req.headers.cookie });
   const userAgent = req.headers['user-agent'];
   return {
-    principal: await resolvePrincipal(deps, secret),
-    ip: req.ip ?? null,
+    principal: await resolvePrincipal(deps, secret, { sessionIdleMs }),
+    ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies),
     userAgent: typeof userAgent === 'string' ? userAgent : null,
   };
 }
@@ -19,13 +25,14 @@ export async function resolveCaller(deps: Pick<ServiceDeps, 'prisma'>, req: Requ
 /**
  * The caller of a WebSocket (graphql-ws) connection: `authorization` from the connection parameters (what a
  * non-browser client sends), else the upgrade request's Authorization header or session cookie. The address follows
- * Express's `trust proxy: loopback`: X-Forwarded-For counts only when the direct peer is a loopback proxy (the web
- * server's WebSocket proxy), and then its last hop is the client.
+ * the same TRUSTED_PROXIES rule as every HTTP request (the web server's WebSocket proxy is one such proxy).
  */
 export async function resolveUpgradeCaller(
   deps: Pick<ServiceDeps, 'prisma'>,
   request: IncomingMessage,
   connectionAuthorization: string | undefined,
+  trustedProxies: TrustedProxies,
+  sessionIdleMs: number,
 ): Promise<Caller> {
   const secret = presentedSecret({
     authorization: connectionAuthorization ?? request.headers.authorization,
@@ -33,21 +40,8 @@ export async function resolveUpgradeCaller(
   });
   const userAgent = request.headers['user-agent'];
   return {
-    principal: await resolvePrincipal(deps, secret),
-    ip: upgradeAddress(request),
+    principal: await resolvePrincipal(deps, secret, { sessionIdleMs }),
+    ip: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustedProxies),
     userAgent: typeof userAgent === 'string' ? userAgent : null,
   };
-}
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
-
-function upgradeAddress(request: IncomingMessage): string | null {
-  const peer = request.socket.remoteAddress ?? null;
-  const forwarded = request.headers['x-forwarded-for'];
-  if (!peer || !LOOPBACK.test(peer) || typeof forwarded !== 'string') return peer;
-  const hops = forwarded
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
-  return hops[hops.length - 1] ?? peer;
 }

@@ -21,6 +21,27 @@ export interface ApolloOptions {
   schema?: GraphQLSchema;
 }
 
+const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+
+/** Every refused field (UNAUTHENTICATED, FORBIDDEN) goes to the audit log; a failed login records itself. */
+function auditDeniedPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            // Codes are attached to the response by formatError later; here they are still on the thrown AppError.
+            const code = (error.originalError as { code?: unknown } | undefined)?.code ?? error.extensions?.['code'];
+            const path = (error.path ?? []).join('.');
+            if (typeof code !== 'string' || !DENIED.has(code) || path === 'login') continue;
+            await contextValue.services.audit.recordDenied(code, path, error.message);
+          }
+        },
+      };
+    },
+  };
+}
+
 function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
@@ -49,6 +70,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<Request
     formatError,
     plugins: [
       queryLimitsPlugin(options.limits),
+      auditDeniedPlugin(),
       // Responses are never cacheable (patient data, per-user authorization); the default cache-control plugin would
       // only add a hook to every resolved field.
       ApolloServerPluginCacheControlDisabled(),

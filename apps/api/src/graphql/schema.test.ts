@@ -31,6 +31,7 @@ describe('GraphQL schema', () => {
         'logout',
         'reprocessStudy',
         'resetPassword',
+        'revokeAllCredentials',
         'revokeApiToken',
         'reviewStudy',
         'updateUser',

@@ -17,6 +17,7 @@ import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Caller } from '../auth/caller.js';
+import type { TrustedProxies } from '../auth/client-address.js';
 import { resolvePrincipal } from '../auth/resolve-principal.js';
 import { presentedSecret } from '../auth/session-cookie.js';
 import type { RequestContext } from '../context/request-context.js';
@@ -34,6 +35,10 @@ export interface SubscriptionOptions {
   maxTokens: number;
   /** Browsers send Origin on a WebSocket handshake; only the web app's origin may open one with the user's cookie. */
   webOrigin: string;
+  /** TRUSTED_PROXIES: whose X-Forwarded-For is believed for the audited address. */
+  trustedProxies: TrustedProxies;
+  /** SESSION_IDLE_MINUTES, as for HTTP requests. */
+  sessionIdleMs: number;
   /** How often an open connection's session or token is checked again (logout, revocation, deactivation). */
   recheckMs?: number;
 }
@@ -70,7 +75,13 @@ export function attachSubscriptions(server: Server, options: SubscriptionOptions
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
         const auth = typeof params['authorization'] === 'string' ? params['authorization'] : undefined;
-        const caller = await resolveUpgradeCaller(options.deps, ctx.extra.request, auth);
+        const caller = await resolveUpgradeCaller(
+          options.deps,
+          ctx.extra.request,
+          auth,
+          options.trustedProxies,
+          options.sessionIdleMs,
+        );
         if (caller.principal.kind === 'anonymous') return false;
         ctx.extra.caller = caller;
         ctx.extra.secret = presentedSecret({
@@ -79,7 +90,7 @@ export function attachSubscriptions(server: Server, options: SubscriptionOptions
         });
         const socket = ctx.extra.socket;
         const timer = setInterval(() => {
-          resolvePrincipal(options.deps, ctx.extra.secret ?? null).then(
+          resolvePrincipal(options.deps, ctx.extra.secret ?? null, { sessionIdleMs: options.sessionIdleMs }).then(
             (principal) => {
               if (principal.kind === 'anonymous') socket.close(4401, 'Unauthorized');
               else if (ctx.extra.caller) ctx.extra.caller = { ...ctx.extra.caller, principal };

@@ -1,7 +1,7 @@
 import { AppError } from '@ich/errors';
 import { type Request, Router } from 'express';
 import type { AuditFilter } from '../audit/audit-log.js';
-import { csvHeader, csvRow, fhirAuditEvent } from '../audit/export-format.js';
+import { csvCheckpointRow, csvHeader, csvRow, fhirAuditEvent, fhirCheckpointMeta } from '../audit/export-format.js';
 import type { Caller } from '../auth/caller.js';
 import type { Services } from '../services/index.js';
 
@@ -26,8 +26,9 @@ function text(value: unknown, name: string): string | null {
 
 /**
  * `GET /api/audit/export?format=csv|fhir[&from=&to=&action=&actorId=&studyId=&patientId=]`, streamed oldest first so
- * a long log never sits in memory. CSV keeps every column (hash chain included) so an export can be re-verified;
- * FHIR is a Bundle (type collection) of R4 AuditEvent resources.
+ * a long log never sits in memory. CSV keeps every column (hash chain included) so an export can be re-verified, and
+ * ends with the signed checkpoint of the head it was cut at (`#checkpoint` row); FHIR is a Bundle (type collection)
+ * of R4 AuditEvent resources with the checkpoint in Bundle.meta.
  */
 export function auditExportRouter(deps: AuditExportDeps): Router {
   const router = Router();
@@ -44,8 +45,20 @@ export function auditExportRouter(deps: AuditExportDeps): Router {
         studyId: text(req.query['studyId'], 'studyId'),
         patientId: text(req.query['patientId'], 'patientId'),
       };
-      const { services } = await deps.servicesFor(req);
-      const rows = await services.audit.export(format, filter);
+      const { caller, services } = await deps.servicesFor(req);
+      // A cookie alone does not authorize a download: SameSite=Lax lets another site send it with a top-level GET
+      // (a link), and a cross-site link cannot add a header. The web app fetches with the header and saves the blob;
+      // clients authenticate with a Bearer token, which no other site can attach.
+      if (
+        caller.principal.kind === 'session' &&
+        !req.headers.authorization &&
+        req.headers['apollo-require-preflight'] === undefined
+      )
+        throw new AppError(
+          'FORBIDDEN',
+          'Send an Authorization header, or the apollo-require-preflight header with the session cookie.',
+        );
+      const { rows, checkpoint } = await services.audit.export(format, filter);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader(
@@ -56,10 +69,11 @@ export function auditExportRouter(deps: AuditExportDeps): Router {
         res.type('text/csv; charset=utf-8');
         res.write(csvHeader());
         for await (const row of rows) res.write(csvRow(row));
+        if (checkpoint) res.write(csvCheckpointRow(checkpoint));
       } else {
         res.type('application/fhir+json; charset=utf-8');
         res.write(
-          `{"resourceType":"Bundle","type":"collection","timestamp":${JSON.stringify(new Date().toISOString())},"entry":[`,
+          `{"resourceType":"Bundle","type":"collection","timestamp":${JSON.stringify(new Date().toISOString())},${checkpoint ? `"meta":${JSON.stringify(fhirCheckpointMeta(checkpoint))},` : ''}"entry":[`,
         );
         let first = true;
         for await (const row of rows) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AuditFilter, actorOf, type ChainVerification } from '../audit/audit-log.js';
+import type { AuditCheckpoint } from '../audit/checkpoint.js';
 import type { ChainRow } from '../audit/hash-chain.js';
 import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
@@ -16,7 +17,8 @@ export interface AuditEventsArgs {
 
 export type ExportFormat = 'csv' | 'fhir';
 
-const seqCursor = z.strictObject({ o: z.literal('S'), s: z.number().int().positive() });
+// AuditEvent.seq is a 32-bit integer column on both databases.
+const seqCursor = z.strictObject({ o: z.literal('S'), s: z.number().int().positive().max(2_147_483_647) });
 
 /** Reading, verifying and exporting the audit log: ADMINs only, and tokens need `read:audit`. */
 export class AuditService {
@@ -34,6 +36,11 @@ export class AuditService {
     const take = pageSize(args.first, 50, 500);
     const filter = checkFilter(args.filter ?? {});
     const before = args.after ? decodeCursor(args.after, seqCursor).s : null;
+    // Reading the audit log is itself an access worth recording (who looked at whose trail).
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'audit.read',
+      details: { filter: { ...filter }, first: take, after: before },
+    });
     await this.deps.audit.flush();
     const rows = await this.deps.audit.page(filter, take + 1, before);
     return toConnection(
@@ -43,6 +50,18 @@ export class AuditService {
       (r) => encodeCursor({ o: 'S', s: r.seq }),
       () => this.deps.audit.count(filter),
     );
+  }
+
+  /**
+   * Records a refused GraphQL field (UNAUTHENTICATED or FORBIDDEN): probing for what one may not do is part of the
+   * trail. Failed sign-ins are recorded by login itself.
+   */
+  async recordDenied(code: string, path: string, message: string): Promise<void> {
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'access.denied',
+      outcome: 'FAILURE',
+      details: { code, path, message: message.slice(0, 200) },
+    });
   }
 
   async verify(): Promise<ChainVerification> {
@@ -57,17 +76,22 @@ export class AuditService {
   }
 
   /**
-   * Authorizes and records the export before any row leaves, then yields the matching events oldest first. The
-   * export event itself is part of the exported chain.
+   * Authorizes and records the export before any row leaves, signs a checkpoint of the head (which the export event
+   * is part of), then yields the matching events oldest first up to that head. The export carries the checkpoint, so
+   * an unfiltered export can be verified offline with the key alone (`ich-audit verify`).
    */
-  async export(format: ExportFormat, filter: AuditFilter): Promise<AsyncGenerator<ChainRow>> {
+  async export(
+    format: ExportFormat,
+    filter: AuditFilter,
+  ): Promise<{ rows: AsyncGenerator<ChainRow>; checkpoint: AuditCheckpoint | null }> {
     this.authorizeRead();
     const checked = checkFilter(filter);
     await this.deps.audit.append(actorOf(this.caller), {
       action: 'audit.export',
       details: { format, filter: { ...checked } },
     });
-    return this.deps.audit.scan(checked);
+    const checkpoint = await this.deps.audit.checkpoint();
+    return { rows: this.deps.audit.scan(checked, 1000, checkpoint?.seq ?? null), checkpoint };
   }
 }
 

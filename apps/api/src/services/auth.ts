@@ -4,6 +4,7 @@ import type { Caller } from '../auth/caller.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { UserRecord } from '../db/records.js';
 import type { ServiceDeps } from './deps.js';
+import { hasControlCharacter } from './ids.js';
 
 /** How the auth service hands the session to a browser without knowing about HTTP. */
 export interface SessionCookieJar {
@@ -41,6 +42,11 @@ export class AuthService {
     const email = normalizeEmail(emailInput);
     if (email.length === 0 || email.length > EMAIL_MAX)
       throw new AppError('BAD_USER_INPUT', 'email: must be 1 to 254 characters', { field: 'email' });
+    // PostgreSQL text cannot hold NUL; no address contains control characters.
+    if (hasControlCharacter(email))
+      throw new AppError('BAD_USER_INPUT', 'email: must not contain control characters', { field: 'email' });
+    if (password.includes('\u0000'))
+      throw new AppError('BAD_USER_INPUT', 'password: must not contain NUL characters', { field: 'password' });
     if (password.length > PASSWORD_MAX)
       throw new AppError('BAD_USER_INPUT', `password: must be at most ${PASSWORD_MAX} characters`, {
         field: 'password',
@@ -49,8 +55,16 @@ export class AuthService {
     const actor = actorOf(this.caller, email);
     const ip = this.caller.ip ?? 'unknown';
 
+    // The attempt is claimed (recorded as a failure) before the password is checked, and the throttle counts the
+    // claims already standing, this one included. Claims are totally ordered by their inserts, so however many
+    // requests race, only the first `max` of them in a window can find themselves within the limit; counting first
+    // and recording after the (slow) argon2 check let 40 parallel guesses all be verified against a limit of 5.
+    const claim = await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: false } });
     const throttled = await this.throttled(email, ip);
     if (throttled) {
+      // A refused attempt was never checked, so it does not count as a failure of its own (the claims ahead of it
+      // keep the account or address locked for the window).
+      await prisma.loginAttempt.delete({ where: { id: claim.id } });
       await audit.append(actor, { action: 'auth.login', outcome: 'FAILURE', details: { email, reason: throttled } });
       throw new AppError('RATE_LIMITED', 'Too many failed sign-ins; try again later.');
     }
@@ -58,7 +72,6 @@ export class AuthService {
     const user = await prisma.user.findUnique({ where: { email } });
     const valid = user ? await passwords.verify(user.passwordHash, password) : await this.equaliseTiming(password);
     if (!user?.active || !valid) {
-      await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: false } });
       if (user) await prisma.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } } });
       await audit.append(user ? { ...actor, type: 'USER', id: user.id } : actor, {
         action: 'auth.login',
@@ -74,7 +87,7 @@ export class AuthService {
     const expiresAt = new Date(Date.now() + this.deps.sessionTtlMs);
     // Separate statements, not one transaction: none depends on another, and on SQLite a transaction on the shared
     // connection would also take in whatever other requests run meanwhile.
-    await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: true } });
+    await prisma.loginAttempt.update({ where: { id: claim.id }, data: { success: true } });
     const updated = await prisma.user.update({
       where: { id: user.id },
       data: { failedLogins: 0, lastLoginAt: new Date() },
@@ -119,7 +132,7 @@ export class AuthService {
     return this.deps.prisma.user.findUnique({ where: { id: p.userId } });
   }
 
-  /** Returns why the attempt is refused, or null. */
+  /** Returns why the attempt is refused, or null. The caller's own claim is among the failures counted. */
   private async throttled(email: string, ip: string): Promise<string | null> {
     const { prisma, throttle } = this.deps;
     const since = new Date(Date.now() - throttle.windowMs);
@@ -134,8 +147,8 @@ export class AuthService {
       }),
       prisma.loginAttempt.count({ where: { ipAddress: ip, success: false, createdAt: { gte: since } } }),
     ]);
-    if (accountFailures >= throttle.maxFailuresPerAccount) return 'too many failures for this account';
-    if (addressFailures >= throttle.maxFailuresPerAddress) return 'too many failures from this address';
+    if (accountFailures > throttle.maxFailuresPerAccount) return 'too many failures for this account';
+    if (addressFailures > throttle.maxFailuresPerAddress) return 'too many failures from this address';
     return null;
   }
 

@@ -21,9 +21,21 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>, argument =
   } catch {
     throw bad();
   }
+  // Positions are ids, ranks, sequence numbers and epoch milliseconds: a number outside what a Date or a database
+  // integer holds is forged, and would otherwise reach the query as an invalid date or an overflowing bigint.
+  if (!numbersInRange(json)) throw bad();
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw bad();
   return parsed.data;
+}
+
+const MAX_POSITION = 8.64e15; // The largest epoch millisecond a Date holds; far above any seq or rank.
+
+function numbersInRange(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && Math.abs(value) <= MAX_POSITION;
+  if (Array.isArray(value)) return value.every(numbersInRange);
+  if (value && typeof value === 'object') return Object.values(value).every(numbersInRange);
+  return true;
 }
 
 /** `first` within [1, max]; a bigger page is refused rather than silently truncated so clients notice. */

@@ -14,11 +14,13 @@ export function checkText(value: string | null | undefined, field: string, max: 
   if (value === null || value === undefined) return undefined;
   if (value.length > max)
     throw new AppError('BAD_USER_INPUT', `${field}: must be at most ${max} characters`, { field });
+  if (value.includes('\u0000'))
+    throw new AppError('BAD_USER_INPUT', `${field}: must not contain NUL characters`, { field });
   return value;
 }
 
 /** C0 control characters (U+0000–U+001F) never occur in our ids; a NUL would also break PostgreSQL text. */
-function hasControlCharacter(value: string): boolean {
+export function hasControlCharacter(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
   return false;
 }

@@ -150,7 +150,13 @@ export class StudyService {
     await audit.append(actorOf(this.caller), {
       action: 'study.list',
       resourceType: 'Study',
-      details: { studyIds: connection.edges.map((e) => e.node.id), filter: args.filter ?? {}, orderBy: order },
+      details: {
+        studyIds: connection.edges.map((e) => e.node.id),
+        // Whose records were on the page: auditEvents(filter: { patientId }) finds worklist views through these.
+        patientIds: [...new Set(connection.edges.map((e) => e.node.patientId))],
+        filter: args.filter ?? {},
+        orderBy: order,
+      },
     });
     return connection;
   }
@@ -218,6 +224,16 @@ export class StudyService {
   async eventStudy(event: StudyEvent): Promise<StudyRecord> {
     const study = await this.get(event.studyId);
     if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id: event.studyId });
+    return study;
+  }
+
+  /**
+   * A study's own clinical fields (accession number, date, description, scores, triage): a mutation such as
+   * reprocessStudy returns the study to a token that may write but not read, so these fields check read:studies
+   * themselves; id, UIDs and status stay visible to whoever may act on the study.
+   */
+  readable(study: StudyRecord): StudyRecord {
+    authorize(this.caller.principal, { scope: 'read:studies' });
     return study;
   }
 

@@ -22,7 +22,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * API tokens: admins manage anyone's; a person manages their own. A token principal needs the `admin` scope to
- * manage tokens at all, so a leaked integration token cannot mint itself a longer-lived or wider successor.
+ * manage tokens at all, and mints only tokens with a subset of its own scopes that expire no later than it does.
  */
 export class TokenService {
   constructor(
@@ -45,7 +45,12 @@ export class TokenService {
       : principal.role === 'ADMIN'
         ? {}
         : { userId: principal.userId };
-    return this.deps.prisma.apiToken.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] });
+    const tokens = await this.deps.prisma.apiToken.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] });
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'token.list',
+      details: { userId: userId ?? null, count: tokens.length },
+    });
+    return tokens;
   }
 
   /** Returns the secret once; only its hash is stored. */
@@ -65,6 +70,27 @@ export class TokenService {
     if (!owner) throw new AppError('NOT_FOUND', 'No such user.', { id: ownerId });
     if (!owner.active) throw new AppError('CONFLICT', 'The user is deactivated.');
     const scopes = validateRequestedScopes(input.scopes, owner.role);
+    let expiresAt = new Date(Date.now() + days * DAY_MS);
+    // A token may mint only narrower and shorter-lived tokens: otherwise a leaked 1-day admin token is a 365-day
+    // token with every scope.
+    if (principal.kind === 'apiToken') {
+      const wider = scopes.filter((scope) => !principal.scopes.has(scope));
+      if (wider.length > 0)
+        throw new AppError('FORBIDDEN', `This API token cannot grant scopes it does not have: ${wider.join(', ')}.`, {
+          scopes: wider,
+        });
+      if (principal.expiresAt) {
+        // Days are whole: asking for the parent's remaining (rounded up) days is fine and ends with the parent.
+        const remainingDays = Math.ceil((principal.expiresAt.getTime() - Date.now()) / DAY_MS);
+        if (days > remainingDays)
+          throw new AppError(
+            'FORBIDDEN',
+            `A token minted by an API token cannot outlive it (it expires ${principal.expiresAt.toISOString()}).`,
+            { field: 'expiresInDays' },
+          );
+        if (expiresAt > principal.expiresAt) expiresAt = principal.expiresAt;
+      }
+    }
     const token = newSecret('apiToken');
     const apiToken = await prisma.apiToken.create({
       data: {
@@ -74,7 +100,7 @@ export class TokenService {
         tokenHash: hashSecret(token),
         prefix: displayPrefix(token),
         scopes: formatScopes(scopes),
-        expiresAt: new Date(Date.now() + days * DAY_MS),
+        expiresAt,
       },
     });
     await audit.append(actorOf(this.caller), {

@@ -36,7 +36,16 @@ export function checkPassword(password: string): string {
 
 const emailSchema = z.email().max(254);
 
-/** Admin-only management of accounts. Sessions of a deactivated user, or one whose password was reset, end at once. */
+export interface RevokedCredentials {
+  sessions: number;
+  apiTokens: number;
+}
+
+/**
+ * Admin-only management of accounts. Deactivating a user revokes their sessions and API tokens for good (reactivation
+ * does not bring them back); a password reset ends their sessions and lifts the login lockout;
+ * revokeAllCredentials is the response to a compromised account.
+ */
 export class UserService {
   constructor(
     private readonly deps: ServiceDeps,
@@ -49,7 +58,9 @@ export class UserService {
 
   async list(): Promise<UserRecord[]> {
     this.admin();
-    return this.deps.prisma.user.findMany({ orderBy: [{ email: 'asc' }] });
+    const users = await this.deps.prisma.user.findMany({ orderBy: [{ email: 'asc' }] });
+    await this.deps.audit.append(actorOf(this.caller), { action: 'user.list', details: { count: users.length } });
+    return users;
   }
 
   async create(input: CreateUserInput): Promise<UserRecord> {
@@ -101,12 +112,14 @@ export class UserService {
         ...(active !== undefined ? { active } : {}),
       },
     });
-    if (active === false) await this.revokeSessions(id);
+    // A deactivated account's secrets are revoked, not merely refused while it is inactive: otherwise reactivating it
+    // would bring back every token issued before, including any that leaked.
+    const revoked = active === false ? await this.revokeCredentials(id) : null;
     await audit.append(actorOf(this.caller), {
       action: 'user.update',
       resourceType: 'User',
       resourceId: id,
-      details: { email: user.email, changes },
+      details: { email: user.email, changes, ...(revoked ? { revoked } : {}) },
     });
     return user;
   }
@@ -115,21 +128,48 @@ export class UserService {
     this.admin();
     checkId(id);
     const passwordHash = await this.deps.passwords.hash(checkPassword(password));
-    const updated = await this.deps.prisma.user.updateMany({
-      where: { id },
-      data: { passwordHash, failedLogins: 0, lockedUntil: null },
+    const { prisma } = this.deps;
+    const user = await prisma.user.findUnique({ where: { id }, select: { email: true } });
+    if (!user) throw new AppError('NOT_FOUND', 'No such user.', { id });
+    await prisma.user.update({ where: { id }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
+    // The account throttle counts failures since the account's last success; a reset is one, so the owner can sign in
+    // with the new password at once. Failures counted against the addresses that sent them stay.
+    await prisma.loginAttempt.create({
+      data: { email: user.email, ipAddress: this.caller.ip ?? 'unknown', success: true },
     });
-    if (updated.count === 0) throw new AppError('NOT_FOUND', 'No such user.', { id });
-    await this.revokeSessions(id);
+    const { sessions } = await this.revokeCredentials(id, { apiTokens: false });
     await this.deps.audit.append(actorOf(this.caller), {
       action: 'user.reset_password',
       resourceType: 'User',
       resourceId: id,
+      details: { revoked: { sessions } },
     });
     return true;
   }
 
-  private async revokeSessions(userId: string): Promise<void> {
-    await this.deps.prisma.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  /** Ends every session and revokes every API token of a user, e.g. when the account may be compromised. */
+  async revokeAllCredentials(id: string): Promise<RevokedCredentials> {
+    this.admin();
+    checkId(id);
+    const user = await this.deps.prisma.user.findUnique({ where: { id }, select: { email: true } });
+    if (!user) throw new AppError('NOT_FOUND', 'No such user.', { id });
+    const revoked = await this.revokeCredentials(id);
+    await this.deps.audit.append(actorOf(this.caller), {
+      action: 'user.revoke_credentials',
+      resourceType: 'User',
+      resourceId: id,
+      details: { email: user.email, revoked },
+    });
+    return revoked;
+  }
+
+  private async revokeCredentials(userId: string, what: { apiTokens: boolean } = { apiTokens: true }) {
+    const now = new Date();
+    const { prisma } = this.deps;
+    const sessions = await prisma.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+    const apiTokens = what.apiTokens
+      ? await prisma.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } })
+      : { count: 0 };
+    return { sessions: sessions.count, apiTokens: apiTokens.count };
   }
 }

@@ -1,4 +1,5 @@
 import 'server-only';
+import { installClientAddressRewrite, REWRITTEN } from './client-address';
 
 /**
  * The browser talks only to the web origin; /graphql, /api/* and /dicom-web/* are forwarded to the API here, at
@@ -15,7 +16,48 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
   'proxy-authenticate',
   'host',
+  // Next answers `Expect: 100-continue` itself; fetch refuses to send the header (it failed every such request).
+  'expect',
 ]);
+
+const MIB = 1024 * 1024;
+
+/**
+ * The largest body forwarded per path: GraphQL requests are small (the API takes 100 kB), uploads and DICOMweb STOW
+ * are bounded by MAX_UPLOAD_MB like in the API. Larger declared bodies get 413 before a byte is read; a body without
+ * a length is counted as it streams and cut off at the limit.
+ */
+function bodyLimit(pathname: string): number {
+  if (pathname === '/graphql') return 100 * 1024;
+  return Number(process.env.MAX_UPLOAD_MB ?? '1024') * MIB;
+}
+
+function tooLarge(limit: number): Response {
+  return Response.json(
+    { error: { code: 'PAYLOAD_TOO_LARGE', message: `The request is too large (at most ${limit} bytes here).` } },
+    { status: 413 },
+  );
+}
+
+/** Passes a body through, failing the stream (so the upstream request aborts) once it exceeds `limit` bytes. */
+function capped(body: ReadableStream<Uint8Array>, limit: number, exceeded: { value: boolean }) {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > limit) {
+          exceeded.value = true;
+          controller.error(new Error('body over the limit'));
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+const rewrite = installClientAddressRewrite();
 
 function apiBase(): string {
   return (process.env.API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? '4000'}`).replace(/\/$/, '');
@@ -26,21 +68,30 @@ export async function forwardToApi(request: Request): Promise<Response> {
   const target = `${apiBase()}${incoming.pathname}${incoming.search}`;
   const headers = new Headers();
   request.headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name)) headers.set(name, value);
+    if (!HOP_BY_HOP.has(name) && name !== REWRITTEN) headers.set(name, value);
   });
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  if (request.headers.get(REWRITTEN) !== rewrite.nonce) headers.delete('x-forwarded-for');
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null;
+  const limit = bodyLimit(incoming.pathname);
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (hasBody && declared > limit) return tooLarge(limit);
+  const exceeded = { value: false };
   let upstream: Response;
   try {
     upstream = await fetch(target, {
       method: request.method,
       headers,
-      body: hasBody ? request.body : undefined,
+      body: hasBody && request.body ? capped(request.body, limit, exceeded) : undefined,
       redirect: 'manual',
       // Streams uploads through instead of buffering them in memory.
       ...(hasBody ? { duplex: 'half' } : {}),
     } as RequestInit);
   } catch {
-    return Response.json({ error: { code: 'DATABASE_ERROR', message: 'The API is not reachable.' } }, { status: 502 });
+    if (exceeded.value) return tooLarge(limit);
+    return Response.json(
+      { error: { code: 'API_UNREACHABLE', message: 'The API is not reachable; try again shortly.' } },
+      { status: 502 },
+    );
   }
   const out = new Headers();
   upstream.headers.forEach((value, name) => {

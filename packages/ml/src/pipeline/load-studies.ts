@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Result, toAppError } from '@ich/errors';
 import { sharedDecodePool } from '../decode/pool.js';
@@ -18,10 +19,16 @@ export interface RejectedFile {
   readonly error: AppError;
 }
 
+/** A DICOM file larger than this is refused before it is read (a CT slice is well under 10 MB; a frame dump is not). */
+export const MAX_DICOM_FILE_BYTES = 512 * 1024 * 1024;
+
 /**
  * Files or folders (recursively) → decoded slices grouped into studies with ordered series. Only frame 0 of each
  * file is loaded (CT series are one frame per file). A bad file is reported in `rejected` and never stops the
- * others. Compressed frames are decoded on the worker pool, several at a time.
+ * others. Compressed frames are decoded on the worker pool, several at a time. Symbolic links are followed (a folder
+ * reached twice, e.g. through a link loop, is read once); anything that is not a regular file or folder (FIFO,
+ * socket, device) and any broken link is reported in `rejected`, never skipped silently: a study missing slices
+ * must not get a triage result without a word.
  */
 export async function loadStudies(
   paths: readonly string[],
@@ -29,16 +36,9 @@ export async function loadStudies(
 ): Promise<{ studies: LoadedStudy[]; rejected: RejectedFile[] }> {
   const rejected: RejectedFile[] = [];
   const files: string[] = [];
-  for (const p of paths) {
-    try {
-      await collectFiles(p, files);
-    } catch (thrown) {
-      rejected.push({
-        path: p,
-        error: new AppError('NOT_FOUND', `cannot read ${p}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`),
-      });
-    }
-  }
+  const seenFolders = new Set<string>();
+  const seenFiles = new Set<string>();
+  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles);
   const slices: LoadedSlice[] = [];
   const concurrency = Math.max(2, (options.pool ?? sharedDecodePool()).size * 2);
   let next = 0;
@@ -59,15 +59,9 @@ export async function loadStudies(
 
 /** One file → one slice (frame 0). */
 export async function loadSlice(path: string, options: LoadStudiesOptions = {}): Promise<Result<LoadedSlice>> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (thrown) {
-    return {
-      ok: false,
-      error: new AppError('NOT_FOUND', `cannot read ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`),
-    };
-  }
+  const read = await readDicomFile(path);
+  if (!read.ok) return read;
+  const bytes = read.value;
   const image = await decodeToHounsfield(bytes, {
     inflateRaw: boundedInflateRaw,
     ...options,
@@ -93,20 +87,104 @@ export async function loadSlice(path: string, options: LoadStudiesOptions = {}):
   };
 }
 
-async function collectFiles(path: string, out: string[]): Promise<void> {
-  const info = await stat(path);
+/**
+ * Reads one file that must be a regular file of at most `maxBytes`. Opened non-blocking and checked on the open
+ * descriptor, so a FIFO cannot hang the reader and a device (/dev/zero) cannot be read without end, even if the path
+ * was swapped after it was listed.
+ */
+export async function readDicomFile(path: string, maxBytes = MAX_DICOM_FILE_BYTES): Promise<Result<Uint8Array>> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (thrown) {
+    return { ok: false, error: unreadable(path, thrown) };
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile())
+      return {
+        ok: false,
+        error: new AppError('BAD_USER_INPUT', `${path} is a ${kindOf(info)}, not a regular file; it was not read`),
+      };
+    if (info.size > maxBytes)
+      return {
+        ok: false,
+        error: new AppError(
+          'BAD_DICOM',
+          `${path} is ${info.size} bytes; a DICOM file over ${maxBytes} bytes is not read (decode frames one by one)`,
+        ),
+      };
+    const bytes = new Uint8Array(info.size);
+    let offset = 0;
+    while (offset < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, offset, bytes.length - offset, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+    }
+    return { ok: true, value: offset === bytes.length ? bytes : bytes.subarray(0, offset) };
+  } catch (thrown) {
+    return { ok: false, error: unreadable(path, thrown) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function unreadable(path: string, thrown: unknown): AppError {
+  return new AppError('NOT_FOUND', `cannot read ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`);
+}
+
+function kindOf(info: Awaited<ReturnType<typeof stat>>): string {
+  if (info.isFIFO()) return 'FIFO';
+  if (info.isSocket()) return 'socket';
+  if (info.isCharacterDevice()) return 'character device';
+  if (info.isBlockDevice()) return 'block device';
+  return 'special file';
+}
+
+async function collectFiles(
+  path: string,
+  out: string[],
+  rejected: RejectedFile[],
+  seenFolders: Set<string>,
+  seenFiles: Set<string>,
+): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  let real: string;
+  try {
+    // stat and realpath follow symbolic links: a linked slice counts like any other, a broken link is reported.
+    info = await stat(path);
+    real = await realpath(path);
+  } catch (thrown) {
+    rejected.push({ path, error: unreadable(path, thrown) });
+    return;
+  }
   if (info.isFile()) {
+    // The same file reached twice (named twice, or through a link) is one slice, not two.
+    if (seenFiles.has(real)) return;
+    seenFiles.add(real);
     out.push(path);
     return;
   }
-  if (!info.isDirectory()) return;
-  const entries = await readdir(path, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
+  if (!info.isDirectory()) {
+    rejected.push({
+      path,
+      error: new AppError('BAD_USER_INPUT', `${path} is a ${kindOf(info)}, not a regular file; it was not read`),
+    });
+    return;
+  }
+  // Loop protection: a folder reached again through a link (or named twice) is not read again.
+  if (seenFolders.has(real)) return;
+  seenFolders.add(real);
+  let names: string[];
+  try {
+    names = (await readdir(path)).sort((a, b) => a.localeCompare(b));
+  } catch (thrown) {
+    rejected.push({ path, error: unreadable(path, thrown) });
+    return;
+  }
+  for (const name of names) {
     // Hidden files and the sidecars that travel with studies (manifests, label sheets, previews) are not DICOM.
-    if (e.name.startsWith('.') || /\.(csv|json|txt|md|png|jpg)$/i.test(e.name)) continue;
-    const child = join(path, e.name);
-    if (e.isDirectory()) await collectFiles(child, out);
-    else if (e.isFile()) out.push(child);
+    if (name.startsWith('.') || /\.(csv|json|txt|md|png|jpg)$/i.test(name)) continue;
+    await collectFiles(join(path, name), out, rejected, seenFolders, seenFiles);
   }
 }

@@ -10,6 +10,7 @@ export const adminResolvers: Resolvers = {
     createUser: (_parent, { input }, { services }) => services.users.create(input),
     updateUser: (_parent, { id, input }, { services }) => services.users.update(id, input),
     resetPassword: (_parent, { id, password }, { services }) => services.users.resetPassword(id, password),
+    revokeAllCredentials: (_parent, { userId }, { services }) => services.users.revokeAllCredentials(userId),
     createApiToken: (_parent, { input }, { services }) => services.tokens.create(input),
     revokeApiToken: (_parent, { id }, { services }) => services.tokens.revoke(id),
   },

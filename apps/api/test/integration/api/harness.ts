@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '@ich/prisma';
 import { createTestDatabase, type Provider } from '@ich/testkit';
 import { type Api, buildApi } from '../../../src/app.js';
-import { loadConfig } from '../../../src/config/env.js';
+import { type Config, loadConfig } from '../../../src/config/env.js';
 import { prepareDatabase } from '../../../src/db/index.js';
 import type { StudyEvents } from '../../../src/events/study-events.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../../src/graphql/query-limits.js';
@@ -34,6 +34,11 @@ export interface RequestOptions {
   /** Sent as the Cookie header. */
   cookie?: string;
   headers?: Record<string, string>;
+  /**
+   * The source address of the connection (e.g. 127.0.0.2): distinct loopback addresses stand for distinct machines.
+   * Without it requests come from 127.0.0.1, which the default TRUSTED_PROXIES treats as the web app's proxy.
+   */
+  from?: string;
 }
 
 export interface TestApi {
@@ -44,6 +49,8 @@ export interface TestApi {
   api: Api;
   /** The configured STORAGE_DIR (absolute). */
   storageDir: string;
+  /** The API's configuration (e.g. auditKeyFile, auditCheckpointFile inside the test's data folder). */
+  config: Config;
   operations: OperationCounter;
   gql<T = Record<string, unknown>>(
     query: string,
@@ -64,6 +71,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** The study event channel; defaults to buildApi's in-process one. Worker tests pass the cross-process one. */
   events?: (db: { prisma: PrismaClient; provider: Provider; url: string }) => StudyEvents;
+  /** TRUSTED_PROXIES for this API (default: the product default). */
+  trustedProxies?: string;
 }
 
 /** Counts Prisma operations the API issues (each model call; a dataloader batch is one). */
@@ -86,6 +95,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     DATABASE_URL: databaseUrl,
     ICH_DATA_DIR: dir,
     WEB_ORIGIN,
+    ...(options.trustedProxies === undefined ? {} : { TRUSTED_PROXIES: options.trustedProxies }),
     ...(options.introspection === undefined ? {} : { GRAPHQL_INTROSPECTION: String(options.introspection) }),
     ...options.env,
   });
@@ -124,19 +134,18 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
     if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
     if (opts.cookie) headers['cookie'] = opts.cookie;
-    const response = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ query, variables }),
-    });
+    const body = JSON.stringify({ query, variables });
+    const response = opts.from
+      ? await postFrom(opts.from, `${url}/graphql`, headers, body)
+      : await fetch(`${url}/graphql`, { method: 'POST', headers, body });
     const text = await response.text();
-    let body: { data?: T | null; errors?: GraphQLResult['errors'] } = {};
+    let parsed: { data?: T | null; errors?: GraphQLResult['errors'] } = {};
     try {
-      body = JSON.parse(text) as typeof body;
+      parsed = JSON.parse(text) as typeof parsed;
     } catch {
       // Non-JSON bodies are asserted on through `text`.
     }
-    return { status: response.status, headers: response.headers, data: body.data, errors: body.errors, text };
+    return { status: response.status, headers: response.headers, data: parsed.data, errors: parsed.errors, text };
   };
 
   return {
@@ -146,6 +155,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     prisma: db.prisma,
     api,
     storageDir: config.storageDir,
+    config,
     operations,
     gql,
     async login(email, password, opts = {}) {
@@ -174,4 +184,30 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
 /** The `extensions.code` of every error, for compact assertions. */
 export function codes(result: GraphQLResult): string[] {
   return (result.errors ?? []).map((e) => e.extensions?.code ?? '(none)');
+}
+
+/** A POST whose connection leaves from `localAddress` (fetch cannot choose its source address). */
+export function postFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; headers: Headers; text(): Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) out.append(name, v);
+        }
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: out, text: async () => text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

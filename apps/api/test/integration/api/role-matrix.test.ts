@@ -196,6 +196,15 @@ const OPERATIONS: Operation[] = [
     }),
   },
   {
+    name: 'revokeAllCredentials',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { revokeAllCredentials(userId: $id) { sessions apiTokens } }',
+      variables: { id: (await createUser(t.prisma)).user.id },
+    }),
+  },
+  {
     name: 'activateModel',
     scope: 'admin',
     admin: true,
@@ -278,7 +287,8 @@ describe.each(PROVIDERS)('role and scope matrix on %s', (provider) => {
       token = op.endsSession ? await t.login(c.email, c.password) : c.token;
       self = c.id;
     } else if (who === 'token with scope') {
-      token = await adminToken([op.scope ?? 'read:studies']);
+      // An admin-scoped token also holds read:studies: a token may mint only scopes it has (createApiToken asks for it).
+      token = await adminToken(op.scope === 'admin' ? ['admin', 'read:studies'] : [op.scope ?? 'read:studies']);
     } else if (who === 'token without scope') {
       token = await adminToken(
         ALL_SCOPES.filter((s) => s !== op.scope && s !== 'admin' && s !== 'read:audit')

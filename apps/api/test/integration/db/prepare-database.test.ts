@@ -65,3 +65,19 @@ describe('PostgreSQL client', () => {
     await expect(prepared.prisma.patient.count()).rejects.toThrow();
   });
 });
+
+describe.each(PROVIDERS)('several instances starting on %s', (provider) => {
+  it('lets several instances start together on one fresh database: the others wait for the lock and retry', async () => {
+    const db = await createTestDatabase(provider, 'race');
+    cleanups.push(db.drop);
+    const lines: string[] = [];
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => prepareDatabase(db.url, { log: (line) => lines.push(line) })),
+    );
+    for (const r of results) if (r.status === 'fulfilled') cleanups.push(() => r.value.close());
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok']);
+    const applied = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.appliedMigrations : []));
+    // Each migration was applied exactly once, by whichever instance got there first.
+    expect(new Set(applied).size).toBe(applied.length);
+  });
+});

@@ -1,10 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { AppError } from '@ich/errors';
 import { PNG } from 'pngjs';
 import { transferSyntaxInfo } from '../../dicom/transfer-syntax.js';
 import { valueStats } from '../../hu/to-hounsfield.js';
 import { decodeToHounsfield } from '../../pipeline/hounsfield-image.js';
 import { boundedInflateRaw } from '../../pipeline/inflate.js';
+import { readDicomFile } from '../../pipeline/load-studies.js';
 import { applyWindows, DEFAULT_WINDOWS, type HuWindow, parseWindows } from '../../window/windows.js';
 import { type Command, parseCommandLine } from '../command.js';
 
@@ -42,12 +43,10 @@ const command: Command = {
         throw new AppError('BAD_USER_INPUT', '--png needs exactly three windows (one per colour channel)');
     }
 
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (thrown) {
-      throw new AppError('BAD_USER_INPUT', `cannot read ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
+    // A regular file of bounded size only: a FIFO or a device is refused instead of read forever.
+    const read = await readDicomFile(path);
+    if (!read.ok) throw read.error;
+    const bytes = read.value;
     const image = await decodeToHounsfield(bytes, { frameIndex, timeoutMs, inflateRaw: boundedInflateRaw });
     if (!image.ok) throw image.error;
     const { attrs, hu, rows, columns, rsnaQuirkApplied } = image.value;
