@@ -58,7 +58,9 @@ const config: CodegenConfig = {
       preset: 'client',
       documents: ['apps/web/src/**/*.{ts,tsx}', 'apps/web/app/**/*.{ts,tsx}', '!apps/web/src/graphql/generated/**'],
       presetConfig: { fragmentMasking: false },
+      // Extensionless relative imports: the web is bundled (moduleResolution Bundler), not run by Node.
       config: {
+        emitLegacyCommonJSImports: true,
         enumsAsTypes: true,
         useTypeImports: true,
         scalars: { DateTime: 'string' },

@@ -47,10 +47,7 @@ process.on('SIGTERM', () => stop(0));
 // A worklist page allocates a few MB; a larger young generation keeps those short-lived objects out of the old
 // generation under concurrent load (measured in apps/api/src/graphql/README.md, "Performance").
 run('api', process.execPath, ['--max-semi-space-size=64', path.join(root, 'apps/api/dist/main.js')], root);
-run(
-  'web',
-  process.execPath,
-  [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', webPort],
-  path.join(root, 'apps/web'),
-);
+// apps/web/server.mjs is `next start` plus the WebSocket pass-through for GraphQL subscriptions.
+env.WEB_PORT = webPort;
+run('web', process.execPath, [path.join(root, 'apps/web/server.mjs')], path.join(root, 'apps/web'));
 console.log(`[start] API on http://127.0.0.1:${apiPort} (GraphQL /graphql), web on http://127.0.0.1:${webPort}`);
