@@ -1,12 +1,14 @@
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request, type Response } from 'express';
 import { AuditLog } from './audit/audit-log.js';
+import type { Caller } from './auth/caller.js';
 import { createPasswordHasher } from './auth/password.js';
 import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
 import type { Config } from './config/env.js';
-import type { Caller } from './context/caller.js';
 import type { RequestContext } from './context/request-context.js';
 import { resolveCaller } from './context/resolve-caller.js';
+import type { Db, DbProvider } from './db/records.js';
+import { createLocalStudyEvents, type StudyEvents } from './events/study-events.js';
 import { createApolloServer } from './graphql/apollo.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/query-limits.js';
 import { auditExportRouter } from './http/audit-export.js';
@@ -14,7 +16,6 @@ import { corsForOrigin, noStore } from './http/cors.js';
 import type { SessionCookieJar } from './services/auth.js';
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type ServiceDeps } from './services/deps.js';
 import { createServices, type Services } from './services/index.js';
-import type { Db, DbProvider } from './services/records.js';
 
 export interface ApiOptions {
   config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection'>;
@@ -25,6 +26,8 @@ export interface ApiOptions {
   limits?: QueryLimits;
   /** JSON body limit for /graphql; a query is small, so this is far below the upload limit. */
   graphqlBodyLimit?: string;
+  /** Where study events go; defaults to delivery inside this process. */
+  events?: StudyEvents;
 }
 
 export interface Api {
@@ -34,6 +37,8 @@ export interface Api {
   close(): Promise<void>;
   /** The process's single audit appender, for other routes (uploads, DICOMweb, frames) to record access. */
   audit: AuditLog;
+  /** The process's study event channel (arrivals, status changes, results). */
+  events: StudyEvents;
   /** Caller (principal + address) and services for a request, for other routes that need authorization. */
   servicesFor(req: Request, res?: Response): Promise<{ caller: Caller; services: Services }>;
 }
@@ -54,6 +59,7 @@ export function buildApi(options: ApiOptions): Api {
     passwords: options.passwords ?? createPasswordHasher(),
     sessionTtlMs: config.sessionTtlMs,
     throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
+    events: options.events ?? createLocalStudyEvents(),
   };
   const secureCookie = config.nodeEnv === 'production';
   const apollo = createApolloServer({
@@ -75,6 +81,7 @@ export function buildApi(options: ApiOptions): Api {
   let started = false;
   return {
     audit,
+    events: deps.events,
     servicesFor,
     async mount(app) {
       await apollo.start();

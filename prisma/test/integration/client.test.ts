@@ -1,9 +1,9 @@
+import { createPostgresDatabase, createSqliteDatabase } from '@ich/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PrismaClient, Role } from '../../src/index.js';
 import { deployMigrations } from '../../src/migrate/index.js';
 import { createPostgresAdapter, PrismaClient as PostgresPrismaClient } from '../../src/postgresql.js';
 import { createSqliteAdapter, PrismaClient as SqlitePrismaClient } from '../../src/sqlite.js';
-import { createPostgresDatabase, createSqliteDatabase } from './databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createTestDatabase, POSTGRES_SERVER_URL, runSql, type TestDatabase } from '@ich/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createMigration,
@@ -15,7 +16,6 @@ import {
 } from '../../src/migrate/index.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { DATABASE_PROVIDERS } from '../../src/providers.js';
-import { createDatabase, POSTGRES_SERVER_URL, runSql, type TestDatabase } from './databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function freshDatabase(provider: (typeof DATABASE_PROVIDERS)[number], label: string): Promise<TestDatabase> {
-  const db = await createDatabase(provider, label);
+  const db = await createTestDatabase(provider, label);
   cleanups.push(db.drop);
   return db;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma } from '@ich/prisma';
-import type { Caller } from '../context/caller.js';
-import type { Db, DbProvider } from '../services/records.js';
+import type { Caller } from '../auth/caller.js';
+import type { Db, DbProvider } from '../db/records.js';
 import { auditHash, type ChainRow, checkLink, GENESIS_HASH, type HashedAuditFields } from './hash-chain.js';
 
 export type ActorType = 'ANONYMOUS' | 'USER' | 'API_TOKEN' | 'SYSTEM';

@@ -1,5 +1,5 @@
+import type { Caller } from '../auth/caller.js';
 import type { Services } from '../services/index.js';
-import type { Caller } from './caller.js';
 
 /** The GraphQL context: the caller and the services bound to it. Resolvers touch nothing else. */
 export interface RequestContext {

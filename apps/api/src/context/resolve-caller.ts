@@ -1,8 +1,8 @@
 import type { Request } from 'express';
+import type { Caller } from '../auth/caller.js';
+import { resolvePrincipal } from '../auth/resolve-principal.js';
 import { presentedSecret } from '../auth/session-cookie.js';
-import { resolvePrincipal } from '../services/auth.js';
 import type { ServiceDeps } from '../services/deps.js';
-import type { Caller } from './caller.js';
 
 /** The one place a request becomes a caller: Bearer header or session cookie, plus the audited address. */
 export async function resolveCaller(deps: Pick<ServiceDeps, 'prisma'>, req: Request): Promise<Caller> {

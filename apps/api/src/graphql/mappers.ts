@@ -4,9 +4,9 @@
  */
 import type { ChainVerification } from '../audit/audit-log.js';
 import type { ChainRow } from '../audit/hash-chain.js';
+import type { ApiTokenRecord, PatientRecord, StudyRecord } from '../db/records.js';
 import type { LoginResult } from '../services/auth.js';
 import type { Connection } from '../services/connection.js';
-import type { ApiTokenRecord, PatientRecord, StudyRecord } from '../services/records.js';
 import type { JobFailure } from '../services/studies.js';
 
 export type {
@@ -19,7 +19,7 @@ export type {
   StudyPredictionRecord,
   StudyRecord,
   UserRecord,
-} from '../services/records.js';
+} from '../db/records.js';
 export type {
   ChainRow as AuditEventRecord,
   ChainVerification as AuditVerificationRecord,

@@ -2,7 +2,7 @@ import { AppError } from '@ich/errors';
 import { type Request, Router } from 'express';
 import type { AuditFilter } from '../audit/audit-log.js';
 import { csvHeader, csvRow, fhirAuditEvent } from '../audit/export-format.js';
-import type { Caller } from '../context/caller.js';
+import type { Caller } from '../auth/caller.js';
 import type { Services } from '../services/index.js';
 
 export interface AuditExportDeps {

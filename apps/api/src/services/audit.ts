@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { type AuditFilter, actorOf, type ChainVerification } from '../audit/audit-log.js';
 import type { ChainRow } from '../audit/hash-chain.js';
+import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
-import type { Caller } from '../context/caller.js';
 import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Db, DbProvider } from './records.js';
+import type { Db, DbProvider } from '../db/records.js';
+import type { StudyEvents } from '../events/study-events.js';
 
 /** Password hashing is injected so tests can use cheaper argon2 parameters without weakening production's. */
 export interface PasswordHasher {
@@ -31,4 +32,6 @@ export interface ServiceDeps {
   passwords: PasswordHasher;
   sessionTtlMs: number;
   throttle: LoginThrottle;
+  /** Study arrivals, status changes and results, for live worklist and viewer updates. */
+  events: StudyEvents;
 }

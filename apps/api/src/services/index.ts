@@ -1,5 +1,5 @@
-import type { Caller } from '../context/caller.js';
-import { createLoaders } from '../loaders/loaders.js';
+import type { Caller } from '../auth/caller.js';
+import { createLoaders } from '../db/loaders.js';
 import { AuditService } from './audit.js';
 import { AuthService, type SessionCookieJar } from './auth.js';
 import type { ServiceDeps } from './deps.js';

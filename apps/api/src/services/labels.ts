@@ -1,11 +1,13 @@
-/** The five subtypes, as the GraphQL enum names them and as Study.positiveLabels stores them (lower case). */
-export const HEMORRHAGE_LABELS = [
-  'EPIDURAL',
-  'INTRAPARENCHYMAL',
-  'INTRAVENTRICULAR',
-  'SUBARACHNOID',
-  'SUBDURAL',
-] as const;
+import { LABELS } from '@ich/ml/browser';
+
+/**
+ * The five subtypes, as the GraphQL enum names them and as Study.positiveLabels stores them (lower case). Derived
+ * from the model's own label list (@ich/ml), so the product cannot drift from what the model emits; labels.test.ts
+ * ties it to the SDL and to the Prisma columns as well.
+ */
+export const HEMORRHAGE_LABELS = LABELS.filter((l) => l !== 'any').map((l) => l.toUpperCase()) as Uppercase<
+  Exclude<(typeof LABELS)[number], 'any'>
+>[];
 
 export type HemorrhageLabel = (typeof HEMORRHAGE_LABELS)[number];
 

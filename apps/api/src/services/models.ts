@@ -1,10 +1,10 @@
 import { AppError } from '@ich/errors';
 import { actorOf } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
-import type { Caller } from '../context/caller.js';
+import type { ModelVersionRecord } from '../db/records.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId } from './ids.js';
-import type { ModelVersionRecord } from './records.js';
 
 export class ModelService {
   constructor(

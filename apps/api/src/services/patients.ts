@@ -1,14 +1,14 @@
 import type { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
-import type { Caller } from '../context/caller.js';
-import type { Loaders } from '../loaders/loaders.js';
+import type { Loaders } from '../db/loaders.js';
+import type { PatientRecord, StudyRecord } from '../db/records.js';
 import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
-import type { PatientRecord, StudyRecord } from './records.js';
 import { containsText } from './text-filter.js';
 
 export interface PatientListArgs {

@@ -1,11 +1,11 @@
 import { AppError } from '@ich/errors';
 import { actorOf } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
-import type { Caller } from '../context/caller.js';
-import type { Loaders } from '../loaders/loaders.js';
+import type { Loaders } from '../db/loaders.js';
+import type { ReviewRecord, UserRecord } from '../db/records.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
-import type { ReviewRecord, UserRecord } from './records.js';
 
 export type Verdict = ReviewRecord['verdict'];
 

@@ -2,14 +2,9 @@ import { AppError } from '@ich/errors';
 import type { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
-import type { Caller } from '../context/caller.js';
-import type { Loaders } from '../loaders/loaders.js';
-import { type Connection, toConnection } from './connection.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
-import type { ServiceDeps } from './deps.js';
-import { checkId, checkText } from './ids.js';
-import { type HemorrhageLabel, storedLabel } from './labels.js';
+import type { Loaders } from '../db/loaders.js';
 import type {
   InferenceJobRecord,
   ModelVersionRecord,
@@ -19,7 +14,13 @@ import type {
   SlicePredictionRecord,
   StudyPredictionRecord,
   StudyRecord,
-} from './records.js';
+} from '../db/records.js';
+import { enqueueStudyAnalysis } from '../queue/enqueue.js';
+import { type Connection, toConnection } from './connection.js';
+import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import type { ServiceDeps } from './deps.js';
+import { checkId, checkText } from './ids.js';
+import { type HemorrhageLabel, storedLabel } from './labels.js';
 import { containsText } from './text-filter.js';
 
 export type StudyStatus = StudyRecord['status'];
@@ -188,10 +189,10 @@ export class StudyService {
     if (study.status === 'RECEIVING') throw new AppError('CONFLICT', 'The study is still receiving files.');
     const active = await prisma.inferenceJob.count({ where: { studyId: id, status: { in: ['QUEUED', 'RUNNING'] } } });
     if (active > 0) throw new AppError('CONFLICT', 'The study is already queued or being processed.');
-    const [job, updated] = await prisma.$transaction([
-      prisma.inferenceJob.create({ data: { studyId: id } }),
-      prisma.study.update({ where: { id }, data: { status: 'QUEUED' } }),
-    ]);
+    const { job, updated } = await prisma.$transaction(async (tx) => {
+      const queued = await enqueueStudyAnalysis(tx, id);
+      return { job: { id: queued.jobId }, updated: await tx.study.findUniqueOrThrow({ where: { id } }) };
+    });
     await audit.append(actorOf(this.caller), {
       action: 'study.reprocess',
       resourceType: 'InferenceJob',
@@ -199,6 +200,7 @@ export class StudyService {
       studyId: id,
       patientId: study.patientId,
     });
+    this.deps.events.publish({ kind: 'STATUS', studyId: id, status: updated.status, at: new Date().toISOString() });
     return updated;
   }
 

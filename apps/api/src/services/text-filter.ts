@@ -1,4 +1,4 @@
-import type { DbProvider } from './records.js';
+import type { DbProvider } from '../db/records.js';
 
 /**
  * A case-insensitive substring filter on both databases. SQLite's LIKE (which Prisma's `contains` uses) already

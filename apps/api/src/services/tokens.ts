@@ -1,13 +1,13 @@
 import { AppError } from '@ich/errors';
 import { actorOf } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
 import { type AuthenticatedPrincipal, authorize } from '../auth/principal.js';
 import { formatScopes, validateRequestedScopes } from '../auth/scopes.js';
 import { displayPrefix, hashSecret, newSecret } from '../auth/secrets.js';
-import type { Caller } from '../context/caller.js';
-import type { Loaders } from '../loaders/loaders.js';
+import type { Loaders } from '../db/loaders.js';
+import type { ApiTokenRecord, UserRecord } from '../db/records.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId } from './ids.js';
-import type { ApiTokenRecord, UserRecord } from './records.js';
 
 export interface CreateApiTokenInput {
   name: string;

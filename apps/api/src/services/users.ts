@@ -1,13 +1,13 @@
 import { AppError } from '@ich/errors';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
 import { authorize, type Role } from '../auth/principal.js';
-import type { Caller } from '../context/caller.js';
+import type { UserRecord } from '../db/records.js';
 import { normalizeEmail } from './auth.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
 import { isUniqueViolation } from './prisma-errors.js';
-import type { UserRecord } from './records.js';
 
 export interface CreateUserInput {
   email: string;

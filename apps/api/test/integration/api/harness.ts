@@ -1,22 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '@ich/prisma';
+import { createTestDatabase, type Provider } from '@ich/testkit';
 import { type Api, buildApi } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/env.js';
-import { createDatabaseClient, prepareDatabase } from '../../../src/db/index.js';
+import { prepareDatabase } from '../../../src/db/index.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../../src/graphql/query-limits.js';
 import { createServer } from '../../../src/server.js';
 import type { LoginThrottle } from '../../../src/services/deps.js';
 import { testPasswords } from '../../factories/index.js';
 
-export type Provider = 'sqlite' | 'postgresql';
-export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
+export { PROVIDERS, type Provider } from '@ich/testkit';
 
-const POSTGRES_URL = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const WEB_ORIGIN = 'http://localhost:3000';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -73,22 +71,8 @@ export interface OperationCounter {
  */
 export async function startApi(provider: Provider, options: StartOptions = {}): Promise<TestApi> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ich-api-test-'));
-  let databaseUrl: string;
-  let dropDatabase: () => Promise<void> = async () => {};
-  if (provider === 'sqlite') {
-    databaseUrl = `file:${path.join(dir, 'api.db')}`;
-  } else {
-    const name = `ich_api_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    const admin = await createDatabaseClient(POSTGRES_URL, { variable: 'TEST_POSTGRES_URL', maxConnections: 1 });
-    await admin.prisma.$executeRawUnsafe(`CREATE DATABASE "${name}"`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      await admin.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.close();
-    };
-  }
+  const target = await createTestDatabase(provider, 'api');
+  const databaseUrl = target.url;
   const db = await prepareDatabase(databaseUrl);
   const config = loadConfig({
     NODE_ENV: options.nodeEnv ?? 'test',
@@ -169,7 +153,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
       });
       await api.close();
       await db.close();
-      await dropDatabase();
+      await target.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initModel } from '@ich/ml/node';
+import { createTestDatabase, PROVIDERS } from '@ich/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../src/audit/audit-log.js';
 import { registerModelDir } from '../../../src/bootstrap/model-registry.js';
 import { type PreparedDatabase, prepareDatabase } from '../../../src/db/index.js';
-import { createTestDatabase, PROVIDERS } from '../db/databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

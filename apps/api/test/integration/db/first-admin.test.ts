@@ -1,8 +1,8 @@
+import { createTestDatabase, PROVIDERS } from '@ich/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, LOW_COST_PASSWORD_PARAMS, verifyPassword } from '../../../src/auth/password.js';
 import { ensureFirstAdmin } from '../../../src/bootstrap/first-admin.js';
 import { type PreparedDatabase, prepareDatabase } from '../../../src/db/index.js';
-import { createTestDatabase, PROVIDERS } from './databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

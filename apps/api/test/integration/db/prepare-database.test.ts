@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { createTestDatabase, PROVIDERS, type TestDatabase } from '@ich/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PreparedDatabase, prepareDatabase } from '../../../src/db/index.js';
-import { createTestDatabase, PROVIDERS, type TestDatabase } from './databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createTestDatabase, PROVIDERS } from '@ich/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/env.js';
 import { createDatabaseClient, type DatabaseClient, prepareDatabase } from '../../../src/db/index.js';
 import { createServer } from '../../../src/server.js';
-import { createTestDatabase, PROVIDERS } from '../db/databases.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

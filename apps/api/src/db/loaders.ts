@@ -10,7 +10,7 @@ import type {
   StudyPredictionRecord,
   StudyRecord,
   UserRecord,
-} from '../services/records.js';
+} from './records.js';
 
 /**
  * Per-request batching: a worklist page of N studies costs one query per relation (patients, predictions, ...),

@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from './principal.js';
 
 /** Who is calling and from where: what every service call needs to authorize and to audit. */
 export interface Caller {
