@@ -1,5 +1,12 @@
 /** Times in the reader's own time zone and locale (the browser's), with the zone named so nothing is ambiguous. */
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
