@@ -71,6 +71,7 @@ export function Worklist() {
   });
   const rows = useMemo(() => data?.studies.edges.map((e) => e.node) ?? [], [data]);
   const fresh = useLiveWorklist(refetch, rows);
+  const freshRows = rows.filter((r) => fresh.has(r.id));
   useEffect(() => rememberOrder(rows.map((r) => r.id)), [rows]);
 
   const tableRef = useRef<HTMLTableSectionElement>(null);
@@ -139,6 +140,19 @@ export function Worklist() {
       {error ? (
         <p role="alert" className="error">
           Could not load the worklist: {error.message}
+        </p>
+      ) : null}
+      {freshRows.length > 0 ? (
+        <p role="status" className="new-bleeds">
+          New suspected bleed{freshRows.length > 1 ? 's' : ''}:{' '}
+          {freshRows.map((r, i) => (
+            <span key={r.id}>
+              {i > 0 ? ', ' : ''}
+              <a href={`/studies/${r.id}`}>
+                {personName(r.patient.name)} ({r.accessionNumber ?? 'no accession'})
+              </a>
+            </span>
+          ))}
         </p>
       ) : null}
       <p className="muted" aria-live="polite">
