@@ -40,6 +40,7 @@ describe('web: sign-in, sessions, roles and headers', () => {
     const page = await browser.context.newPage();
     await page.goto(`${product.webUrl}/studies/${studyId}`);
     await page.waitForURL(/\/login\?next=/);
+    await page.getByLabel('Email').waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'login');
     await page.getByLabel('Email').fill(clinician.email);
