@@ -8,17 +8,25 @@ import type { Config } from './config/env.js';
 import type { RequestContext } from './context/request-context.js';
 import { resolveCaller } from './context/resolve-caller.js';
 import type { Db, DbProvider } from './db/records.js';
+import { dicomWebRouter } from './dicomweb/router.js';
 import { createLocalStudyEvents, type StudyEvents } from './events/study-events.js';
 import { createApolloServer } from './graphql/apollo.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/query-limits.js';
 import { auditExportRouter } from './http/audit-export.js';
 import { corsForOrigin, noStore } from './http/cors.js';
+import { uploadsRouter } from './http/uploads.js';
+import { IngestService } from './ingest/ingest-service.js';
+import { StableStudySweep } from './ingest/stable-sweep.js';
 import type { SessionCookieJar } from './services/auth.js';
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type ServiceDeps } from './services/deps.js';
 import { createServices, type Services } from './services/index.js';
+import { ContentStore } from './storage/content-store.js';
 
 export interface ApiOptions {
-  config: Pick<Config, 'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection'>;
+  config: Pick<
+    Config,
+    'nodeEnv' | 'webOrigin' | 'sessionTtlMs' | 'introspection' | 'storageDir' | 'maxUploadBytes' | 'stableMs'
+  >;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
   passwords?: PasswordHasher;
@@ -41,6 +49,12 @@ export interface Api {
   events: StudyEvents;
   /** Caller (principal + address) and services for a request, for other routes that need authorization. */
   servicesFor(req: Request, res?: Response): Promise<{ caller: Caller; services: Services }>;
+  /** Instances by content hash under STORAGE_DIR. */
+  store: ContentStore;
+  /** The one ingest path (uploads and STOW-RS). */
+  ingest: IngestService;
+  /** Queues STOW-RS studies once they have been quiet for STABLE_SECONDS. */
+  stableSweep: StableStudySweep;
 }
 
 const GRAPHQL_MAX_TOKENS = 5_000;
@@ -78,14 +92,28 @@ export function buildApi(options: ApiOptions): Api {
     return { caller, services: createServices(deps, caller, cookieJar(res)) };
   };
 
+  const store = new ContentStore(config.storageDir);
+  const ingest = new IngestService({ prisma: db.prisma, store, audit, events: deps.events });
+  const stableSweep = new StableStudySweep({
+    prisma: db.prisma,
+    events: deps.events,
+    stableMs: config.stableMs,
+    log: (line) => console.error(`[api] ${line}`),
+  });
+
   let started = false;
   return {
     audit,
     events: deps.events,
     servicesFor,
+    store,
+    ingest,
+    stableSweep,
     async mount(app) {
+      await store.init();
       await apollo.start();
       started = true;
+      stableSweep.start();
       const cors = corsForOrigin(config.webOrigin);
       app.use(
         '/graphql',
@@ -96,8 +124,15 @@ export function buildApi(options: ApiOptions): Api {
       );
       app.use('/api/audit', cors);
       app.use(auditExportRouter({ servicesFor }));
+      app.use('/api/uploads', cors);
+      app.use(uploadsRouter({ servicesFor, ingest, store, maxUploadBytes: config.maxUploadBytes }));
+      app.use(
+        '/dicom-web',
+        dicomWebRouter({ servicesFor, ingest, store, audit, prisma: db.prisma, maxUploadBytes: config.maxUploadBytes }),
+      );
     },
     async close() {
+      await stableSweep.stop();
       if (started) await apollo.stop();
       await audit.flush();
     },

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: { http: 429, exit: 7, summary: 'Too many attempts; try again later.' },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 2, summary: 'The request is too large.' },
   QUERY_TOO_COMPLEX: { http: 400, exit: 2, summary: 'The query is too deep or too costly.' },
+  STORAGE_FULL: { http: 507, exit: 8, summary: 'The server has no space left to store the files.' },
   DATABASE_ERROR: { http: 503, exit: 8, summary: 'The database is unavailable or rejected the operation.' },
   MIGRATION_FAILED: { http: 500, exit: 8, summary: 'A database migration failed.' },
   MIGRATION_PENDING: { http: 503, exit: 9, summary: 'The database has migrations that are not applied yet.' },

@@ -39,6 +39,8 @@ const schema = z.object({
     .default(12),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
   MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
+  /** DICOMweb STOW-RS: a study is queued once it has received no instance for this long (like Orthanc's StableAge). */
+  STABLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(3),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -61,6 +63,7 @@ export interface Config {
   sessionTtlMs: number;
   introspection: boolean;
   maxUploadBytes: number;
+  stableMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -102,6 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+    stableMs: Math.round(e.STABLE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
   };
 }

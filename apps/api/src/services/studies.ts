@@ -187,6 +187,8 @@ export class StudyService {
     const study = await prisma.study.findUnique({ where: { id } });
     if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id });
     if (study.status === 'RECEIVING') throw new AppError('CONFLICT', 'The study is still receiving files.');
+    if (study.status === 'NOT_ELIGIBLE')
+      throw new AppError('CONFLICT', `The study cannot be analysed: ${study.notEligibleReason ?? 'not eligible'}.`);
     const active = await prisma.inferenceJob.count({ where: { studyId: id, status: { in: ['QUEUED', 'RUNNING'] } } });
     if (active > 0) throw new AppError('CONFLICT', 'The study is already queued or being processed.');
     const { job, updated } = await prisma.$transaction(async (tx) => {

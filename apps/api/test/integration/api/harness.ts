@@ -41,6 +41,8 @@ export interface TestApi {
   databaseUrl: string;
   prisma: PrismaClient;
   api: Api;
+  /** The configured STORAGE_DIR (absolute). */
+  storageDir: string;
   operations: OperationCounter;
   gql<T = Record<string, unknown>>(
     query: string,
@@ -57,6 +59,8 @@ export interface StartOptions {
   limits?: QueryLimits;
   introspection?: boolean;
   nodeEnv?: 'test' | 'production';
+  /** Further environment for loadConfig (e.g. STORAGE_DIR, MAX_UPLOAD_MB, STABLE_SECONDS). */
+  env?: Record<string, string>;
 }
 
 /** Counts Prisma operations the API issues (each model call; a dataloader batch is one). */
@@ -80,6 +84,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     ICH_DATA_DIR: dir,
     WEB_ORIGIN,
     ...(options.introspection === undefined ? {} : { GRAPHQL_INTROSPECTION: String(options.introspection) }),
+    ...options.env,
   });
   const operations: OperationCounter = { count: 0 };
   // The API gets a client that counts its operations; the extension changes nothing else about the queries.
@@ -135,6 +140,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     databaseUrl,
     prisma: db.prisma,
     api,
+    storageDir: config.storageDir,
     operations,
     gql,
     async login(email, password, opts = {}) {
