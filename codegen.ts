@@ -47,6 +47,7 @@ const config: CodegenConfig = {
           AuditEvent: mapper('AuditEventRecord'),
           AuthPayload: mapper('AuthPayloadRecord'),
           JobFailure: mapper('JobFailureRecord'),
+          StudyEvent: mapper('StudyEventRecord'),
           AuditVerification: mapper('AuditVerificationRecord'),
           StudyConnection: mapper('StudyConnectionRecord'),
           PatientConnection: mapper('PatientConnectionRecord'),

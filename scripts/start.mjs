@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: runs the built API (which applies migrations and creates the first admin before listening) and the
-// built web app, as one process tree. Ctrl-C / SIGTERM stops both; if either dies, the other is stopped too.
+// `npm start`: runs the built API (which applies migrations and creates the first admin before listening), the
+// inference worker (started once the API is ready, so the database is migrated) and the built web app, as one
+// process tree. Ctrl-C / SIGTERM stops them all; if one dies, the others are stopped too.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,23 @@ process.on('SIGTERM', () => stop(0));
 // A worklist page allocates a few MB; a larger young generation keeps those short-lived objects out of the old
 // generation under concurrent load (measured in apps/api/src/graphql/README.md, "Performance").
 run('api', process.execPath, ['--max-semi-space-size=64', path.join(root, 'apps/api/dist/main.js')], root);
-// apps/web/server.mjs is `next start` plus the WebSocket pass-through for GraphQL subscriptions.
-env.WEB_PORT = webPort;
+// The web app's own server (Next.js + the WebSocket proxy for GraphQL subscriptions).
 run('web', process.execPath, [path.join(root, 'apps/web/server.mjs')], path.join(root, 'apps/web'));
 console.log(`[start] API on http://127.0.0.1:${apiPort} (GraphQL /graphql), web on http://127.0.0.1:${webPort}`);
+
+/** Resolves once the API answers /readyz (it has migrated the database), or rejects if it stops first. */
+async function apiReady() {
+  const url = `${env.API_URL.replace(/\/$/, '')}/readyz`;
+  while (!stopping) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+apiReady().then(() => {
+  if (!stopping) run('worker', process.execPath, [path.join(root, 'apps/api/dist/worker/main.js')], root);
+});

@@ -1,50 +1,73 @@
-// The web server: Next's request handler plus a WebSocket pass-through, so graphql-ws subscriptions on /graphql reach
-// the API through the web origin (Next's route handlers cannot take a WebSocket upgrade). Listens on 127.0.0.1 by
-// default; WEB_HOST, WEB_PORT and API_URL as for `next start`.
-import http from 'node:http';
-import net from 'node:net';
+#!/usr/bin/env node
+// The web app's production server: Next.js's own request handler, plus the one thing a Next.js route handler cannot
+// do: forward WebSocket upgrades. GraphQL subscriptions (graphql-ws on /graphql) reach the API through the web
+// origin, so the session cookie stays first-party exactly as for queries (src/server/api-proxy.ts forwards those).
+// Run by `npm start` (scripts/start.mjs) instead of `next start`; same host and port settings.
+import { createServer, request } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import next from 'next';
 
-const port = Number(process.env.WEB_PORT ?? 3000);
-const host = process.env.WEB_HOST ?? '127.0.0.1';
-const api = new URL(process.env.API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? '4000'}`);
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const hostname = process.env.WEB_HOST || '127.0.0.1';
+const port = Number(process.env.WEB_PORT || '3000');
+const api = new URL(process.env.API_URL || `http://127.0.0.1:${process.env.API_PORT || '4000'}`);
 
-const app = next({ dev: false, hostname: host, port, dir: import.meta.dirname });
-const handle = app.getRequestHandler();
-await app.prepare();
-const upgradeNext = app.getUpgradeHandler();
+/** Upgrade paths forwarded to the API; anything else is refused (Next.js serves no WebSockets in production). */
+const UPGRADE_PATHS = new Set(['/graphql']);
 
-const server = http.createServer((req, res) => handle(req, res));
-
-server.on('upgrade', (req, socket, head) => {
-  if (!req.url?.startsWith('/graphql')) {
-    upgradeNext(req, socket, head);
+/** Copies a WebSocket upgrade to the API and splices the two sockets once the API accepts it. */
+function proxyUpgrade(req, socket, head) {
+  const { pathname } = new URL(req.url ?? '/', 'http://web');
+  if (!UPGRADE_PATHS.has(pathname)) {
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     return;
   }
-  const upstream = net.connect(Number(api.port || 80), api.hostname, () => {
-    // Forward the handshake as received (cookie and protocol headers included), addressed to the API.
-    const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = req.rawHeaders[i];
-      lines.push(`${name}: ${name.toLowerCase() === 'host' ? api.host : req.rawHeaders[i + 1]}`);
-    }
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length) upstream.write(head);
-    socket.pipe(upstream).pipe(socket);
+  const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+  const upstream = request({
+    host: api.hostname,
+    port: api.port || 80,
+    path: req.url,
+    method: 'GET',
+    headers: { ...req.headers, host: api.host, 'x-forwarded-for': forwardedFor },
   });
-  const close = () => {
-    socket.destroy();
-    upstream.destroy();
-  };
-  upstream.on('error', close);
-  socket.on('error', close);
-  upstream.on('close', close);
-  socket.on('close', close);
+  const fail = () => socket.destroy();
+  socket.on('error', () => upstream.destroy());
+  upstream.on('error', fail);
+  upstream.on('response', (res) => {
+    // The API refused the upgrade (bad origin, wrong path): pass its status on and close.
+    socket.end(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\nConnection: close\r\n\r\n`);
+    res.resume();
+  });
+  upstream.on('upgrade', (res, apiSocket, apiHead) => {
+    const lines = [`HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}`];
+    for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (apiHead.length > 0) socket.write(apiHead);
+    if (head.length > 0) apiSocket.write(head);
+    apiSocket.on('error', fail);
+    socket.on('error', () => apiSocket.destroy());
+    apiSocket.pipe(socket).pipe(apiSocket);
+  });
+  upstream.end();
+}
+
+const app = next({ dev: false, dir, hostname, port });
+await app.prepare();
+const handle = app.getRequestHandler();
+const server = createServer((req, res) => handle(req, res));
+server.on('upgrade', proxyUpgrade);
+server.listen(port, hostname, () => {
+  console.log(`[web] listening on http://${hostname}:${port} (WebSocket /graphql forwarded to ${api.origin})`);
 });
 
-server.listen(port, host, () => console.log(`[web] listening on http://${host}:${port}`));
-for (const signal of ['SIGTERM', 'SIGINT'])
-  process.on(signal, () => {
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5000).unref();
-  });
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 5000).unref();
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request, type Response } from 'express';
 import { AuditLog } from './audit/audit-log.js';
@@ -12,6 +13,8 @@ import { dicomWebRouter } from './dicomweb/router.js';
 import { createLocalStudyEvents, type StudyEvents } from './events/study-events.js';
 import { createApolloServer } from './graphql/apollo.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/query-limits.js';
+import { buildSchema } from './graphql/schema.js';
+import { attachSubscriptions } from './graphql/subscriptions.js';
 import { auditExportRouter } from './http/audit-export.js';
 import { corsForOrigin, noStore } from './http/cors.js';
 import { uploadsRouter } from './http/uploads.js';
@@ -41,7 +44,14 @@ export interface ApiOptions {
 export interface Api {
   /** Mounts /graphql and /api/audit/export on the app (pass as createServer's `mount`). */
   mount(app: Express): Promise<void>;
-  /** Stops Apollo and waits for pending audit appends. Does not close the database (its owner does). */
+  /** Serves GraphQL subscriptions (graphql-ws) on the server's /graphql upgrade requests. */
+  attach(server: Server): void;
+  /** Closes every subscription connection (before the HTTP server stops, at shutdown). */
+  detach(): Promise<void>;
+  /**
+   * Closes subscriptions, stops Apollo and waits for pending audit appends. Does not close the database or the
+   * event channel (their owner does).
+   */
   close(): Promise<void>;
   /** The process's single audit appender, for other routes (uploads, DICOMweb, frames) to record access. */
   audit: AuditLog;
@@ -76,10 +86,13 @@ export function buildApi(options: ApiOptions): Api {
     events: options.events ?? createLocalStudyEvents(),
   };
   const secureCookie = config.nodeEnv === 'production';
+  const schema = buildSchema();
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
   const apollo = createApolloServer({
     introspection: config.introspection,
-    limits: options.limits ?? DEFAULT_QUERY_LIMITS,
+    limits,
     maxTokens: GRAPHQL_MAX_TOKENS,
+    schema,
   });
 
   const cookieJar = (res: Response | undefined): SessionCookieJar => ({
@@ -102,6 +115,7 @@ export function buildApi(options: ApiOptions): Api {
   });
 
   let started = false;
+  const detachers: Array<() => Promise<void>> = [];
   return {
     audit,
     events: deps.events,
@@ -109,6 +123,19 @@ export function buildApi(options: ApiOptions): Api {
     store,
     ingest,
     stableSweep,
+    attach(server) {
+      detachers.push(
+        attachSubscriptions(server, {
+          schema,
+          deps,
+          // A WebSocket sets no cookies: login and logout stay on POST /graphql.
+          servicesFor: (caller) => createServices(deps, caller, cookieJar(undefined)),
+          limits,
+          maxTokens: GRAPHQL_MAX_TOKENS,
+          webOrigin: config.webOrigin,
+        }),
+      );
+    },
     async mount(app) {
       await store.init();
       await apollo.start();
@@ -131,8 +158,12 @@ export function buildApi(options: ApiOptions): Api {
         dicomWebRouter({ servicesFor, ingest, store, audit, prisma: db.prisma, maxUploadBytes: config.maxUploadBytes }),
       );
     },
+    async detach() {
+      for (const detach of detachers.splice(0)) await detach();
+    },
     async close() {
       await stableSweep.stop();
+      for (const detach of detachers.splice(0)) await detach();
       if (started) await apollo.stop();
       await audit.flush();
     },

@@ -7,6 +7,7 @@ import { ensureFirstAdmin } from './bootstrap/first-admin.js';
 import { registerModelDir } from './bootstrap/model-registry.js';
 import { type Config, loadConfig } from './config/env.js';
 import { createDatabaseClient, type DatabaseClient, prepareDatabase } from './db/index.js';
+import { createStudyEvents } from './events/create-study-events.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
 import { superviseWorkers } from './lifecycle/supervise-workers.js';
 import { createServer } from './server.js';
@@ -66,9 +67,15 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
 async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals[]): Promise<void> {
   const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
     .version;
-  const api = buildApi({ config, db });
+  const events = createStudyEvents(db, {
+    databaseUrl: config.databaseUrl,
+    pollMs: config.eventsPollMs,
+    log: (line) => console.log(`[api] ${line}`),
+  });
+  const api = buildApi({ config, db, events });
   const app = await createServer({ config, version, pingDatabase: () => db.ping(), mount: (app) => api.mount(app) });
   const server = app.listen(config.apiPort, config.apiHost);
+  api.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -81,9 +88,12 @@ async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals
   });
   const who = cluster.isWorker ? `worker ${process.pid}` : 'listening';
   console.log(
-    `[api] ${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql, health /healthz, /readyz)`,
+    `[api] ${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql with subscriptions over WebSocket, health /healthz, /readyz)`,
   );
-  stopOnSignals(server, [() => api.close(), () => db.close()], { signals });
+  stopOnSignals(server, [() => db.close(), () => events.close(), () => api.close()], {
+    signals,
+    beforeClose: () => api.detach(),
+  });
 }
 
 main().catch((thrown: unknown) => {

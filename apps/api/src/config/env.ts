@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AppError } from '@ich/errors';
+import { ENGINE_CHOICES, type EngineChoice } from '@ich/ml/node';
 import { z } from 'zod';
 
 /**
@@ -28,7 +29,8 @@ const schema = z.object({
     .optional(),
   STORAGE_DIR: z.string().min(1).optional(),
   MODEL_DIR: z.string().min(1).optional(),
-  ICH_ENGINE: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+  /** The inference engine the worker loads the model with; the same choices as `ich-ml predict --engine`. */
+  ICH_ENGINE: z.enum(ENGINE_CHOICES as [EngineChoice, ...EngineChoice[]]).default('auto'),
   ICH_ADMIN_EMAIL: z.email().default('admin@ich.local'),
   /** Optional: without it a strong password is generated and printed once when the first admin is created. */
   ICH_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
@@ -42,6 +44,16 @@ const schema = z.object({
   /** DICOMweb STOW-RS: a study is queued once it has received no instance for this long (like Orthanc's StableAge). */
   STABLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(3),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Jobs one worker process runs at once. Inference already uses every core, so more than 1 rarely helps on CPU. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** How long a claimed job stays a worker's without a heartbeat; a crashed worker's job is claimable after it. */
+  WORKER_LEASE_SECONDS: z.coerce.number().int().min(2).max(3_600).default(30),
+  /** How often an idle worker looks for jobs when no wake-up arrives (PostgreSQL wakes it at once via NOTIFY). */
+  WORKER_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(250),
+  /** First retry delay after a failed attempt; doubled for each further attempt. */
+  WORKER_RETRY_BACKOFF_SECONDS: z.coerce.number().min(0).max(3_600).default(5),
+  /** SQLite only: how often each process reads other processes' study events (live updates). */
+  EVENTS_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
 });
 
 export type Environment = z.input<typeof schema>;
@@ -57,7 +69,7 @@ export interface Config {
   databaseUrl: string;
   storageDir: string;
   modelDir: string;
-  engine: 'auto' | 'onnx' | 'tfjs';
+  engine: EngineChoice;
   adminEmail: string;
   adminPassword: string | undefined;
   sessionTtlMs: number;
@@ -65,6 +77,15 @@ export interface Config {
   maxUploadBytes: number;
   stableMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  worker: WorkerSettings;
+  eventsPollMs: number;
+}
+
+export interface WorkerSettings {
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  retryBackoffMs: number;
 }
 
 /**
@@ -107,5 +128,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     stableMs: Math.round(e.STABLE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      leaseMs: e.WORKER_LEASE_SECONDS * 1000,
+      pollMs: e.WORKER_POLL_MS,
+      retryBackoffMs: e.WORKER_RETRY_BACKOFF_SECONDS * 1000,
+    },
+    eventsPollMs: e.EVENTS_POLL_MS,
   };
 }

@@ -5,7 +5,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { type FragmentDefinitionNode, Kind } from 'graphql';
+import { type FragmentDefinitionNode, type GraphQLSchema, Kind } from 'graphql';
 import type { RequestContext } from '../context/request-context.js';
 import { formatError } from './format-error.js';
 import { enforceQueryLimits, measureOperation, type QueryLimits } from './query-limits.js';
@@ -17,6 +17,8 @@ export interface ApolloOptions {
   limits: QueryLimits;
   /** graphql-js stops parsing past this many tokens, before any validation work. */
   maxTokens: number;
+  /** The executable schema (shared with the subscription server); built here when absent. */
+  schema?: GraphQLSchema;
 }
 
 function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<RequestContext> {
@@ -36,7 +38,7 @@ function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<RequestConte
 
 export function createApolloServer(options: ApolloOptions): ApolloServer<RequestContext> {
   return new ApolloServer<RequestContext>({
-    schema: buildSchema(),
+    schema: options.schema ?? buildSchema(),
     introspection: options.introspection,
     // Requires a non-simple Content-Type or an Apollo preflight header, so a cross-site form or <img> cannot run an
     // operation with the user's cookie (together with SameSite=Lax on the cookie).

@@ -5,6 +5,7 @@
 import type { ChainVerification } from '../audit/audit-log.js';
 import type { ChainRow } from '../audit/hash-chain.js';
 import type { ApiTokenRecord, PatientRecord, StudyRecord } from '../db/records.js';
+import type { StudyEvent } from '../events/study-events.js';
 import type { LoginResult } from '../services/auth.js';
 import type { Connection } from '../services/connection.js';
 import type { JobFailure } from '../services/studies.js';
@@ -25,6 +26,7 @@ export type {
   ChainVerification as AuditVerificationRecord,
   JobFailure as JobFailureRecord,
   LoginResult as AuthPayloadRecord,
+  StudyEvent as StudyEventRecord,
 };
 export type StudyConnectionRecord = Connection<StudyRecord>;
 export type PatientConnectionRecord = Connection<PatientRecord>;

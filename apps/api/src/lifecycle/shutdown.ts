@@ -8,7 +8,16 @@ import type { Server } from 'node:http';
 export function stopOnSignals(
   server: Server,
   cleanups: Array<() => Promise<void>>,
-  { graceMs = 10_000, signals = ['SIGINT', 'SIGTERM'] }: { graceMs?: number; signals?: NodeJS.Signals[] } = {},
+  {
+    graceMs = 10_000,
+    signals = ['SIGINT', 'SIGTERM'],
+    beforeClose,
+  }: {
+    graceMs?: number;
+    signals?: NodeJS.Signals[];
+    /** Runs before the server stops accepting: ends long-lived connections (WebSockets) that would hold close(). */
+    beforeClose?: () => Promise<void>;
+  } = {},
 ): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -22,7 +31,8 @@ export function stopOnSignals(
       process.exit(1);
     }, graceMs);
     timer.unref();
-    void closeServer(server)
+    void Promise.resolve(beforeClose?.())
+      .then(() => closeServer(server))
       .then(async () => {
         for (const cleanup of [...cleanups].reverse()) await cleanup();
       })

@@ -15,6 +15,8 @@ import type {
   StudyPredictionRecord,
   StudyRecord,
 } from '../db/records.js';
+import { streamEvents } from '../events/event-stream.js';
+import type { StudyEvent } from '../events/study-events.js';
 import { enqueueStudyAnalysis } from '../queue/enqueue.js';
 import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
@@ -204,6 +206,29 @@ export class StudyService {
     });
     this.deps.events.publish({ kind: 'STATUS', studyId: id, status: updated.status, at: new Date().toISOString() });
     return updated;
+  }
+
+  /**
+   * Live changes of one study (`studyUpdated`). Subscribing is a read of the study (audited like `study(id)`); each
+   * delivery reads it again through get(), so every event a client receives is authorized and audited.
+   */
+  async watchStudy(id: string): Promise<AsyncIterableIterator<StudyEvent>> {
+    const study = await this.get(id);
+    if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id });
+    return streamEvents(this.deps.events, (event) => event.studyId === id);
+  }
+
+  /** The worklist feed (`worklistUpdated`): arrivals, status changes and results of every study. */
+  watchWorklist(): AsyncIterableIterator<StudyEvent> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    return streamEvents(this.deps.events, () => true);
+  }
+
+  /** The study an event is about, read (and audited) for the subscriber; NOT_FOUND once it is deleted. */
+  async eventStudy(event: StudyEvent): Promise<StudyRecord> {
+    const study = await this.get(event.studyId);
+    if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id: event.studyId });
+    return study;
   }
 
   // Field accessors for study sub-objects: the study itself was authorized and audited by the query that returned it;

@@ -1,3 +1,5 @@
+import type { RequestContext } from '../../context/request-context.js';
+import type { StudyEvent } from '../../events/study-events.js';
 import { parseLabels } from '../../services/labels.js';
 import type { Resolvers } from '../generated/resolvers.js';
 
@@ -10,6 +12,19 @@ export const studyResolvers: Resolvers = {
   },
   Mutation: {
     reprocessStudy: (_parent, { id }, { services }) => services.studies.reprocess(id),
+  },
+  Subscription: {
+    studyUpdated: {
+      subscribe: (_parent, { id }, { services }) => services.studies.watchStudy(id),
+      resolve: (event: StudyEvent, _args: unknown, { services }: RequestContext) => services.studies.eventStudy(event),
+    },
+    worklistUpdated: {
+      subscribe: (_parent, _args, { services }) => services.studies.watchWorklist(),
+      resolve: (event: StudyEvent) => event,
+    },
+  },
+  StudyEvent: {
+    study: (event, _args, { services }) => services.studies.eventStudy(event),
   },
   StudyConnection: {
     totalCount: (connection) => connection.totalCount(),

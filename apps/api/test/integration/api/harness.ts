@@ -8,6 +8,7 @@ import { createTestDatabase, type Provider } from '@ich/testkit';
 import { type Api, buildApi } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { prepareDatabase } from '../../../src/db/index.js';
+import type { StudyEvents } from '../../../src/events/study-events.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../../src/graphql/query-limits.js';
 import { createServer } from '../../../src/server.js';
 import type { LoginThrottle } from '../../../src/services/deps.js';
@@ -61,6 +62,8 @@ export interface StartOptions {
   nodeEnv?: 'test' | 'production';
   /** Further environment for loadConfig (e.g. STORAGE_DIR, MAX_UPLOAD_MB, STABLE_SECONDS). */
   env?: Record<string, string>;
+  /** The study event channel; defaults to buildApi's in-process one. Worker tests pass the cross-process one. */
+  events?: (db: { prisma: PrismaClient; provider: Provider; url: string }) => StudyEvents;
 }
 
 /** Counts Prisma operations the API issues (each model call; a dataloader batch is one). */
@@ -104,11 +107,13 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
     passwords: testPasswords,
     limits: options.limits ?? DEFAULT_QUERY_LIMITS,
     ...(options.throttle ? { throttle: options.throttle } : {}),
+    ...(options.events ? { events: options.events({ prisma: db.prisma, provider, url: databaseUrl }) } : {}),
   });
   const app = await createServer({ config, version: 'test', pingDatabase: async () => {}, mount: (a) => api.mount(a) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  api.attach(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const gql = async <T>(
@@ -153,6 +158,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
       return r.data.login.token;
     },
     async close() {
+      await api.detach();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,0 +1,71 @@
+import { exitStatusFor, formatCliError, toAppError } from '@ich/errors';
+import { AuditLog } from '../audit/audit-log.js';
+import { loadConfig } from '../config/env.js';
+import { createDatabaseClient } from '../db/index.js';
+import { createStudyEvents } from '../events/create-study-events.js';
+import { JobQueue } from '../queue/job-queue.js';
+import { pollingWakeup, postgresWakeup } from '../queue/wakeup.js';
+import { ActiveModel } from './active-model.js';
+import { InferenceWorker } from './worker.js';
+
+/**
+ * `npm run worker`: the inference worker process. It expects a migrated database (the API migrates at start-up;
+ * `npm start` starts the worker beside it), loads the active model once, then claims jobs until SIGTERM/SIGINT,
+ * when it finishes or releases its job and exits. Start several on PostgreSQL (any hosts sharing STORAGE_DIR); on
+ * SQLite run one.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = (line: string) => console.log(`[worker] ${line}`);
+  const db = await createDatabaseClient(config.databaseUrl, { variable: 'DATABASE_URL' });
+  const events = createStudyEvents(db, { databaseUrl: config.databaseUrl, pollMs: config.eventsPollMs, log });
+  const audit = new AuditLog(db.prisma, db.provider);
+  const model = new ActiveModel(db.prisma, config.engine, log);
+  const worker = new InferenceWorker({
+    prisma: db.prisma,
+    queue: new JobQueue(db.prisma, db.provider, config.worker),
+    wakeup: db.provider === 'postgresql' ? postgresWakeup(config.databaseUrl, log) : pollingWakeup(),
+    model,
+    events,
+    audit,
+    storageDir: config.storageDir,
+    settings: config.worker,
+    log,
+  });
+  // Load before the first job so a study does not wait for it; a model that cannot load is retried per job.
+  await model.get().catch((error: unknown) => log(`model not loaded yet: ${toAppError(error).message}`));
+  worker.start();
+  log(
+    `${worker.id} claiming jobs (${db.provider}, concurrency ${config.worker.concurrency}, lease ${config.worker.leaseMs / 1000} s)`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log(`${signal} received: finishing or releasing the running job`);
+    void worker
+      .stop()
+      .then(async () => {
+        await model.close();
+        await events.close();
+        await db.close();
+      })
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('[worker] error during shutdown', error);
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((thrown: unknown) => {
+  const error = toAppError(thrown);
+  console.error(formatCliError(error));
+  if (error.code === 'INTERNAL') console.error(thrown);
+  process.exit(exitStatusFor(error.code));
+});

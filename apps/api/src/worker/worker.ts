@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { toAppError } from '@ich/errors';
+import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
+import type { WorkerSettings } from '../config/env.js';
+import type { Db } from '../db/records.js';
+import type { StudyEvents } from '../events/study-events.js';
+import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
+import type { JobWakeup } from '../queue/wakeup.js';
+import type { ActiveModel } from './active-model.js';
+import { analyzeStudy } from './analyze-study.js';
+import { storeResult } from './store-result.js';
+
+export interface WorkerDeps {
+  prisma: Db;
+  queue: JobQueue;
+  wakeup: JobWakeup;
+  model: ActiveModel;
+  events: StudyEvents;
+  audit: AuditLog;
+  storageDir: string;
+  settings: WorkerSettings;
+  log?: (line: string) => void;
+}
+
+/** Where one job's time went, in ms (the benchmark's breakdown). */
+export interface JobTimings {
+  claimedAt: number;
+  modelLoadMs: number;
+  readMs: number;
+  inferMs: number;
+  writeMs: number;
+  totalMs: number;
+}
+
+export type JobOutcome =
+  | { jobId: string; studyId: string; kind: 'DONE'; predictionId: string; timings: JobTimings }
+  | { jobId: string; studyId: string; kind: 'RETRY' | 'FAILED' | 'LOST' | 'RELEASED'; code: string; message: string };
+
+/**
+ * The inference worker: `concurrency` loops that claim a job, hold its lease with a heartbeat, analyze the study
+ * and store the result, sleeping on the wake-up channel when the queue is empty. stop() stops claiming, lets
+ * running jobs finish within a grace period, and releases the ones that do not (they are re-run at once elsewhere).
+ */
+export class InferenceWorker {
+  /** Identifies this process's claims in InferenceJob.leaseOwner (host and pid help an operator find it). */
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly active = new Map<string, { job: ClaimedJob; release: () => void }>();
+  private readonly listeners = new Set<(outcome: JobOutcome) => void>();
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  /** Called after every job (tests and the benchmark watch them). */
+  onJob(listener: (outcome: JobOutcome) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = Array.from({ length: this.deps.settings.concurrency }, () => this.loop());
+  }
+
+  /** Stops claiming; waits up to `graceMs` for running jobs, then releases the rest without counting the attempt. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.running = false;
+    await this.deps.wakeup.close();
+    const all = Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      all.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      for (const { job, release } of this.active.values()) {
+        release();
+        const released = await this.deps.queue.release(job).catch(() => false);
+        this.log(`job ${job.id} ${released ? 'released for another worker' : 'could not be released (lease lost)'}`);
+        if (released) this.publish(job.studyId, 'STATUS', 'QUEUED');
+      }
+    }
+    await this.deps.audit.flush();
+  }
+
+  private log(line: string): void {
+    this.deps.log?.(line);
+  }
+
+  private publish(studyId: string, kind: 'STATUS' | 'RESULT', status: string): void {
+    this.deps.events.publish({ kind, studyId, status, at: new Date().toISOString() });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let job: ClaimedJob | null = null;
+      try {
+        job = await this.deps.queue.claim(this.id);
+      } catch (error) {
+        this.log(`claim failed: ${toAppError(error).message}`);
+      }
+      if (!job) {
+        if (this.running) await this.deps.wakeup.wait(await this.sleepMs());
+        continue;
+      }
+      const outcome = await this.run(job);
+      for (const listener of this.listeners) listener(outcome);
+    }
+  }
+
+  /** The poll interval, or less when a retry becomes due sooner. */
+  private async sleepMs(): Promise<number> {
+    const poll = this.deps.settings.pollMs;
+    const next = await this.deps.queue.nextRunAfter().catch(() => null);
+    if (!next) return poll;
+    return Math.max(0, Math.min(poll, next.getTime() - Date.now()));
+  }
+
+  private async run(job: ClaimedJob): Promise<JobOutcome> {
+    const { prisma, queue, model, audit, storageDir, settings } = this.deps;
+    const claimedAt = Date.now();
+    const started = performance.now();
+    let lost = false;
+    let released = false;
+    const heartbeat = setInterval(
+      () => {
+        queue.heartbeat(job).then(
+          (held) => {
+            if (!held) lost = true;
+          },
+          (error: unknown) => this.log(`heartbeat for job ${job.id} failed: ${toAppError(error).message}`),
+        );
+      },
+      Math.max(500, Math.floor(settings.leaseMs / 3)),
+    );
+    this.active.set(job.id, { job, release: () => (released = true) });
+    try {
+      const study = await prisma.study.update({
+        where: { id: job.studyId },
+        data: { status: 'PROCESSING' },
+        select: { patientId: true },
+      });
+      this.publish(job.studyId, 'STATUS', 'PROCESSING');
+      const loaded = await model.get();
+      const analysis = await analyzeStudy(prisma, storageDir, job.studyId, loaded);
+      if (released) throw new Error('released at shutdown');
+      if (lost) throw new Error('lease lost');
+      const writeStarted = performance.now();
+      const durationMs = writeStarted - started;
+      const result = await storeResult(
+        prisma,
+        job,
+        { version: loaded.version, engine: loaded.engine.name, thresholds: loaded.card.thresholds },
+        analysis,
+        durationMs,
+      );
+      const writeMs = performance.now() - writeStarted;
+      await audit.append(SYSTEM_ACTOR, {
+        action: 'study.analyze',
+        resourceType: 'StudyPrediction',
+        resourceId: result.predictionId,
+        studyId: job.studyId,
+        patientId: study.patientId,
+        details: {
+          jobId: job.id,
+          attempt: job.attempts,
+          modelVersion: `${loaded.version.name}@${loaded.version.version}`,
+          engine: loaded.engine.name,
+          slices: analysis.prediction.slices.length,
+          triage: analysis.prediction.triage,
+          durationMs: Math.round(durationMs),
+        },
+      });
+      this.publish(job.studyId, 'RESULT', result.status);
+      const timings: JobTimings = {
+        claimedAt,
+        modelLoadMs: loaded.loadMs,
+        readMs: analysis.timings.readMs,
+        inferMs: analysis.timings.inferMs,
+        writeMs,
+        totalMs: performance.now() - started,
+      };
+      this.log(
+        `job ${job.id} study ${job.studyId}: ${analysis.prediction.slices.length} slices, triage ${analysis.prediction.triage} in ${Math.round(timings.totalMs)} ms`,
+      );
+      return { jobId: job.id, studyId: job.studyId, kind: 'DONE', predictionId: result.predictionId, timings };
+    } catch (thrown) {
+      if (released)
+        return { jobId: job.id, studyId: job.studyId, kind: 'RELEASED', code: 'INTERNAL', message: 'released' };
+      const error = toAppError(thrown);
+      // Unexpected errors keep their own message for the operator; toAppError's generic one tells a user nothing.
+      const message = error.code === 'INTERNAL' && thrown instanceof Error ? thrown.message : error.message;
+      const outcome = await queue.fail(job, { code: error.code, message }).catch((e: unknown) => {
+        this.log(`job ${job.id}: recording the failure failed: ${toAppError(e).message}`);
+        return { kind: 'LOST' as const };
+      });
+      this.log(
+        `job ${job.id} attempt ${job.attempts}/${job.maxAttempts} failed (${error.code}: ${message}): ${outcome.kind}`,
+      );
+      if (outcome.kind === 'FAILED') {
+        await audit.append(SYSTEM_ACTOR, {
+          action: 'study.analyze',
+          outcome: 'FAILURE',
+          resourceType: 'InferenceJob',
+          resourceId: job.id,
+          studyId: job.studyId,
+          details: { attempts: job.attempts, code: error.code, message },
+        });
+      }
+      if (outcome.kind !== 'LOST') this.publish(job.studyId, 'STATUS', outcome.kind === 'FAILED' ? 'FAILED' : 'QUEUED');
+      return { jobId: job.id, studyId: job.studyId, kind: outcome.kind, code: error.code, message };
+    } finally {
+      clearInterval(heartbeat);
+      this.active.delete(job.id);
+    }
+  }
+}
