@@ -3,6 +3,7 @@
 // do: forward WebSocket upgrades. GraphQL subscriptions (graphql-ws on /graphql) reach the API through the web
 // origin, so the session cookie stays first-party exactly as for queries (src/server/api-proxy.ts forwards those).
 // Run by `npm start` (scripts/start.mjs) instead of `next start`; same host and port settings.
+import { EventEmitter } from 'node:events';
 import { createServer, request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,10 @@ function proxyUpgrade(req, socket, head) {
   upstream.end();
 }
 
-const app = next({ dev: false, dir, hostname, port });
+// On its first request Next.js adds its own 'upgrade' listener to the server the request came through (or to
+// `httpServer` when given), and that listener ends every WebSocket it does not serve itself, including the ones
+// proxied below. Handing it a server of its own that never sees a connection keeps it off ours.
+const app = next({ dev: false, dir, hostname, port, httpServer: /** @type {any} */ (new EventEmitter()) });
 await app.prepare();
 const handle = app.getRequestHandler();
 const server = createServer((req, res) => handle(req, res));

@@ -91,6 +91,7 @@ export const WorklistQuery = graphql(`
             code
             message
           }
+          notEligibleReason
         }
       }
     }
@@ -133,6 +134,7 @@ export const StudyQuery = graphql(`
           columns
         }
       }
+      notEligibleReason
       failure {
         code
         message
@@ -335,6 +337,36 @@ export const StudyStatusQuery = graphql(`
       id
       status
       triage
+      notEligibleReason
+      failure {
+        message
+      }
+    }
+  }
+`);
+
+export const WorklistUpdatedSubscription = graphql(`
+  subscription WorklistUpdated {
+    worklistUpdated {
+      kind
+      status
+      at
+      study {
+        id
+        triage
+      }
+    }
+  }
+`);
+
+export const StudyUpdatedSubscription = graphql(`
+  subscription StudyUpdated($id: ID!) {
+    studyUpdated(id: $id) {
+      id
+      status
+      triage
+      reviewed
+      notEligibleReason
       failure {
         message
       }

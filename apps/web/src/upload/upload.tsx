@@ -1,11 +1,11 @@
 'use client';
 
-import { useQuery } from '@apollo/client/react';
+import { useQuery, useSubscription } from '@apollo/client/react';
 import Link from 'next/link';
 import { type ChangeEvent, type DragEvent, useState } from 'react';
 import { personName } from '@/components/format';
 import { StatusBadge, TriageFlag } from '@/components/status';
-import { StudyStatusQuery } from '@/graphql/documents';
+import { StudyStatusQuery, StudyUpdatedSubscription } from '@/graphql/documents';
 import { filesFromDrop } from './drop';
 import { groupByStudy, type Inspected, inspectFile, type StudyGroup } from './inspect';
 
@@ -23,14 +23,21 @@ interface GroupState {
   state: 'waiting' | 'uploading' | 'done' | 'failed';
   error?: string;
   results: StudyResult[];
+  unassigned: StudyResult['rejected'];
 }
 
-function readResults(body: unknown): StudyResult[] {
-  const list = Array.isArray(body) ? body : (body as { studies?: unknown })?.studies;
-  return Array.isArray(list) ? (list as StudyResult[]) : [];
+interface UploadAnswer {
+  studies: StudyResult[];
+  /** Files that name no study (not DICOM, truncated, refused zip entries). */
+  rejected: StudyResult['rejected'];
 }
 
-function send(group: StudyGroup, onProgress: (p: number) => void): Promise<StudyResult[]> {
+function readAnswer(body: unknown): UploadAnswer {
+  const b = (body ?? {}) as Partial<UploadAnswer>;
+  return { studies: Array.isArray(b.studies) ? b.studies : [], rejected: Array.isArray(b.rejected) ? b.rejected : [] };
+}
+
+function send(group: StudyGroup, onProgress: (p: number) => void): Promise<UploadAnswer> {
   const form = new FormData();
   for (const item of group.files) form.append('files', item.file, item.path);
   return new Promise((resolve, reject) => {
@@ -44,22 +51,25 @@ function send(group: StudyGroup, onProgress: (p: number) => void): Promise<Study
         return;
       }
       const body = xhr.response as { error?: { message?: string } } | null;
-      if (xhr.status >= 400) reject(new Error(body?.error?.message ?? `HTTP ${xhr.status}`));
-      else resolve(readResults(body));
+      // 422: nothing in the request could be stored; the answer still says why, per file.
+      if (xhr.status >= 400 && xhr.status !== 422) reject(new Error(body?.error?.message ?? `HTTP ${xhr.status}`));
+      else resolve(readAnswer(body));
     };
     xhr.onerror = () => reject(new Error('The upload was interrupted (network error).'));
     xhr.send(form);
   });
 }
 
+/** The study's status, read once and then kept current by the studyUpdated subscription until the result. */
 function LiveStatus({ id }: { id: string }) {
-  const { data, stopPolling } = useQuery(StudyStatusQuery, { variables: { id }, pollInterval: 2000 });
-  const study = data?.study;
-  if (study && (study.status === 'DONE' || study.status === 'FAILED')) stopPolling();
+  const { data } = useQuery(StudyStatusQuery, { variables: { id } });
+  const live = useSubscription(StudyUpdatedSubscription, { variables: { id } });
+  const study = live.data?.studyUpdated ?? data?.study;
   if (!study) return <span className="muted">…</span>;
   return (
     <span data-testid={`upload-status-${id}`}>
-      <StatusBadge status={study.status} reason={study.failure?.message} /> <TriageFlag triage={study.triage} />
+      <StatusBadge status={study.status} reason={study.failure?.message ?? study.notEligibleReason} />{' '}
+      <TriageFlag triage={study.triage} />
     </span>
   );
 }
@@ -84,6 +94,7 @@ export function UploadPage() {
       progress: 0,
       state: 'waiting',
       results: [],
+      unassigned: [],
     }));
     setGroups(next);
     for (let i = 0; i < next.length; i++) {
@@ -91,8 +102,8 @@ export function UploadPage() {
         setGroups((all) => all.map((g, j) => (j === i ? { ...g, ...patch } : g)));
       update({ state: 'uploading' });
       try {
-        const results = await send(next[i]!.group, (progress) => update({ progress }));
-        update({ state: 'done', progress: 1, results });
+        const answer = await send(next[i]!.group, (progress) => update({ progress }));
+        update({ state: 'done', progress: 1, results: answer.studies, unassigned: answer.rejected });
       } catch (e) {
         update({ state: 'failed', error: e instanceof Error ? e.message : String(e) });
       }
@@ -170,6 +181,15 @@ export function UploadPage() {
                   ? `failed: ${g.error}`
                   : 'sent'}
           </span>
+          {g.unassigned.length > 0 ? (
+            <ul>
+              {g.unassigned.map((x) => (
+                <li key={`${x.file}-${x.code}`} className="error">
+                  {x.file}: rejected, {x.code} {x.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
           {g.results.map((r) => (
             <div key={r.id} className="upload-result">
               <p>
@@ -180,7 +200,7 @@ export function UploadPage() {
                 <ul>
                   {r.rejected.map((x) => (
                     <li key={`${x.file}-${x.code}`} className="error">
-                      {x.file}: {x.code} {x.message}
+                      {x.file}: rejected, {x.code} {x.message}
                     </li>
                   ))}
                 </ul>

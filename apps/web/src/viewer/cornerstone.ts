@@ -22,7 +22,8 @@ async function loadFrame(imageId: string): Promise<CornerstoneImage> {
   const url = imageId.slice(SCHEME.length + 1);
   const response = await fetch(url, {
     credentials: 'same-origin',
-    headers: { accept: 'multipart/related; type="application/octet-stream", application/octet-stream' },
+    // One frame, bare: no multipart body to take apart (firstPart still copes if a server sends one).
+    headers: { accept: 'application/octet-stream' },
   });
   if (!response.ok) throw new Error(`frame ${url}: HTTP ${response.status}`);
   const pixels = typedPixels(firstPart(await response.arrayBuffer(), response.headers.get('content-type')), format);

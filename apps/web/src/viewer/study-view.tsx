@@ -1,6 +1,6 @@
 'use client';
 
-import { useQuery } from '@apollo/client/react';
+import { useQuery, useSubscription } from '@apollo/client/react';
 import type { Label } from '@ich/ml/browser';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
@@ -9,7 +9,7 @@ import { formatTime, percent, personName } from '@/components/format';
 import { readCard } from '@/components/model-card';
 import { ModelStatusNote } from '@/components/model-notice';
 import { StatusBadge, TriageFlag } from '@/components/status';
-import { StudyQuery } from '@/graphql/documents';
+import { StudyQuery, StudyUpdatedSubscription } from '@/graphql/documents';
 import type { StudyQuery as Result } from '@/graphql/generated/graphql';
 import { neighbour } from '@/worklist/study-order';
 import { frameImageId } from './cornerstone';
@@ -74,7 +74,12 @@ function useImageIds(study: Study | null | undefined, series: Series | null) {
 
 export function StudyView({ id }: { id: string }) {
   const router = useRouter();
-  const { data, loading, error } = useQuery(StudyQuery, { variables: { id } });
+  const { data, loading, error, refetch } = useQuery(StudyQuery, { variables: { id } });
+  // A result or status change arrives live; the page reads the study again (prediction, track, reviews).
+  useSubscription(StudyUpdatedSubscription, {
+    variables: { id },
+    onData: () => void refetch().catch(() => undefined),
+  });
   const study = data?.study;
   const series = useMemo(() => (study ? pickSeries(study) : null), [study]);
   const images = useImageIds(study, series);
@@ -140,7 +145,8 @@ export function StudyView({ id }: { id: string }) {
         </h1>
         <p>
           Accession {study.accessionNumber ?? '—'} · {study.description || 'no description'} · arrived{' '}
-          {formatTime(study.receivedAt)} · <StatusBadge status={study.status} reason={study.failure?.message} /> ·{' '}
+          {formatTime(study.receivedAt)} ·{' '}
+          <StatusBadge status={study.status} reason={study.failure?.message ?? study.notEligibleReason} /> ·{' '}
           <TriageFlag triage={study.triage} /> · {study.reviewed ? 'reviewed' : 'not reviewed'}
         </p>
         <p className="muted small">J / K: next / previous study in the worklist.</p>

@@ -5,7 +5,7 @@ import { useQuery } from '@apollo/client/react';
 import { useRouter } from 'next/navigation';
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { formatTime, percent, personName } from '@/components/format';
-import { StatusBadge, TriageFlag } from '@/components/status';
+import { StatusBadge, statusText, TriageFlag } from '@/components/status';
 import { WorklistQuery } from '@/graphql/documents';
 import type { HemorrhageLabel, WorklistQuery as Result, StudyFilter, StudyStatus } from '@/graphql/generated/graphql';
 import { useLiveWorklist } from './live';
@@ -14,7 +14,7 @@ import { rememberOrder } from './study-order';
 type Row = Result['studies']['edges'][number]['node'];
 
 const PAGE = 50;
-const STATUSES: StudyStatus[] = ['RECEIVING', 'QUEUED', 'PROCESSING', 'DONE', 'FAILED'];
+const STATUSES: StudyStatus[] = ['RECEIVING', 'QUEUED', 'PROCESSING', 'DONE', 'FAILED', 'NOT_ELIGIBLE'];
 const SUBTYPES: HemorrhageLabel[] = ['EPIDURAL', 'INTRAPARENCHYMAL', 'INTRAVENTRICULAR', 'SUBARACHNOID', 'SUBDURAL'];
 
 function topSubtypes(row: Row): { label: string; p: number }[] {
@@ -104,7 +104,7 @@ export function Worklist() {
             <option value="">any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s.toLowerCase()}
+                {statusText(s)}
               </option>
             ))}
           </select>
@@ -190,7 +190,7 @@ export function Worklist() {
               <td>{row.accessionNumber ?? '—'}</td>
               <td>{formatTime(row.receivedAt)}</td>
               <td>
-                <StatusBadge status={row.status} reason={row.failure?.message} />
+                <StatusBadge status={row.status} reason={row.failure?.message ?? row.notEligibleReason} />
               </td>
               <td>
                 <TriageFlag triage={row.triage} />
