@@ -113,7 +113,11 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     const triage = await row.locator('td').nth(4).textContent();
     console.log(`[e2e] uploaded study triage on the worklist: ${triage}`);
 
+    await upload.close();
+    // A page in a background tab gets one animation frame a second; the reader's tab is in front.
+    await worklist.bringToFront();
     // Open it from the worklist and time the first image.
+    await worklist.evaluate(() => performance.clearResourceTimings());
     const opened = Date.now();
     await row.click();
     await worklist.waitForFunction(
@@ -122,9 +126,21 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
       { timeout: 30_000 },
     );
     const firstImageMs = Date.now() - opened;
+    const resources = await worklist.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .map(
+          (e) =>
+            `${e.name.replace(location.origin, '').slice(0, 60)} ${Math.round(e.startTime)}+${Math.round(e.duration)}ms`,
+        ),
+    );
+    console.log(`[e2e] first image after ${firstImageMs} ms; requests:\n${resources.join('\n')}`);
     const counter = worklist.getByTestId('slice-counter');
     expect(await counter.textContent()).toMatch(new RegExp(`^Slice 1 / ${SLICES}`));
+    await worklist.waitForTimeout(100);
     const first = await canvasStats(worklist);
+    await screenshot(worklist, 'viewer-first-image');
+    console.log(`[e2e] first canvas ${JSON.stringify(first)}`);
     expect(first.width).toBeGreaterThan(0);
 
     // Scrolling changes the picture.
@@ -187,7 +203,7 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const result = {
       firstImageMs,
-      scrollKeyToDrawMsMedian: median(frameTimes),
+      scrollKeyViaCdpMsMedian: median(frameTimes),
       scrollInPageMsMedian: median(inPage),
       scrollInPageFps: 1000 / median(inPage),
     };
@@ -195,7 +211,6 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     await worklist.getByRole('button', { name: /^Subdural/ }).click();
     await screenshot(worklist, 'viewer-uploaded-study');
     expect(firstImageMs).toBeLessThan(5_000);
-    await upload.close();
     await worklist.close();
   });
 });

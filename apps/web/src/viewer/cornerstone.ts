@@ -16,17 +16,33 @@ export function frameImageId(url: string, format: FrameFormat & { spacing: [numb
   return id;
 }
 
-async function loadFrame(imageId: string): Promise<CornerstoneImage> {
-  const format = formats.get(imageId);
-  if (!format) throw new Error(`no pixel format known for ${imageId}`);
-  const url = imageId.slice(SCHEME.length + 1);
+const early = new Map<string, Promise<ArrayBuffer>>();
+
+async function fetchFrame(url: string): Promise<ArrayBuffer> {
   const response = await fetch(url, {
     credentials: 'same-origin',
     // One frame, bare: no multipart body to take apart (firstPart still copes if a server sends one).
     headers: { accept: 'application/octet-stream' },
   });
   if (!response.ok) throw new Error(`frame ${url}: HTTP ${response.status}`);
-  const pixels = typedPixels(firstPart(await response.arrayBuffer(), response.headers.get('content-type')), format);
+  return firstPart(await response.arrayBuffer(), response.headers.get('content-type'));
+}
+
+/**
+ * Starts fetching a frame before its pixel format is known (the series metadata is still on its way), so the first
+ * image's two requests overlap instead of running one after the other.
+ */
+export function fetchFrameEarly(url: string): void {
+  if (!early.has(url)) early.set(url, fetchFrame(url));
+}
+
+async function loadFrame(imageId: string): Promise<CornerstoneImage> {
+  const format = formats.get(imageId);
+  if (!format) throw new Error(`no pixel format known for ${imageId}`);
+  const url = imageId.slice(SCHEME.length + 1);
+  const started = early.get(url);
+  early.delete(url);
+  const pixels = typedPixels(await (started ?? fetchFrame(url)), format);
   const { min, max } = range(pixels);
   return {
     imageId,

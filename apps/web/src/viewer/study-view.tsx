@@ -12,7 +12,7 @@ import { StatusBadge, TriageFlag } from '@/components/status';
 import { StudyQuery, StudyUpdatedSubscription } from '@/graphql/documents';
 import type { StudyQuery as Result } from '@/graphql/generated/graphql';
 import { neighbour } from '@/worklist/study-order';
-import { frameImageId } from './cornerstone';
+import { fetchFrameEarly, frameImageId, loadCornerstone } from './cornerstone';
 import { formatsFromMetadata } from './frames';
 import { ReviewPanel } from './review-panel';
 import { type SliceScores, SliceTrack } from './slice-track';
@@ -51,6 +51,9 @@ function useImageIds(study: Study | null | undefined, series: Series | null) {
     const base = `/dicom-web/studies/${encodeURIComponent(study.studyInstanceUid)}/series/${encodeURIComponent(series.seriesInstanceUid)}`;
     let cancelled = false;
     setState({ ids: [], error: null, loading: true });
+    const firstSop = series.instances[0]?.sopInstanceUid;
+    if (firstSop) fetchFrameEarly(`${base}/instances/${encodeURIComponent(firstSop)}/frames/1`);
+    void loadCornerstone().catch(() => undefined);
     fetch(`${base}/metadata`, { credentials: 'same-origin', headers: { accept: 'application/dicom+json' } })
       .then(async (res) => {
         if (!res.ok) throw new Error(`image metadata: HTTP ${res.status}`);
