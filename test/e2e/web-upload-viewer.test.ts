@@ -110,8 +110,12 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     const row = worklist.locator(`tr[data-study-id="${studyId}"]`);
     await row.getByText('done').waitFor({ timeout: 30_000 });
     expect(await worklist.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
-    const triage = await row.locator('td').nth(4).textContent();
-    console.log(`[e2e] uploaded study triage on the worklist: ${triage}`);
+    // The synthetic subdural bleed (seed 7) is flagged; a new suspected bleed is announced and highlighted.
+    await row.getByText('Suspected bleed').waitFor({ timeout: 30_000 });
+    expect(await row.getAttribute('class')).toMatch(/row-new/);
+    await worklist.getByRole('status').filter({ hasText: 'New suspected bleed' }).waitFor();
+    expect(await seriousA11yViolations(worklist)).toEqual([]);
+    await screenshot(worklist, 'worklist-live-arrival');
 
     await upload.close();
     // A page in a background tab gets one animation frame a second; the reader's tab is in front.

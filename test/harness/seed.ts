@@ -29,7 +29,10 @@ export interface SeedStudy {
 }
 
 /** One study with one axial CT series and, when predicted, per-slice probabilities peaking mid-stack. */
-export async function seedStudy(prisma: PrismaClient, spec: SeedStudy): Promise<{ id: string; studyInstanceUid: string }> {
+export async function seedStudy(
+  prisma: PrismaClient,
+  spec: SeedStudy,
+): Promise<{ id: string; studyInstanceUid: string }> {
   const model = await prisma.modelVersion.findFirstOrThrow({ where: { active: true } });
   const labels = spec.labels ?? [];
   const predicted = spec.predicted ?? true;
