@@ -156,7 +156,11 @@ export function Worklist() {
         </p>
       ) : null}
       <p className="muted" aria-live="polite">
-        {data ? `${data.studies.totalCount} studies; suspected bleeds first` : loading ? 'Loading studies…' : ''}
+        {data
+          ? `${data.studies.totalCount} ${data.studies.totalCount === 1 ? 'study' : 'studies'}; suspected bleeds first`
+          : loading
+            ? 'Loading studies…'
+            : ''}
       </p>
       <table className="worklist" aria-label="Studies, suspected bleeds first" aria-busy={loading}>
         <thead>
