@@ -104,8 +104,11 @@ describe('web: worklist, study page, track and review (seeded predictions)', () 
     await signIn(page, product, clinician.email, clinician.password);
     await page.locator('table.worklist tbody tr').nth(2).waitFor();
     await page.locator('table.worklist tbody tr').first().focus();
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-study-id'));
     await page.keyboard.press('ArrowDown');
+    await expect.poll(focused).toBe(ids['negative']);
     await page.keyboard.press('ArrowUp');
+    await expect.poll(focused).toBe(ids['bleed']);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${product.webUrl}/studies/${ids['bleed']}`);
     const track = page.getByTestId('slice-track');
@@ -123,6 +126,7 @@ describe('web: worklist, study page, track and review (seeded predictions)', () 
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'viewer-flagged-seeded');
     await page.locator('h1').click();
+    expect(await page.evaluate(() => sessionStorage.getItem('ich.worklist.order'))).toContain(ids['negative']);
     await page.keyboard.press('j');
     await page.waitForURL(`${product.webUrl}/studies/${ids['negative']}`);
     await page.keyboard.press('k');
