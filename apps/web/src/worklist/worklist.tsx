@@ -3,7 +3,7 @@
 import { NetworkStatus } from '@apollo/client';
 import { useQuery } from '@apollo/client/react';
 import { useRouter } from 'next/navigation';
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { formatTime, percent, personName } from '@/components/format';
 import { StatusBadge, statusText, TriageFlag } from '@/components/status';
 import { WorklistQuery } from '@/graphql/documents';
@@ -14,6 +14,8 @@ import { rememberOrder } from './study-order';
 type Row = Result['studies']['edges'][number]['node'];
 
 const PAGE = 50;
+/** The API's largest `first` for studies. */
+const MAX_PAGE = 100;
 const STATUSES: StudyStatus[] = ['RECEIVING', 'QUEUED', 'PROCESSING', 'DONE', 'FAILED', 'NOT_ELIGIBLE'];
 const SUBTYPES: HemorrhageLabel[] = ['EPIDURAL', 'INTRAPARENCHYMAL', 'INTRAVENTRICULAR', 'SUBARACHNOID', 'SUBDURAL'];
 
@@ -70,7 +72,11 @@ export function Worklist() {
     notifyOnNetworkStatusChange: true,
   });
   const rows = useMemo(() => data?.studies.edges.map((e) => e.node) ?? [], [data]);
-  const fresh = useLiveWorklist(refetch, rows);
+  // A live change reads again as many rows as are shown (up to the API's page limit), so pages already opened with
+  // "Show more" stay open.
+  const shown = rows.length;
+  const reread = useCallback(() => refetch({ first: Math.min(MAX_PAGE, Math.max(PAGE, shown)) }), [refetch, shown]);
+  const fresh = useLiveWorklist(reread, rows);
   const freshRows = rows.filter((r) => fresh.has(r.id));
   useEffect(() => rememberOrder(rows.map((r) => r.id)), [rows]);
 
