@@ -78,13 +78,21 @@ function PasswordPrompt() {
 
 /** The frame of every signed-in page: header, navigation for the user's role, the model's status, the page. */
 export function AppShell({ children, only }: { children: ReactNode; only?: SignedInUser['role'] }) {
+  // Clinical pages (no role needed) load their data while the session is checked; admin pages wait for the role.
   return (
-    <RequireSession role={only}>
-      <Header />
-      <div className="banners">
-        <PasswordPrompt />
-        <ActiveModelNotice />
-      </div>
+    <RequireSession
+      role={only}
+      eager={!only}
+      chrome={
+        <>
+          <Header />
+          <div className="banners">
+            <PasswordPrompt />
+            <ActiveModelNotice />
+          </div>
+        </>
+      }
+    >
       <main id="content" tabIndex={-1}>
         {children}
       </main>

@@ -3,10 +3,10 @@
 import { useMutation } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
 import { ChangePasswordMutation, MeQuery } from '@/graphql/documents';
-import { useUser } from './session';
+import { useOptionalUser } from './session';
 
 export function AccountPage() {
-  const user = useUser();
+  const user = useOptionalUser();
   const [change, { loading }] = useMutation(ChangePasswordMutation, { refetchQueries: [MeQuery] });
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
@@ -26,6 +26,7 @@ export function AccountPage() {
       setMessage({ ok: false, text: e instanceof Error ? e.message : String(e) });
     }
   };
+  if (!user) return <p aria-busy="true">Loading your account…</p>;
   return (
     <>
       <h1>Your account</h1>
