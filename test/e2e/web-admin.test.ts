@@ -54,6 +54,8 @@ describe('web: the admin console', () => {
     }
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
+    // Client-side navigation: wait for the new page before filling its form (the users page also has a "Name").
+    await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('pacs-router');
     await page.getByLabel('write:uploads').check();
     await page.getByRole('button', { name: 'Create token' }).click();
@@ -75,6 +77,7 @@ describe('web: the admin console', () => {
     expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
     await page.getByTestId('chain-status').filter({ hasText: 'Chain verified' }).waitFor();
     await page.getByLabel('Study id').fill(studyId);
     await page.getByLabel('Action').fill('study.read');
