@@ -129,6 +129,8 @@ describe('web: worklist, study page, track and review (seeded predictions)', () 
     expect(await page.evaluate(() => sessionStorage.getItem('ich.worklist.order'))).toContain(ids['negative']);
     await page.keyboard.press('j');
     await page.waitForURL(`${product.webUrl}/studies/${ids['negative']}`);
+    // The study page has re-rendered for the new study before the next key.
+    await page.getByRole('heading', { name: /Early, Negative/ }).waitFor();
     await page.keyboard.press('k');
     await page.waitForURL(`${product.webUrl}/studies/${ids['bleed']}`);
     await page.close();
