@@ -33,12 +33,22 @@ describe('npm start on a fresh data folder', () => {
     expect(lines[0]).toMatch(/password/i);
   });
 
-  it('renders the web app in Chromium with the not-for-clinical-use notice', async () => {
+  it('renders the web app in Chromium: login first, then the notice taken from the active model card', async () => {
     const page = await browser.context.newPage();
     const response = await page.goto(product.webUrl);
     expect(response?.status()).toBe(200);
     await expect(page.title()).resolves.toBe('ICH triage');
-    expect(await page.getByRole('note').textContent()).toContain('Not for clinical use');
+    await page.waitForURL(/\/login$/);
+    const password = /created first admin first\.admin@hospital\.test with password (\S+)/.exec(product.output())?.[1];
+    await page.getByLabel('Email').fill('first.admin@hospital.test');
+    await page.getByLabel('Password').fill(password ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const note = page.getByRole('note').filter({ hasText: 'Model' });
+    await note.waitFor();
+    const text = await note.textContent();
+    expect(text).toContain('Not for clinical use');
+    expect(text).toMatch(/untrained/);
+    expect(text).not.toMatch(/trained on synthetic phantoms/);
     await page.close();
   });
 

@@ -25,6 +25,7 @@ describe('GraphQL schema', () => {
     expect(Object.keys(mutation.getFields()).sort()).toEqual(
       [
         'activateModel',
+        'changePassword',
         'createApiToken',
         'createUser',
         'login',

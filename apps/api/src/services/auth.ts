@@ -5,6 +5,7 @@ import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { UserRecord } from '../db/records.js';
 import type { ServiceDeps } from './deps.js';
 import { hasControlCharacter } from './ids.js';
+import { checkPassword } from './users.js';
 
 /** How the auth service hands the session to a browser without knowing about HTTP. */
 export interface SessionCookieJar {
@@ -124,6 +125,81 @@ export class AuthService {
       resourceId: p.sessionId,
     });
     return true;
+  }
+
+  /**
+   * The signed-in user replaces their own password. Only a browser session may do this (an API token is not the
+   * person). The other sessions end, so a password that leaked stops working everywhere at once; the calling session
+   * stays signed in. A wrong `current` counts as a failed sign-in for throttling, so this cannot be used to guess.
+   */
+  async changePassword(current: string, next: string): Promise<boolean> {
+    const p = this.caller.principal;
+    if (p.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'Sign in first.');
+    if (p.kind !== 'session') throw new AppError('FORBIDDEN', 'Only a signed-in person can change their password.');
+    if (current.length > PASSWORD_MAX)
+      throw new AppError('BAD_USER_INPUT', `current: must be at most ${PASSWORD_MAX} characters`, { field: 'current' });
+    checkPassword(next, 'new');
+    if (next === current)
+      throw new AppError('BAD_USER_INPUT', 'new: must differ from the current password', { field: 'new' });
+    const { prisma, audit, passwords } = this.deps;
+    const actor = actorOf(this.caller);
+    const ip = this.caller.ip ?? 'unknown';
+    if (await this.throttled(p.email, ip)) {
+      await audit.append(actor, {
+        action: 'auth.change_password',
+        outcome: 'FAILURE',
+        resourceType: 'User',
+        resourceId: p.userId,
+        details: { reason: 'throttled' },
+      });
+      throw new AppError('RATE_LIMITED', 'Too many failed attempts; try again later.');
+    }
+    const user = await prisma.user.findUnique({ where: { id: p.userId }, select: { passwordHash: true } });
+    if (!user || !(await passwords.verify(user.passwordHash, current))) {
+      await prisma.loginAttempt.create({ data: { email: p.email, ipAddress: ip, success: false } });
+      await audit.append(actor, {
+        action: 'auth.change_password',
+        outcome: 'FAILURE',
+        resourceType: 'User',
+        resourceId: p.userId,
+        details: { reason: 'wrong current password' },
+      });
+      throw new AppError('BAD_USER_INPUT', 'current: the current password is wrong', { field: 'current' });
+    }
+    const passwordHash = await passwords.hash(next);
+    await prisma.user.update({ where: { id: p.userId }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
+    const revoked = await prisma.session.updateMany({
+      where: { userId: p.userId, revokedAt: null, id: { not: p.sessionId } },
+      data: { revokedAt: new Date() },
+    });
+    await audit.append(actor, {
+      action: 'auth.change_password',
+      resourceType: 'User',
+      resourceId: p.userId,
+      details: { otherSessionsRevoked: revoked.count },
+    });
+    return true;
+  }
+
+  /**
+   * Whether the user still has a password someone else chose: the bootstrap's generated one (no event at all), or one
+   * set by an admin (user.create, user.reset_password) and not replaced by their own auth.change_password since.
+   * Only answered for the caller themselves; these events are rare, so the newest one is a cheap lookup.
+   */
+  async passwordChangeRequired(user: UserRecord): Promise<boolean> {
+    const p = this.caller.principal;
+    if (p.kind === 'anonymous' || p.userId !== user.id) return false;
+    const last = await this.deps.prisma.auditEvent.findFirst({
+      where: {
+        resourceType: 'User',
+        resourceId: user.id,
+        outcome: 'SUCCESS',
+        action: { in: ['user.create', 'user.reset_password', 'auth.change_password'] },
+      },
+      orderBy: { seq: 'desc' },
+      select: { action: true },
+    });
+    return last?.action !== 'auth.change_password';
   }
 
   async me(): Promise<UserRecord | null> {

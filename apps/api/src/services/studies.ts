@@ -96,6 +96,16 @@ function afterPosition(order: StudyOrder, cursor: string): Prisma.StudyWhereInpu
     : { OR: [{ receivedAt: { gt: r } }, { receivedAt: r, id: { gt: c.i } }] };
 }
 
+export interface SeriesInstance {
+  id: string;
+  sopInstanceUid: string;
+  instanceNumber: number | null;
+  position: number | null;
+  sliceIndex: number | null;
+  rows: number;
+  columns: number;
+}
+
 export class StudyService {
   constructor(
     private readonly deps: ServiceDeps,
@@ -255,6 +265,28 @@ export class StudyService {
   async instanceCountOf(series: SeriesRecord): Promise<number> {
     authorize(this.caller.principal, { scope: 'read:studies' });
     return this.loaders.instanceCountBySeriesId.load(series.id);
+  }
+
+  /** Only the fields a viewer needs; storage keys and hashes stay inside the API. */
+  async instancesOf(series: SeriesRecord): Promise<SeriesInstance[]> {
+    authorize(this.caller.principal, { scope: 'read:studies' });
+    const rows = await this.deps.prisma.instance.findMany({
+      where: { seriesId: series.id },
+      select: {
+        id: true,
+        sopInstanceUid: true,
+        instanceNumber: true,
+        position: true,
+        sliceIndex: true,
+        rows: true,
+        columns: true,
+      },
+    });
+    const last = Number.MAX_SAFE_INTEGER;
+    return rows.sort(
+      (a, b) =>
+        (a.sliceIndex ?? last) - (b.sliceIndex ?? last) || (a.instanceNumber ?? last) - (b.instanceNumber ?? last),
+    );
   }
 
   async predictionOf(study: StudyRecord): Promise<StudyPredictionRecord | null> {

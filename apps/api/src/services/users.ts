@@ -25,10 +25,10 @@ export interface UpdateUserInput {
 export const PASSWORD_MIN = 12;
 const PASSWORD_MAX = 1024;
 
-export function checkPassword(password: string): string {
+export function checkPassword(password: string, field = 'password'): string {
   if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
-    throw new AppError('BAD_USER_INPUT', `password: must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, {
-      field: 'password',
+    throw new AppError('BAD_USER_INPUT', `${field}: must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, {
+      field,
     });
   }
   return password;

@@ -48,6 +48,7 @@ export const studyResolvers: Resolvers = {
   },
   Series: {
     instanceCount: (series, _args, { services }) => services.studies.instanceCountOf(series),
+    instances: (series, _args, { services }) => services.studies.instancesOf(series),
   },
   StudyPrediction: {
     slices: (prediction, _args, { services }) => services.studies.slicesOf(prediction),

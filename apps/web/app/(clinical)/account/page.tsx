@@ -1,0 +1,5 @@
+import { AccountPage } from '@/session/account';
+
+export default function Account() {
+  return <AccountPage />;
+}

@@ -1,0 +1,5 @@
+import { Worklist } from '@/worklist/worklist';
+
+export default function WorklistPage() {
+  return <Worklist />;
+}

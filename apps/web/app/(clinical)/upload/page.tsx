@@ -1,0 +1,5 @@
+import { UploadPage } from '@/upload/upload';
+
+export default function Upload() {
+  return <UploadPage />;
+}

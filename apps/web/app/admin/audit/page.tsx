@@ -1,0 +1,5 @@
+import { AuditAdmin } from '@/admin/audit';
+
+export default function Page() {
+  return <AuditAdmin />;
+}

@@ -1,0 +1,5 @@
+import { ModelsAdmin } from '@/admin/models';
+
+export default function Page() {
+  return <ModelsAdmin />;
+}

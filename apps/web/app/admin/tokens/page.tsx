@@ -1,0 +1,5 @@
+import { TokensAdmin } from '@/admin/tokens';
+
+export default function Page() {
+  return <TokensAdmin />;
+}

@@ -1,0 +1,5 @@
+import { UsersAdmin } from '@/admin/users';
+
+export default function Page() {
+  return <UsersAdmin />;
+}

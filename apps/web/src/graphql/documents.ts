@@ -1,0 +1,375 @@
+import { graphql } from './generated/index';
+
+/**
+ * Every GraphQL operation the web sends. graphql-codegen (root codegen.ts, client preset) reads these and writes
+ * their result and variable types, so components never declare response shapes by hand.
+ */
+
+export const MeQuery = graphql(`
+  query Me {
+    me {
+      id
+      email
+      name
+      role
+      passwordChangeRequired
+    }
+  }
+`);
+
+export const LoginMutation = graphql(`
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) {
+      expiresAt
+      user {
+        id
+        role
+      }
+    }
+  }
+`);
+
+export const LogoutMutation = graphql(`
+  mutation Logout {
+    logout
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($current: String!, $new: String!) {
+    changePassword(current: $current, new: $new)
+  }
+`);
+
+export const ActiveModelQuery = graphql(`
+  query ActiveModel {
+    activeModel {
+      id
+      name
+      version
+      card
+    }
+  }
+`);
+
+export const WorklistQuery = graphql(`
+  query Worklist($first: Int, $after: String, $filter: StudyFilter) {
+    studies(first: $first, after: $after, filter: $filter, orderBy: PRIORITY) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+          accessionNumber
+          description
+          status
+          triage
+          anyScore
+          positiveLabels
+          reviewed
+          instanceCount
+          receivedAt
+          patient {
+            id
+            name
+            patientId
+          }
+          prediction {
+            id
+            any
+            epidural
+            intraparenchymal
+            intraventricular
+            subarachnoid
+            subdural
+          }
+          failure {
+            code
+            message
+          }
+          notEligibleReason
+        }
+      }
+    }
+  }
+`);
+
+export const StudyQuery = graphql(`
+  query Study($id: ID!) {
+    study(id: $id) {
+      id
+      studyInstanceUid
+      accessionNumber
+      description
+      status
+      triage
+      reviewed
+      receivedAt
+      instanceCount
+      patient {
+        id
+        name
+        patientId
+        birthDate
+        sex
+      }
+      series {
+        id
+        seriesInstanceUid
+        seriesNumber
+        description
+        modality
+        instanceCount
+        instances {
+          id
+          sopInstanceUid
+          instanceNumber
+          position
+          sliceIndex
+          rows
+          columns
+        }
+      }
+      notEligibleReason
+      failure {
+        code
+        message
+        attempts
+      }
+      prediction {
+        id
+        any
+        epidural
+        intraparenchymal
+        intraventricular
+        subarachnoid
+        subdural
+        triage
+        engine
+        createdAt
+        modelVersion {
+          id
+          name
+          version
+          card
+        }
+        slices {
+          sliceIndex
+          instanceId
+          any
+          epidural
+          intraparenchymal
+          intraventricular
+          subarachnoid
+          subdural
+        }
+      }
+      reviews {
+        id
+        verdict
+        comment
+        createdAt
+        reviewer {
+          id
+          name
+          email
+        }
+      }
+    }
+  }
+`);
+
+export const ReviewStudyMutation = graphql(`
+  mutation ReviewStudy($id: ID!, $verdict: Verdict!, $comment: String) {
+    reviewStudy(id: $id, verdict: $verdict, comment: $comment) {
+      id
+    }
+  }
+`);
+
+export const UsersQuery = graphql(`
+  query Users {
+    users {
+      id
+      email
+      name
+      role
+      active
+      createdAt
+      lastLoginAt
+    }
+  }
+`);
+
+export const CreateUserMutation = graphql(`
+  mutation CreateUser($input: CreateUserInput!) {
+    createUser(input: $input) {
+      id
+    }
+  }
+`);
+
+export const UpdateUserMutation = graphql(`
+  mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {
+    updateUser(id: $id, input: $input) {
+      id
+      role
+      active
+    }
+  }
+`);
+
+export const ResetPasswordMutation = graphql(`
+  mutation ResetPassword($id: ID!, $password: String!) {
+    resetPassword(id: $id, password: $password)
+  }
+`);
+
+export const ApiTokensQuery = graphql(`
+  query ApiTokens {
+    apiTokens {
+      id
+      name
+      prefix
+      scopes
+      expiresAt
+      revokedAt
+      lastUsedAt
+      createdAt
+      owner {
+        id
+        email
+      }
+    }
+  }
+`);
+
+export const CreateApiTokenMutation = graphql(`
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) {
+      token
+      apiToken {
+        id
+      }
+    }
+  }
+`);
+
+export const RevokeApiTokenMutation = graphql(`
+  mutation RevokeApiToken($id: ID!) {
+    revokeApiToken(id: $id) {
+      id
+      revokedAt
+    }
+  }
+`);
+
+export const ModelVersionsQuery = graphql(`
+  query ModelVersions {
+    modelVersions {
+      id
+      name
+      version
+      active
+      weightsHash
+      card
+      createdAt
+    }
+  }
+`);
+
+export const ActivateModelMutation = graphql(`
+  mutation ActivateModel($id: ID!) {
+    activateModel(id: $id) {
+      id
+      active
+    }
+  }
+`);
+
+export const AuditEventsQuery = graphql(`
+  query AuditEvents($filter: AuditFilter, $first: Int, $after: String) {
+    auditEvents(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          seq
+          id
+          at
+          actorType
+          actorLabel
+          action
+          outcome
+          resourceType
+          resourceId
+          patientId
+          studyId
+          ipAddress
+          details
+        }
+      }
+    }
+  }
+`);
+
+export const VerifyAuditLogQuery = graphql(`
+  query VerifyAuditLog {
+    verifyAuditLog {
+      ok
+      checked
+      firstBrokenSeq
+      reason
+    }
+  }
+`);
+
+export const StudyStatusQuery = graphql(`
+  query StudyStatus($id: ID!) {
+    study(id: $id) {
+      id
+      status
+      triage
+      notEligibleReason
+      failure {
+        message
+      }
+    }
+  }
+`);
+
+export const WorklistUpdatedSubscription = graphql(`
+  subscription WorklistUpdated {
+    worklistUpdated {
+      kind
+      status
+      at
+      study {
+        id
+        triage
+      }
+    }
+  }
+`);
+
+export const StudyUpdatedSubscription = graphql(`
+  subscription StudyUpdated($id: ID!) {
+    studyUpdated(id: $id) {
+      id
+      status
+      triage
+      reviewed
+      notEligibleReason
+      failure {
+        message
+      }
+    }
+  }
+`);
