@@ -87,8 +87,12 @@ describe('web: the admin console', () => {
     await read.first().waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'admin-audit');
-    const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
-    expect(csv).toContain(`studyId=${studyId}`);
+    // The export follows the filter: the CSV button's request carries the study id.
+    const [exportRequest] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/api/audit/export')),
+      page.getByRole('button', { name: 'CSV', exact: true }).click(),
+    ]);
+    expect(exportRequest.url()).toContain(`studyId=${studyId}`);
     await page.close();
   });
 
