@@ -31,11 +31,16 @@ const workspaces = workspaceDirs();
 for (const dir of workspaces) rmSync(path.join(dir, '.reports'), { recursive: true, force: true });
 
 const extra = process.argv.slice(2);
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--output-logs=full', ...extra], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', NEXT_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
-});
+// --continue: every tier runs and reports even when an earlier one fails, so the count is the whole suite's.
+const turbo = spawnSync(
+  'npx',
+  ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...extra],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', NEXT_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  },
+);
 
 let passed = 0;
 let failed = 0;

@@ -45,7 +45,9 @@ const command: Command = {
 
     // A regular file of bounded size only: a FIFO or a device is refused instead of read forever.
     const read = await readDicomFile(path);
-    if (!read.ok) throw read.error;
+    // The one file named on the command line: unreadable or missing is the caller's mistake (exit 2), as before.
+    if (!read.ok)
+      throw read.error.code === 'NOT_FOUND' ? new AppError('BAD_USER_INPUT', read.error.message) : read.error;
     const bytes = read.value;
     const image = await decodeToHounsfield(bytes, { frameIndex, timeoutMs, inflateRaw: boundedInflateRaw });
     if (!image.ok) throw image.error;
