@@ -277,12 +277,18 @@ describe.each(PROVIDERS)('studies, patients and reviews on %s', (provider) => {
   it('loads a worklist page with a fixed number of queries, whatever its size (no N+1)', async () => {
     const q = `query($n: Int) { studies(first: $n, filter: { search: "Zulu" }) { edges { node { id patient { name } series { instanceCount } reviews { reviewer { email } }
       prediction { any modelVersion { version } } } } } }`;
+    // Background work (the STOW stable-study sweep) shares the counted client and only ever adds operations, so the
+    // fewest seen over three requests is the request's own count.
     const countFor = async (n: number) => {
-      const before = t.operations.count;
-      const r = await t.gql<{ studies: { edges: unknown[] } }>(q, { n }, { token });
-      expect(r.errors).toBeUndefined();
-      expect(r.data?.studies.edges).toHaveLength(n);
-      return t.operations.count - before;
+      const counts: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const before = t.operations.count;
+        const r = await t.gql<{ studies: { edges: unknown[] } }>(q, { n }, { token });
+        expect(r.errors).toBeUndefined();
+        expect(r.data?.studies.edges).toHaveLength(n);
+        counts.push(t.operations.count - before);
+      }
+      return Math.min(...counts);
     };
     const reviewer = (await createUser(t.prisma)).user.id;
     for (let i = 0; i < 10; i += 1) {
