@@ -144,19 +144,23 @@ export class AuthService {
     const { prisma, audit, passwords } = this.deps;
     const actor = actorOf(this.caller);
     const ip = this.caller.ip ?? 'unknown';
-    if (await this.throttled(p.email, ip)) {
+    // Guessing the current password is guessing a password: the same claim-first throttle as login (see there), so
+    // parallel guesses cannot all be checked.
+    const claim = await prisma.loginAttempt.create({ data: { email: p.email, ipAddress: ip, success: false } });
+    const throttled = await this.throttled(p.email, ip);
+    if (throttled) {
+      await prisma.loginAttempt.delete({ where: { id: claim.id } });
       await audit.append(actor, {
         action: 'auth.change_password',
         outcome: 'FAILURE',
         resourceType: 'User',
         resourceId: p.userId,
-        details: { reason: 'throttled' },
+        details: { reason: throttled },
       });
       throw new AppError('RATE_LIMITED', 'Too many failed attempts; try again later.');
     }
     const user = await prisma.user.findUnique({ where: { id: p.userId }, select: { passwordHash: true } });
     if (!user || !(await passwords.verify(user.passwordHash, current))) {
-      await prisma.loginAttempt.create({ data: { email: p.email, ipAddress: ip, success: false } });
       await audit.append(actor, {
         action: 'auth.change_password',
         outcome: 'FAILURE',
@@ -166,6 +170,7 @@ export class AuthService {
       });
       throw new AppError('BAD_USER_INPUT', 'current: the current password is wrong', { field: 'current' });
     }
+    await prisma.loginAttempt.update({ where: { id: claim.id }, data: { success: true } });
     const passwordHash = await passwords.hash(next);
     await prisma.user.update({ where: { id: p.userId }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
     const revoked = await prisma.session.updateMany({
