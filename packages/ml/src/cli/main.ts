@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'export-onnx': async () => (await import('./commands/export-onnx.js')).default,
   bench: async () => (await import('./commands/bench.js')).default,
   'init-model': async () => (await import('./commands/init-model.js')).default,
+  evaluate: async () => (await import('./commands/evaluate.js')).default,
 };
 
 function help(): string {

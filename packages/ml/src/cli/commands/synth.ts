@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@ich/errors';
+import { formatLongForm } from '../../dataset/label-table.js';
 import { LABELS } from '../../labels.js';
 import { BLEED_TYPES, type BleedType } from '../../synth/phantom.js';
 import { SYNTH_SYNTAXES, type SynthOptions, type SynthSyntax, synthStudy } from '../../synth/study.js';
@@ -13,7 +14,7 @@ const usage =
 const command: Command = {
   name: 'synth',
   summary:
-    'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, manifest.json).',
+    'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, labels-rsna.csv, manifest.json).',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
@@ -64,6 +65,7 @@ const command: Command = {
         ',',
       ),
     ];
+    const longForm: { sopInstanceUid: string; values: number[] }[] = [];
     const manifest: unknown[] = [];
     const digits = Math.max(3, String(studies).length);
     for (let i = 0; i < studies; i += 1) {
@@ -91,6 +93,7 @@ const command: Command = {
             ...LABELS.map((l) => f.labels[l]),
           ].join(','),
         );
+        longForm.push({ sopInstanceUid: f.sopInstanceUid, values: LABELS.map((l) => f.labels[l]) });
       }
       manifest.push({
         folder,
@@ -114,6 +117,8 @@ const command: Command = {
       );
     }
     await writeFile(join(outDir, 'labels.csv'), `${csv.join('\n')}\n`);
+    // The same labels in the RSNA/Kaggle layout (ID_<SOPInstanceUID>_<subtype>,Label), for tools made for that data.
+    await writeFile(join(outDir, 'labels-rsna.csv'), formatLongForm(longForm));
     const summary = {
       out: outDir,
       studies,
@@ -124,12 +129,13 @@ const command: Command = {
       transferSyntaxUid: SYNTH_SYNTAXES[syntax as SynthSyntax],
       manifest: join(outDir, 'manifest.json'),
       labels: join(outDir, 'labels.csv'),
+      labelsRsna: join(outDir, 'labels-rsna.csv'),
     };
     await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ ...summary, studies: manifest }, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stdout.write(
-        `wrote ${studies} stud${studies === 1 ? 'y' : 'ies'} × ${slices} slices to ${outDir} (labels.csv, manifest.json)\n`,
+        `wrote ${studies} stud${studies === 1 ? 'y' : 'ies'} × ${slices} slices to ${outDir} (labels.csv, labels-rsna.csv, manifest.json)\n`,
       );
     return 0;
   },
