@@ -156,7 +156,9 @@ export function splitCsvLine(line: string): string[] {
 }
 
 /** Writes rows in the Kaggle long form (`ID,Label`, six rows per image in LABELS order). */
-export function formatLongForm(rows: Iterable<{ readonly sopInstanceUid: string; readonly values: ArrayLike<number> }>) {
+export function formatLongForm(
+  rows: Iterable<{ readonly sopInstanceUid: string; readonly values: ArrayLike<number> }>,
+) {
   const out = ['ID,Label'];
   for (const row of rows) LABELS.forEach((l, k) => out.push(`${longFormId(row.sopInstanceUid, l)},${row.values[k]}`));
   return `${out.join('\n')}\n`;

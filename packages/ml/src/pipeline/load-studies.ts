@@ -93,7 +93,8 @@ export async function loadSlice(path: string, options: LoadStudiesOptions = {}):
   };
 }
 
-async function collectFiles(path: string, out: string[]): Promise<void> {
+/** Files under a path (itself when a file), sorted, without hidden files and sidecars (csv, json, png…). */
+export async function collectFiles(path: string, out: string[]): Promise<void> {
   const info = await stat(path);
   if (info.isFile()) {
     out.push(path);

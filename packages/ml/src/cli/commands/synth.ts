@@ -8,7 +8,7 @@ import { SYNTH_SYNTAXES, type SynthOptions, type SynthSyntax, synthStudy } from 
 import { type Command, parseCommandLine } from '../command.js';
 
 const usage =
-  'ich-ml synth --out <dir> [--studies N] [--slices N] [--size N] [--seed S] [--bleed <subtype|none|random>] [--syntax explicit-le|implicit-le|explicit-be|deflated|rle] [--encoding signed|unsigned|rsna-quirk] [--json]';
+  'ich-ml synth --out <dir> [--studies N] [--slices N] [--size N] [--seed S] [--bleed <subtype|none|random>] [--syntax explicit-le|implicit-le|explicit-be|deflated|rle] [--encoding signed|unsigned|rsna-quirk] [--studies-per-patient N] [--json]';
 
 /** Writes synthetic head-CT phantom studies with known bleeds, plus labels.csv and manifest.json ground truth. */
 const command: Command = {
@@ -26,6 +26,7 @@ const command: Command = {
       bleed: { type: 'string', default: 'random' },
       syntax: { type: 'string', default: 'explicit-le' },
       encoding: { type: 'string', default: 'signed' },
+      'studies-per-patient': { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length > 0)
@@ -34,6 +35,7 @@ const command: Command = {
     const studies = integer('--studies', values.studies, 1, 100_000);
     const slices = integer('--slices', values.slices, 1, 1000);
     const size = integer('--size', values.size, 16, 2048);
+    const perPatient = integer('--studies-per-patient', values['studies-per-patient'], 1, 100);
     const bleed = values.bleed as string;
     if (bleed !== 'none' && bleed !== 'random' && !(BLEED_TYPES as readonly string[]).includes(bleed)) {
       throw new AppError(
@@ -77,6 +79,8 @@ const command: Command = {
         bleed: bleed as SynthOptions['bleed'] & (BleedType | 'none' | 'random'),
         transferSyntax: syntax as SynthSyntax,
         encoding: encoding as NonNullable<SynthOptions['encoding']>,
+        // Several studies of one patient (follow-up scans), as in RSNA: what a patient-level split must respect.
+        ...(perPatient > 1 ? { patientSeed: `${values.seed}-patient-${Math.floor(i / perPatient) + 1}` } : {}),
       };
       const study = synthStudy(options);
       await mkdir(join(outDir, folder), { recursive: true });
