@@ -160,6 +160,9 @@ export function formatLongForm(
   rows: Iterable<{ readonly sopInstanceUid: string; readonly values: ArrayLike<number> }>,
 ) {
   const out = ['ID,Label'];
-  for (const row of rows) LABELS.forEach((l, k) => out.push(`${longFormId(row.sopInstanceUid, l)},${row.values[k]}`));
+  for (const row of rows)
+    LABELS.forEach((l, k) => {
+      out.push(`${longFormId(row.sopInstanceUid, l)},${row.values[k]}`);
+    });
   return `${out.join('\n')}\n`;
 }
