@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('./commands/bench.js')).default,
   'init-model': async () => (await import('./commands/init-model.js')).default,
   evaluate: async () => (await import('./commands/evaluate.js')).default,
+  train: async () => (await import('./commands/train.js')).default,
 };
 
 function help(): string {

@@ -68,7 +68,7 @@ function shuffle<T>(items: T[], rng: Rng): void {
 /**
  * Multi-threaded batch generator (the seed project's multi-core Keras generator): worker threads decode DICOM,
  * augment, window and resize whole batches while the training step runs, `prefetch` batches ahead, and hand the
- * tensors back without copying. Batches arrive in plan order whatever the thread timing, and augmentation is drawn
+ * tensors back without copying. The workers keep the process alive until close(). Batches arrive in plan order whatever the thread timing, and augmentation is drawn
  * on the calling thread from the seed, so the data of a run does not depend on the number of workers.
  */
 export class BatchGenerator {
@@ -94,7 +94,6 @@ export class BatchGenerator {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
       });
-      worker.unref();
       this.workers.push(worker);
     }
   }
