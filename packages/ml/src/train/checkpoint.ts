@@ -21,6 +21,13 @@ interface Manifest {
   readonly state: LoopState;
   readonly model: { name: string; shape: number[] }[];
   readonly optimizer: { name: string; shape: number[] }[];
+  /** Adam's running β powers, exactly (see restoreAdamPowers). */
+  readonly adamPowers?: [number, number];
+}
+
+interface AdamInternals {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
 }
 
 export async function saveCheckpoint(
@@ -52,10 +59,17 @@ export async function saveCheckpoint(
     state,
     model: modelWeights.map((w) => ({ name: w.name, shape: w.tensor.shape })),
     optimizer: optimizerWeights.map((w) => ({ name: w.name, shape: w.tensor.shape })),
+    ...adamPowers(optimizer),
   };
   await writeFile(join(tmp, 'checkpoint.json'), `${JSON.stringify(manifest)}\n`);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
+}
+
+function adamPowers(optimizer: tf.Optimizer): { adamPowers?: [number, number] } {
+  const adam = optimizer as unknown as AdamInternals;
+  if (!adam.accBeta1 || !adam.accBeta2) return {};
+  return { adamPowers: [adam.accBeta1.dataSync()[0]!, adam.accBeta2.dataSync()[0]!] };
 }
 
 /** Reads a checkpoint into the model and optimizer; returns its loop state, or null when there is none. */
@@ -95,5 +109,16 @@ export async function loadCheckpoint(
   tf.dispose(weights.map((w) => w.tensor));
   const optimizerWeights = await unpack('optimizer.bin', manifest.optimizer);
   await optimizer.setWeights(optimizerWeights);
+  // tfjs' Adam.setWeights recomputes β^t with pow(); training multiplies by β once a step. The two differ in the
+  // last float32 bit, and Adam turns that into different steps for weights whose gradient is near zero, so a
+  // resumed run would drift from an uninterrupted one. Restore the exact running products instead.
+  const adam = optimizer as unknown as AdamInternals;
+  if (manifest.adamPowers && adam.accBeta1 && adam.accBeta2) {
+    const [b1, b2] = manifest.adamPowers;
+    tf.tidy(() => {
+      adam.accBeta1!.assign(tf.scalar(b1));
+      adam.accBeta2!.assign(tf.scalar(b2));
+    });
+  }
   return manifest.state;
 }
