@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'init-model': async () => (await import('./commands/init-model.js')).default,
   evaluate: async () => (await import('./commands/evaluate.js')).default,
   train: async () => (await import('./commands/train.js')).default,
+  submission: async () => (await import('./commands/submission.js')).default,
 };
 
 function help(): string {

@@ -117,6 +117,19 @@ describe('ich-ml evaluate', () => {
     expect(report.study?.studies).toBe(3);
   }, 120_000);
 
+  it('submission writes the Kaggle ID,Label file that evaluate reads back', async () => {
+    const sub = join(work, 'sub.csv');
+    const made = await ichMl(['submission', '--model', model.dir, '--data', data, '--out', sub]);
+    expect(made.code).toBe(0);
+    const lines = (await readFile(sub, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe('ID,Label');
+    expect(lines).toHaveLength(1 + 12 * 6);
+    expect(lines[1]).toMatch(/^ID_[\d.]+_any,0\.\d+/);
+    const scored = await ichMl(['evaluate', '--predictions', sub, '--labels', join(data, 'labels.csv'), '--json']);
+    expect(scored.code).toBe(0);
+    expect((JSON.parse(scored.stdout) as EvaluationReport).images).toBe(12);
+  }, 120_000);
+
   it('refuses a malformed labels file, naming the line', async () => {
     await writeFile(join(work, 'bad.csv'), 'ID,Label\nID_abc_any,1\nID_abc_bogus,0\n');
     const { code, stderr } = await ichMl([
