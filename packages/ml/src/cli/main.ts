@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import('./commands/evaluate.js')).default,
   train: async () => (await import('./commands/train.js')).default,
   submission: async () => (await import('./commands/submission.js')).default,
+  'import-keras': async () => (await import('./commands/import-keras.js')).default,
 };
 
 function help(): string {
