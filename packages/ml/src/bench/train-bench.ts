@@ -155,7 +155,7 @@ export function formatTrainBench(result: TrainBenchResult): string {
     const ratio =
       reference?.imagesPerSecond && r.imagesPerSecond ? reference.imagesPerSecond / r.imagesPerSecond : null;
     lines.push(
-      `${r.name.padEnd(63)}${r.device.padEnd(20)}${r.imagesPerSecond!.toFixed(2).padStart(7)}${r.medianStepMs!.toFixed(0).padStart(10)}   ${ratio === null ? '' : r === reference ? '1.00×' : `${ratio.toFixed(1)}× slower`}`,
+      `${r.name.padEnd(63)}${r.device.padEnd(20)}${r.imagesPerSecond!.toFixed(2).padStart(7)}${r.medianStepMs!.toFixed(0).padStart(10)}   ${ratio === null ? '' : r === reference ? '1.00×' : ratio >= 1 ? `${ratio.toFixed(1)}× slower` : `${(1 / ratio).toFixed(1)}× faster`}`,
     );
   }
   return `${lines.join('\n')}\n`;
