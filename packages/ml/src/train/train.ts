@@ -43,6 +43,8 @@ export interface TrainOptions {
   readonly dropout?: number;
   readonly backend?: string;
   readonly indexFile?: string;
+  /** Store the model directory's tfjs weights as float16 (half the size; for models kept in the repository). */
+  readonly float16?: boolean;
   /** Write the model directory (tfjs, ONNX, card) at the end (default true). */
   readonly writeModel?: boolean;
   readonly onIndexProgress?: (done: number, total: number) => void;
@@ -361,33 +363,38 @@ async function writeTrainedModel(
       });
     }
     const context = info.context;
-    return await writeModelDir(options.out, inference, {
-      format: 'ich-model-card/1',
-      name: 'ich-inception-v3',
-      version: `1.0.0+${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`,
-      status: 'trained',
-      createdAt: new Date().toISOString(),
-      architecture: {
-        base: 'InceptionV3',
-        denseUnits: config.denseUnits,
-        dropout: config.dropout,
-        baseParameters: INCEPTION_V3_BASE_PARAMETERS,
-        totalParameters: inference.countParams(),
+    return await writeModelDir(
+      options.out,
+      inference,
+      {
+        format: 'ich-model-card/1',
+        name: 'ich-inception-v3',
+        version: `1.0.0+${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`,
+        status: 'trained',
+        createdAt: new Date().toISOString(),
+        architecture: {
+          base: 'InceptionV3',
+          denseUnits: config.denseUnits,
+          dropout: config.dropout,
+          baseParameters: INCEPTION_V3_BASE_PARAMETERS,
+          totalParameters: inference.countParams(),
+        },
+        inputSize: config.inputSize,
+        windows: context === 3 ? [DEFAULT_WINDOWS[0]] : DEFAULT_WINDOWS,
+        contextSlices: context,
+        labels: LABELS,
+        thresholds: thresholds as LabelProbabilities,
+        aggregation: 'max',
+        trainingData: `${options.dataDir}: ${info.trainImages} training and ${info.valImages} validation slices (${info.patients.train}/${info.patients.val} patients, split by patient); ${info.epochs} epoch(s) at ${config.inputSize} px on tfjs ${info.backend}`,
+        metrics,
+        intendedUse: 'Research and development of the triage pipeline. Not for clinical use.',
+        limitations: [
+          'Validation figures come from the same source as the training data; they say nothing about real patients',
+          'Not a medical device; never use for diagnosis or triage of patients',
+        ],
       },
-      inputSize: config.inputSize,
-      windows: context === 3 ? [DEFAULT_WINDOWS[0]] : DEFAULT_WINDOWS,
-      contextSlices: context,
-      labels: LABELS,
-      thresholds: thresholds as LabelProbabilities,
-      aggregation: 'max',
-      trainingData: `${options.dataDir}: ${info.trainImages} training and ${info.valImages} validation slices (${info.patients.train}/${info.patients.val} patients, split by patient); ${info.epochs} epoch(s) at ${config.inputSize} px on tfjs ${info.backend}`,
-      metrics,
-      intendedUse: 'Research and development of the triage pipeline. Not for clinical use.',
-      limitations: [
-        'Validation figures come from the same source as the training data; they say nothing about real patients',
-        'Not a medical device; never use for diagnosis or triage of patients',
-      ],
-    });
+      { weights: options.float16 ? 'float16' : 'float32' },
+    );
   } finally {
     inference.dispose();
   }

@@ -5,7 +5,7 @@ import { train } from '../../train/train.js';
 import { type Command, parseCommandLine } from '../command.js';
 
 const usage =
-  'ich-ml train --data <dir> --labels <csv> --out <model dir> [--epochs N] [--batch N] [--size N] [--lr X] [--val-fraction X] [--resume] [--context 1|3] [--workers N] [--oversample X] [--patience N] [--seed S] [--backend tfjs-node-gpu|tfjs-node|wasm|cpu] [--no-augment] [--index <file>] [--json]';
+  'ich-ml train --data <dir> --labels <csv> --out <model dir> [--epochs N] [--batch N] [--size N] [--lr X] [--val-fraction X] [--resume] [--context 1|3] [--workers N] [--oversample X] [--patience N] [--seed S] [--backend tfjs-node-gpu|tfjs-node|wasm|cpu] [--no-augment] [--float16] [--index <file>] [--json]';
 
 const command: Command = {
   name: 'train',
@@ -30,6 +30,7 @@ const command: Command = {
       seed: { type: 'string', default: 'ich-train' },
       backend: { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
+      float16: { type: 'boolean', default: false },
       index: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
@@ -66,6 +67,7 @@ const command: Command = {
       patience,
       seed: values.seed!,
       augment: values['no-augment'] !== true,
+      float16: values.float16 === true,
       ...(values.backend ? { backend: values.backend } : {}),
       ...(values.index ? { indexFile: values.index } : {}),
       onIndexProgress: (d, t) => {
