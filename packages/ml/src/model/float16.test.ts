@@ -26,7 +26,7 @@ describe('float16 weights', () => {
     expect(float32ToFloat16(-2)).toBe(0xc000);
     expect(float32ToFloat16(65504)).toBe(0x7bff);
     expect(float32ToFloat16(1e6)).toBe(0x7c00);
-    expect(float32ToFloat16(5.960464477539063e-8)).toBe(0x0001);
+    expect(float32ToFloat16(2 ** -24)).toBe(0x0001);
     expect(float32ToFloat16(0.1)).toBe(0x2e66);
     expect(float32ToFloat16(1 + 2 ** -11)).toBe(0x3c00); // tie → even
     expect(float32ToFloat16(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie → even (up)
