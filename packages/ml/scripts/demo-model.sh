@@ -23,7 +23,7 @@ if [ -f "$WORK/model/training/checkpoint/checkpoint.json" ]; then resume=(--resu
 if [ ! -f "$WORK/model/card.json" ]; then
   "${ICH[@]}" train --data "$WORK/train" --labels "$WORK/train/labels-rsna.csv" --out "$WORK/model" \
     --epochs "$EPOCHS" --batch "$BATCH" --size "$SIZE" --lr 0.001 --oversample 3 --patience 3 --workers 1 \
-    --seed demo "${resume[@]}" 2>&1 | tee -a "$WORK/train.log"
+    --seed demo --float16 "${resume[@]}" 2>&1 | tee -a "$WORK/train.log"
 fi
 
 if [ ! -f "$WORK/test/labels.csv" ]; then
