@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@ich/errors';
 import * as tf from '@tensorflow/tfjs';
@@ -42,6 +42,9 @@ export async function saveLayersModel(
   let bytes: Uint8Array = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   let specs = artifacts.weightSpecs;
   if (options.weights === 'float16') ({ bytes, specs } = toFloat16(bytes, specs));
+  // Shards of an earlier save (another count, or float32 before float16) would linger beside the new ones.
+  for (const old of await readdir(dir).catch(() => [] as string[]))
+    if (/^group1-shard\d+of\d+\.bin$/.test(old)) await rm(join(dir, old), { force: true });
   const count = Math.max(1, Math.ceil(bytes.byteLength / SHARD_BYTES));
   const paths: string[] = [];
   const hash = createHash('sha256');
