@@ -4,7 +4,7 @@ import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
 import { formatModelBenchTable, type ModelBenchOptions, QUICK, runModelBench, writeModelBenchJson } from './model.js';
 
 export const MODEL_BENCH_USAGE =
-  'ich-ml bench [--json] [--quick] [--size N] [--batches 1,16] [--runs N] [--max-seconds S] [--engines onnx,tfjs-wasm,...] [--threads N] [--model <dir>] [--no-reference] [--no-e2e] [--out <results dir>]';
+  'ich-ml bench [--train [--batch N] [--steps N]] [--json] [--quick] [--size N] [--batches 1,16] [--runs N] [--max-seconds S] [--engines onnx,tfjs-wasm,...] [--threads N] [--model <dir>] [--no-reference] [--no-e2e] [--out <results dir>]';
 
 const MODEL_BENCH_OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -19,6 +19,9 @@ const MODEL_BENCH_OPTIONS = {
   'no-reference': { type: 'boolean', default: false },
   'no-e2e': { type: 'boolean', default: false },
   out: { type: 'string' },
+  train: { type: 'boolean', default: false },
+  batch: { type: 'string' },
+  steps: { type: 'string' },
 } as const;
 
 /** Parses bench flags, runs the model benchmark, prints the table (or JSON with --json), writes the JSON file. */
@@ -34,6 +37,16 @@ export async function runModelBenchCli(argv: readonly string[]): Promise<number>
     throw new AppError('BAD_USER_INPUT', `${(cause as Error).message} (usage: ${MODEL_BENCH_USAGE})`);
   }
   const v = parsed.values;
+  if (v.train) {
+    const { formatTrainBench, parseTrainBenchArgs, runTrainBench, writeTrainBenchJson } = await import(
+      './train-bench.js'
+    );
+    const result = await runTrainBench(parseTrainBenchArgs(v));
+    const file = await writeTrainBenchJson(result);
+    process.stdout.write(v.json ? `${JSON.stringify(result)}\n` : formatTrainBench(result));
+    process.stderr.write(`results written to ${file}\n`);
+    return 0;
+  }
   const int = (flag: string, value: string | undefined, min: number, max: number): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);

@@ -13,6 +13,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('./commands/bench.js')).default,
   'init-model': async () => (await import('./commands/init-model.js')).default,
   send: async () => (await import('./commands/send.js')).default,
+  evaluate: async () => (await import('./commands/evaluate.js')).default,
+  train: async () => (await import('./commands/train.js')).default,
+  submission: async () => (await import('./commands/submission.js')).default,
+  'import-keras': async () => (await import('./commands/import-keras.js')).default,
 };
 
 function help(): string {

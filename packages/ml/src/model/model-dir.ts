@@ -41,11 +41,11 @@ export async function writeModelDir(
   dir: string,
   model: tf.LayersModel,
   card: Omit<ModelCard, 'weightsHash' | 'files'>,
-  options: { onnx?: boolean } = {},
+  options: { onnx?: boolean; weights?: 'float32' | 'float16' } = {},
 ): Promise<ModelCard> {
   await mkdir(dir, { recursive: true });
   await rm(join(dir, CARD_FILE), { force: true });
-  const weightsHash = await saveLayersModel(model, dir);
+  const weightsHash = await saveLayersModel(model, dir, { weights: options.weights ?? 'float32' });
   const withOnnx = options.onnx ?? true;
   if (withOnnx) await writeOnnx(dir, model, card.name, card.version);
   else await rm(join(dir, ONNX_FILE), { force: true });

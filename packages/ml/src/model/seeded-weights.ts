@@ -7,7 +7,13 @@ import * as tf from '@tensorflow/tfjs';
  * which would hide export bugs). BatchNormalization gets non-trivial moving statistics so that the exporter's
  * BN folding is exercised by every parity check.
  */
-export function applySeededWeights(model: tf.LayersModel, seed: number): void {
+export function applySeededWeights(
+  model: tf.LayersModel,
+  seed: number,
+  options: { batchNorm?: 'exercise' | 'identity' } = {},
+): void {
+  // 'identity' (training from scratch): moving mean 0, variance 1, beta 0, as Keras initialises them.
+  const identityBn = options.batchNorm === 'identity';
   const random = mulberry32(seed);
   const normal = (): number => {
     // Box–Muller; 1 - u keeps log() away from 0.
@@ -31,6 +37,10 @@ export function applySeededWeights(model: tf.LayersModel, seed: number): void {
       } else if (className === 'Dense' && role === 'kernel') {
         const limit = Math.sqrt(6 / (shape[0]! + shape[1]!));
         for (let k = 0; k < size; k++) values[k] = (random() * 2 - 1) * limit;
+      } else if (identityBn && (role === 'moving_mean' || role === 'beta')) {
+        values.fill(0);
+      } else if (identityBn && role === 'moving_variance') {
+        values.fill(1);
       } else if (role === 'moving_mean' || role === 'beta') {
         for (let k = 0; k < size; k++) values[k] = normal() * 0.05;
       } else if (role === 'moving_variance') {

@@ -34,11 +34,7 @@ export async function loadStudies(
   paths: readonly string[],
   options: LoadStudiesOptions = {},
 ): Promise<{ studies: LoadedStudy[]; rejected: RejectedFile[] }> {
-  const rejected: RejectedFile[] = [];
-  const files: string[] = [];
-  const seenFolders = new Set<string>();
-  const seenFiles = new Set<string>();
-  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles);
+  const { files, rejected } = await listFiles(paths);
   const slices: LoadedSlice[] = [];
   const concurrency = Math.max(2, (options.pool ?? sharedDecodePool()).size * 2);
   let next = 0;
@@ -139,6 +135,19 @@ function kindOf(info: Awaited<ReturnType<typeof stat>>): string {
   if (info.isCharacterDevice()) return 'character device';
   if (info.isBlockDevice()) return 'block device';
   return 'special file';
+}
+
+/**
+ * The regular files under these paths (each path itself when it is a file), with the same link and special-file rules
+ * as loadStudies: what cannot be read as a file is in `rejected`, never dropped without a word.
+ */
+export async function listFiles(paths: readonly string[]): Promise<{ files: string[]; rejected: RejectedFile[] }> {
+  const rejected: RejectedFile[] = [];
+  const files: string[] = [];
+  const seenFolders = new Set<string>();
+  const seenFiles = new Set<string>();
+  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles);
+  return { files, rejected };
 }
 
 async function collectFiles(

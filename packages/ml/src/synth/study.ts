@@ -35,6 +35,8 @@ export interface SynthOptions {
   readonly sliceThicknessMm?: number;
   readonly fieldOfViewMm?: number;
   readonly studyDate?: string;
+  /** Seed of the PatientID (default: the study seed). Studies sharing it belong to one patient. */
+  readonly patientSeed?: number | string;
 }
 
 export interface SynthFile {
@@ -77,7 +79,7 @@ export function synthStudy(options: SynthOptions = {}): SynthStudy {
   const studyInstanceUid = uidFrom(`${seed}:study`);
   const seriesInstanceUid = uidFrom(`${seed}:series`);
   const frameOfReferenceUid = uidFrom(`${seed}:frame`);
-  const patientId = `SYN${String(createRng(`${seed}:pid`).int(0, 9_999_999)).padStart(7, '0')}`;
+  const patientId = `SYN${String(createRng(`${options.patientSeed ?? seed}:pid`).int(0, 9_999_999)).padStart(7, '0')}`;
   const patientName = `SYNTHETIC^PHANTOM${String(seed).replace(/[^\w]/g, '').slice(0, 16)}`;
   const studyDate =
     options.studyDate ?? `2024${String(rng.int(1, 12)).padStart(2, '0')}${String(rng.int(1, 28)).padStart(2, '0')}`;

@@ -1,19 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@ich/errors';
+import { formatLongForm } from '../../dataset/label-table.js';
 import { LABELS } from '../../labels.js';
 import { BLEED_TYPES, type BleedType } from '../../synth/phantom.js';
 import { SYNTH_SYNTAXES, type SynthOptions, type SynthSyntax, synthStudy } from '../../synth/study.js';
 import { type Command, parseCommandLine } from '../command.js';
 
 const usage =
-  'ich-ml synth --out <dir> [--studies N] [--slices N] [--size N] [--seed S] [--bleed <subtype|none|random>] [--syntax explicit-le|implicit-le|explicit-be|deflated|rle] [--encoding signed|unsigned|rsna-quirk] [--json]';
+  'ich-ml synth --out <dir> [--studies N] [--slices N] [--size N] [--seed S] [--bleed <subtype|none|random>] [--syntax explicit-le|implicit-le|explicit-be|deflated|rle] [--encoding signed|unsigned|rsna-quirk] [--studies-per-patient N] [--json]';
 
 /** Writes synthetic head-CT phantom studies with known bleeds, plus labels.csv and manifest.json ground truth. */
 const command: Command = {
   name: 'synth',
   summary:
-    'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, manifest.json).',
+    'Write synthetic head-CT DICOM studies with known bleeds (<dir>/<study>/<n>.dcm, labels.csv, labels-rsna.csv, manifest.json).',
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
@@ -25,6 +26,7 @@ const command: Command = {
       bleed: { type: 'string', default: 'random' },
       syntax: { type: 'string', default: 'explicit-le' },
       encoding: { type: 'string', default: 'signed' },
+      'studies-per-patient': { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length > 0)
@@ -33,6 +35,7 @@ const command: Command = {
     const studies = integer('--studies', values.studies, 1, 100_000);
     const slices = integer('--slices', values.slices, 1, 1000);
     const size = integer('--size', values.size, 16, 2048);
+    const perPatient = integer('--studies-per-patient', values['studies-per-patient'], 1, 100);
     const bleed = values.bleed as string;
     if (bleed !== 'none' && bleed !== 'random' && !(BLEED_TYPES as readonly string[]).includes(bleed)) {
       throw new AppError(
@@ -64,6 +67,7 @@ const command: Command = {
         ',',
       ),
     ];
+    const longForm: { sopInstanceUid: string; values: number[] }[] = [];
     const manifest: unknown[] = [];
     const digits = Math.max(3, String(studies).length);
     for (let i = 0; i < studies; i += 1) {
@@ -75,6 +79,8 @@ const command: Command = {
         bleed: bleed as SynthOptions['bleed'] & (BleedType | 'none' | 'random'),
         transferSyntax: syntax as SynthSyntax,
         encoding: encoding as NonNullable<SynthOptions['encoding']>,
+        // Several studies of one patient (follow-up scans), as in RSNA: what a patient-level split must respect.
+        ...(perPatient > 1 ? { patientSeed: `${values.seed}-patient-${Math.floor(i / perPatient) + 1}` } : {}),
       };
       const study = synthStudy(options);
       await mkdir(join(outDir, folder), { recursive: true });
@@ -91,6 +97,7 @@ const command: Command = {
             ...LABELS.map((l) => f.labels[l]),
           ].join(','),
         );
+        longForm.push({ sopInstanceUid: f.sopInstanceUid, values: LABELS.map((l) => f.labels[l]) });
       }
       manifest.push({
         folder,
@@ -114,6 +121,8 @@ const command: Command = {
       );
     }
     await writeFile(join(outDir, 'labels.csv'), `${csv.join('\n')}\n`);
+    // The same labels in the RSNA/Kaggle layout (ID_<SOPInstanceUID>_<subtype>,Label), for tools made for that data.
+    await writeFile(join(outDir, 'labels-rsna.csv'), formatLongForm(longForm));
     const summary = {
       out: outDir,
       studies,
@@ -124,12 +133,13 @@ const command: Command = {
       transferSyntaxUid: SYNTH_SYNTAXES[syntax as SynthSyntax],
       manifest: join(outDir, 'manifest.json'),
       labels: join(outDir, 'labels.csv'),
+      labelsRsna: join(outDir, 'labels-rsna.csv'),
     };
     await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ ...summary, studies: manifest }, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stdout.write(
-        `wrote ${studies} stud${studies === 1 ? 'y' : 'ies'} × ${slices} slices to ${outDir} (labels.csv, manifest.json)\n`,
+        `wrote ${studies} stud${studies === 1 ? 'y' : 'ies'} × ${slices} slices to ${outDir} (labels.csv, labels-rsna.csv, manifest.json)\n`,
       );
     return 0;
   },

@@ -1,0 +1,130 @@
+import { AppError } from '@ich/errors';
+import { ProgressBar } from '../../inference/progress-bar.js';
+import { MAX_INPUT_SIZE, MIN_INPUT_SIZE } from '../../model/config.js';
+import { train } from '../../train/train.js';
+import { type Command, parseCommandLine } from '../command.js';
+
+const usage =
+  'ich-ml train --data <dir> --labels <csv> --out <model dir> [--epochs N] [--batch N] [--size N] [--lr X] [--val-fraction X] [--resume] [--context 1|3] [--workers N] [--oversample X] [--patience N] [--seed S] [--backend tfjs-node-gpu|tfjs-node|wasm|cpu] [--no-augment] [--float16] [--index <file>] [--json]';
+
+const command: Command = {
+  name: 'train',
+  summary:
+    'Train InceptionV3 on labelled DICOM (RSNA ID,Label or ich-ml synth output): weighted log loss, patient split, augmentation, checkpoints and resume, early stopping; writes a complete model directory.',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, usage, {
+      data: { type: 'string' },
+      labels: { type: 'string' },
+      out: { type: 'string' },
+      epochs: { type: 'string', default: '10' },
+      batch: { type: 'string', default: '16' },
+      size: { type: 'string', default: '128' },
+      lr: { type: 'string', default: '0.001' },
+      'val-fraction': { type: 'string', default: '0.2' },
+      resume: { type: 'boolean', default: false },
+      context: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
+      oversample: { type: 'string', default: '2' },
+      patience: { type: 'string', default: '3' },
+      seed: { type: 'string', default: 'ich-train' },
+      backend: { type: 'string' },
+      'no-augment': { type: 'boolean', default: false },
+      float16: { type: 'boolean', default: false },
+      index: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
+    if (positionals.length > 0)
+      throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
+    for (const flag of ['data', 'labels', 'out'] as const)
+      if (!values[flag]) throw new AppError('BAD_USER_INPUT', `--${flag} is required (usage: ${usage})`);
+    const epochs = integer('--epochs', values.epochs, 1, 1000);
+    const batchSize = integer('--batch', values.batch, 1, 512);
+    const size = integer('--size', values.size, MIN_INPUT_SIZE, MAX_INPUT_SIZE);
+    const workers = integer('--workers', values.workers, 0, 64);
+    const patience = integer('--patience', values.patience, 1, 1000);
+    const lr = number('--lr', values.lr, 1e-7, 1);
+    const valFraction = number('--val-fraction', values['val-fraction'], 0, 0.9);
+    const oversample = number('--oversample', values.oversample, 1, 100);
+    if (values.context !== '1' && values.context !== '3')
+      throw new AppError('BAD_USER_INPUT', `--context must be 1 or 3, not "${values.context}"`);
+
+    const indexing = new ProgressBar('indexing headers');
+    const stepping = new ProgressBar('train');
+    const result = await train({
+      dataDir: values.data!,
+      labels: values.labels!,
+      out: values.out!,
+      epochs,
+      batchSize,
+      size,
+      lr,
+      valFraction,
+      resume: values.resume === true,
+      context: values.context === '3' ? 3 : 1,
+      workers,
+      oversample,
+      patience,
+      seed: values.seed!,
+      augment: values['no-augment'] !== true,
+      float16: values.float16 === true,
+      ...(values.backend ? { backend: values.backend } : {}),
+      ...(values.index ? { indexFile: values.index } : {}),
+      onIndexProgress: (d, t) => {
+        indexing.update(d, t, 'files');
+        if (d === t) indexing.done();
+      },
+      onStep: (s) =>
+        stepping.update(
+          s.step,
+          s.steps,
+          `epoch ${s.epoch + 1}/${s.epochs} loss ${s.loss.toFixed(4)} ${s.imagesPerSecond.toFixed(2)} img/s ETA ${formatSeconds(s.etaSeconds)}`,
+        ),
+      onEpoch: (r) => {
+        stepping.done();
+        process.stderr.write(
+          `epoch ${r.epoch + 1}: train ${r.trainLoss.toFixed(4)}  val ${r.valLoss?.toFixed(4) ?? '-'}  val any AUC ${r.valAnyAuc?.toFixed(3) ?? '-'}  lr ${r.lr.toExponential(2)}  ${r.imagesPerSecond.toFixed(2)} img/s${r.improved ? '  (best)' : ''}\n`,
+        );
+      },
+    });
+    const summary = {
+      out: values.out,
+      backend: result.backend,
+      epochsDone: result.state.epoch,
+      bestEpoch: result.state.bestEpoch + 1,
+      bestValLoss: result.state.bestValLoss,
+      stoppedEarly: result.stoppedEarly,
+      trainImages: result.train,
+      valImages: result.val,
+      card: result.card ? { name: result.card.name, version: result.card.version, metrics: result.card.metrics } : null,
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else
+      process.stdout.write(
+        `trained ${summary.epochsDone} epoch(s) on ${result.backend}; best epoch ${summary.bestEpoch}, val loss ${summary.bestValLoss.toFixed(4)}${result.card ? `; model written to ${values.out}` : ''}\n`,
+      );
+    return 0;
+  },
+};
+
+export default command;
+
+function integer(flag: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new AppError('BAD_USER_INPUT', `${flag} must be an integer in ${min}..${max}, not "${value}"`);
+  return n;
+}
+
+function number(flag: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new AppError('BAD_USER_INPUT', `${flag} must be a number in ${min}..${max}, not "${value}"`);
+  return n;
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
