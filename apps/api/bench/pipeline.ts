@@ -7,9 +7,9 @@
  * worker (dist/worker/main.js). The web process is not started: it plays no part in this path. For each of
  * BENCH_STUDIES (5) synthetic 40-slice 512² studies it then:
  *   - "store": writes the DICOM files content-addressed under STORAGE_DIR (write + fsync) and records Patient →
- *     Study → Series → Instance rows and the job in one transaction (enqueueStudyAnalysis). The upload route is not
- *     on this branch, so the bench stands in for it with the same steps; the clock starts when that commits, the
- *     moment an upload request would answer;
+ *     Study → Series → Instance rows and the job in one transaction (enqueueStudyAnalysis): the steps the upload
+ *     route takes, without its HTTP parsing (the ingest bench measures that); the clock starts when that commits,
+ *     the moment an upload request would answer;
  *   - waits for the `studyUpdated` event over graphql-ws, then reads the prediction through GraphQL (POST /graphql);
  *     the clock stops when that answer holds the prediction.
  * Breakdown per study: queue wake-up (commit → claim), model load (0 once loaded; the load at worker start is
