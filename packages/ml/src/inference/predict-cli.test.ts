@@ -75,8 +75,8 @@ describe('ich-ml predict', () => {
     expect(stdout).toMatch(/study\s+slices\s+triage\s+any\s+EDH\s+IPH\s+IVH\s+SAH\s+SDH/);
     expect(stdout).toContain(studies[0]!.studyInstanceUid);
     expect(stdout).toMatch(/1 file\(s\) rejected:\n {2}.*broken\.dcm: NOT_DICOM/);
-    expect(stderr).toMatch(/reading DICOM \[#+\] 7\/7/);
-    expect(stderr).toMatch(/inference {3}\[#+\] 6\/6 slices/);
+    expect(stderr).toMatch(/reading DICOM: 7\/7/);
+    expect(stderr).toMatch(/inference: 6\/6 slices \(100%\)/);
   }, 60_000);
 
   it('fails with a clear message when no input is usable, or the model is missing', async () => {
