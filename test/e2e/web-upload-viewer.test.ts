@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -65,6 +65,10 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
       .filter((f) => f.endsWith('.dcm'))
       .map((f) => path.join(studyDir, f));
     writeFileSync(path.join(synthDir, 'notes.txt'), 'not a DICOM file');
+    // A header that reads fine here but whose pixel data stops short: the server refuses it as TRUNCATED.
+    const whole = readFileSync(files[0]!);
+    writeFileSync(path.join(synthDir, 'truncated.dcm'), whole.subarray(0, whole.length - 1000));
+    files.push(path.join(synthDir, 'truncated.dcm'));
     files.push(path.join(synthDir, 'notes.txt'));
     product = await startProduct({ ICH_ADMIN_EMAIL: ADMIN });
     browser = await launchBrowser();
@@ -97,8 +101,14 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     await signIn(upload, product, clinician.email, clinician.password, '/upload');
     expect(await seriousA11yViolations(upload)).toEqual([]);
     await upload.getByTestId('pick-files').setInputFiles(files);
-    await upload.getByText('notes.txt: not a DICOM Part 10 file').waitFor();
+    await upload.getByText('notes.txt: skipped, not a DICOM Part 10 file').waitFor();
     await upload.getByText(`${SLICES} accepted`).waitFor({ timeout: 60_000 });
+    const rows = upload.getByTestId('upload-file-row');
+    expect(await rows.count()).toBe(SLICES + 1);
+    expect(await upload.locator('[data-testid="upload-file-row"][data-status="ACCEPTED"]').count()).toBe(SLICES);
+    const broken = upload.locator('[data-testid="upload-file-row"][data-status="REJECTED"]');
+    expect(await broken.count()).toBe(1);
+    expect(await broken.textContent()).toMatch(/truncated\.dcm.*REJECTED TRUNCATED/);
     const link = upload.getByRole('link', { name: 'Open study' });
     const href = (await link.getAttribute('href'))!;
     const studyId = href.split('/').pop()!;

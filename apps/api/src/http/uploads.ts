@@ -6,7 +6,7 @@ import { type Request, Router } from 'express';
 import { actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import { authorize } from '../auth/principal.js';
-import type { IncomingFile, IngestService, RejectedFile } from '../ingest/ingest-service.js';
+import type { FileOutcome, IncomingFile, IngestResult, IngestService, RejectedFile } from '../ingest/ingest-service.js';
 import { extractZip, isZipName } from '../ingest/unzip.js';
 import type { ContentStore } from '../storage/content-store.js';
 
@@ -64,7 +64,7 @@ export function uploadsRouter(deps: UploadDeps): Router {
       res
         .status(stored ? 200 : 422)
         .setHeader('Cache-Control', 'no-store')
-        .json({ studies: result.studies, rejected });
+        .json({ studies: withFiles(result), rejected });
     } catch (error) {
       await Promise.all(received.map((f) => deps.store.discard(f.temp)));
       // A request refused before its body was read: close the connection rather than read a large body.
@@ -73,6 +73,33 @@ export function uploadsRouter(deps: UploadDeps): Router {
     }
   });
   return router;
+}
+
+/** One file of a study in the upload answer, in request order (zip entries as `archive.zip/entry/path`). */
+export interface UploadFileStatus {
+  file: string;
+  sopInstanceUid: string | null;
+  status: 'ACCEPTED' | 'DUPLICATE' | 'REJECTED';
+  code?: string;
+  message?: string;
+}
+
+/** Adds to each study the per-file outcomes of its files; files that named no study stay in `rejected`. */
+function withFiles(result: IngestResult) {
+  const byStudy = new Map<string, UploadFileStatus[]>();
+  for (const o of result.files) {
+    if (!o.studyInstanceUid) continue;
+    const list = byStudy.get(o.studyInstanceUid) ?? [];
+    list.push(fileStatus(o));
+    byStudy.set(o.studyInstanceUid, list);
+  }
+  return result.studies.map((s) => ({ ...s, files: byStudy.get(s.studyInstanceUid) ?? [] }));
+}
+
+function fileStatus(o: FileOutcome): UploadFileStatus {
+  if (o.status === 'rejected')
+    return { file: o.file, sopInstanceUid: o.sopInstanceUid, status: 'REJECTED', code: o.code, message: o.message };
+  return { file: o.file, sopInstanceUid: o.sopInstanceUid, status: o.status === 'accepted' ? 'ACCEPTED' : 'DUPLICATE' };
 }
 
 interface Received {

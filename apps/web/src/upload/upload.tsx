@@ -7,6 +7,7 @@ import { personName } from '@/components/format';
 import { StatusBadge, TriageFlag } from '@/components/status';
 import { StudyStatusQuery, StudyUpdatedSubscription } from '@/graphql/documents';
 import { filesFromDrop } from './drop';
+import { type FileOutcome, FileRows } from './file-rows';
 import { groupByStudy, type Inspected, inspectFile, type StudyGroup } from './inspect';
 
 interface StudyResult {
@@ -15,6 +16,8 @@ interface StudyResult {
   accepted: number;
   duplicates: number;
   rejected: { file: string; code: string; message: string }[];
+  /** Per file of this study, in request order (absent from answers of older APIs). */
+  files?: (FileOutcome & { sopInstanceUid: string | null })[];
 }
 
 interface GroupState {
@@ -44,8 +47,20 @@ function send(group: StudyGroup, onProgress: (p: number) => void): Promise<Uploa
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/uploads');
     xhr.responseType = 'json';
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    // At most one progress update per animation frame, however often the browser reports.
+    let latest = 0;
+    let frame = 0;
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      latest = e.loaded / e.total;
+      if (!frame)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          onProgress(latest);
+        });
+    };
     xhr.onload = () => {
+      if (frame) cancelAnimationFrame(frame);
       if (xhr.status === 401) {
         reject(new Error('Your session ended; sign in again and retry.'));
         return;
@@ -58,6 +73,12 @@ function send(group: StudyGroup, onProgress: (p: number) => void): Promise<Uploa
     xhr.onerror = () => reject(new Error('The upload was interrupted (network error).'));
     xhr.send(form);
   });
+}
+
+/** Every file's outcome in one answer: the studies' per-file lists, then the files that named no study. */
+function outcomesOf(g: GroupState): FileOutcome[] {
+  const rejected = (x: StudyResult['rejected'][number]): FileOutcome => ({ ...x, status: 'REJECTED' });
+  return [...g.results.flatMap((r) => r.files ?? r.rejected.map(rejected)), ...g.unassigned.map(rejected)];
 }
 
 /** The study's status, read once and then kept current by the studyUpdated subscription until the result. */
@@ -153,10 +174,10 @@ export function UploadPage() {
       {skipped.length > 0 ? (
         <section className="panel" aria-labelledby="skipped-heading">
           <h2 id="skipped-heading">Skipped ({skipped.length})</h2>
-          <ul>
+          <ul aria-label="Files skipped before sending">
             {skipped.map((s) => (
-              <li key={s.path}>
-                {s.path}: {s.kind === 'skipped' ? s.reason : ''}
+              <li key={s.path} data-testid="upload-skipped-row">
+                {s.path}: skipped, {s.kind === 'skipped' ? s.reason : ''}
               </li>
             ))}
           </ul>
@@ -181,30 +202,18 @@ export function UploadPage() {
                   ? `failed: ${g.error}`
                   : 'sent'}
           </span>
-          {g.unassigned.length > 0 ? (
-            <ul>
-              {g.unassigned.map((x) => (
-                <li key={`${x.file}-${x.code}`} className="error">
-                  {x.file}: rejected, {x.code} {x.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
+          <FileRows
+            caption={`Files of ${g.group.studyDescription || 'this study'}`}
+            files={g.group.files.map((f) => ({ path: f.path, size: f.file.size }))}
+            fraction={g.progress}
+            outcomes={g.state === 'done' ? outcomesOf(g) : null}
+          />
           {g.results.map((r) => (
             <div key={r.id} className="upload-result">
               <p>
                 <Link href={`/studies/${r.id}`}>Open study</Link> · {r.accepted} accepted · {r.duplicates} duplicate
                 {r.duplicates === 1 ? '' : 's'} · {r.rejected.length} rejected · <LiveStatus id={r.id} />
               </p>
-              {r.rejected.length > 0 ? (
-                <ul>
-                  {r.rejected.map((x) => (
-                    <li key={`${x.file}-${x.code}`} className="error">
-                      {x.file}: rejected, {x.code} {x.message}
-                    </li>
-                  ))}
-                </ul>
-              ) : null}
             </div>
           ))}
         </section>

@@ -84,6 +84,7 @@ export interface UploadAnswer {
       accepted: number;
       duplicates: number;
       rejected: Array<{ file: string; code: string; message: string }>;
+      files: Array<{ file: string; sopInstanceUid: string | null; status: string; code?: string; message?: string }>;
     }>;
     rejected?: Array<{ file: string; code: string; message: string }>;
     error?: { code: string; message: string };

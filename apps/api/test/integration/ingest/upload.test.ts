@@ -37,7 +37,9 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
 
   it('stores a synthetic study in slice order with one job, and the same upload again changes nothing', async () => {
     const study = synthStudy({ seed: `upload-${provider}`, slices: SLICES, size: 64, bleed: 'none' });
-    const files = shuffled(study.files).map((f) => ({ name: f.name, data: f.bytes }));
+    const order = shuffled(study.files);
+    const files = order.map((f) => ({ name: f.name, data: f.bytes }));
+    const perFile = (status: string) => order.map((f) => ({ file: f.name, sopInstanceUid: f.sopInstanceUid, status }));
     const events: Array<{ kind: string; studyId: string; status: string }> = [];
     const unsubscribe = t.api.events.subscribe((e) => events.push(e));
     const first = await upload(t, files, { token: clinicianSession });
@@ -50,6 +52,7 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
         accepted: SLICES,
         duplicates: 0,
         rejected: [],
+        files: perFile('ACCEPTED'),
       },
     ]);
     const id = first.body.studies?.[0]?.id as string;
@@ -93,7 +96,14 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
     expect(events).toHaveLength(1);
     expect(again.status).toBe(200);
     expect(again.body.studies).toEqual([
-      { id, studyInstanceUid: study.studyInstanceUid, accepted: 0, duplicates: SLICES, rejected: [] },
+      {
+        id,
+        studyInstanceUid: study.studyInstanceUid,
+        accepted: 0,
+        duplicates: SLICES,
+        rejected: [],
+        files: perFile('DUPLICATE'),
+      },
     ]);
     expect({
       instances: await t.prisma.instance.count(),
@@ -132,6 +142,12 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
     expect(r.body.studies?.map((s) => [s.studyInstanceUid, s.accepted, s.duplicates])).toEqual([
       [study.studyInstanceUid, 3, 0],
     ]);
+    // Per file, in request order; files that name no study (truncated, not DICOM, refused entries) are only in `rejected`.
+    expect(r.body.studies?.[0]?.files).toEqual([
+      { file: 'a.dcm', sopInstanceUid: a.sopInstanceUid, status: 'ACCEPTED' },
+      { file: 'b.dcm', sopInstanceUid: (b as typeof a).sopInstanceUid, status: 'ACCEPTED' },
+      { file: 'archive.zip/ok/c.dcm', sopInstanceUid: (c as typeof a).sopInstanceUid, status: 'ACCEPTED' },
+    ]);
     const codes = Object.fromEntries((r.body.rejected ?? []).map((x) => [x.file, x.code]));
     expect(codes).toEqual({
       'truncated.dcm': 'TRUNCATED',
@@ -148,6 +164,19 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
     expect(stored.map((i) => i.sopInstanceUid).sort()).toEqual(
       [a, b, c].map((f) => (f as typeof a).sopInstanceUid).sort(),
     );
+    const again = await upload(
+      t,
+      [
+        { name: 'a.dcm', data: a.bytes },
+        { name: 'truncated.dcm', data: truncated },
+      ],
+      { token: session },
+    );
+    expect(again.status).toBe(200);
+    expect(again.body.studies?.[0]?.files).toEqual([
+      { file: 'a.dcm', sopInstanceUid: a.sopInstanceUid, status: 'DUPLICATE' },
+    ]);
+    expect(again.body.rejected?.map((x) => [x.file, x.code])).toEqual([['truncated.dcm', 'TRUNCATED']]);
   });
 
   it('records a study sent by parallel uploads once, with one job', async () => {
@@ -199,6 +228,11 @@ describe.each(PROVIDERS)('POST /api/uploads on %s', (provider) => {
     expect(r.status).toBe(200);
     expect(r.body.studies?.[0]?.accepted).toBe(1);
     expect(r.body.studies?.[0]?.rejected.map((x) => [x.file, x.code])).toEqual([['altered.dcm', 'CONFLICT']]);
+    expect(r.body.studies?.[0]?.files.map((x) => [x.file, x.status, x.code])).toEqual([
+      ['altered.dcm', 'REJECTED', 'CONFLICT'],
+      ['two.dcm', 'ACCEPTED', undefined],
+    ]);
+    expect(r.body.studies?.[0]?.files[0]?.message).toMatch(/stored instance is kept/);
     const row = await t.prisma.instance.findUniqueOrThrow({
       where: { sopInstanceUid: study.files[0]?.sopInstanceUid as string },
     });
