@@ -1,28 +1,11 @@
 import type { AuditCheckpoint } from './checkpoint.js';
-import type { ChainRow } from './hash-chain.js';
+import { type ChainRow, HASHED_FIELDS } from './hash-chain.js';
 
 /** An audit event as exported: the stored row, hash chain included, so an export can be re-verified offline. */
 export type ExportedEvent = ChainRow;
 
-export const CSV_COLUMNS = [
-  'seq',
-  'id',
-  'at',
-  'actorType',
-  'actorId',
-  'actorLabel',
-  'action',
-  'outcome',
-  'resourceType',
-  'resourceId',
-  'patientId',
-  'studyId',
-  'ipAddress',
-  'userAgent',
-  'details',
-  'prevHash',
-  'hash',
-] as const satisfies ReadonlyArray<keyof ExportedEvent>;
+/** The columns of a CSV export: the sequence number, every hashed field, and the event's own hash. */
+export const CSV_COLUMNS = ['seq', ...HASHED_FIELDS, 'hash'] as const satisfies ReadonlyArray<keyof ExportedEvent>;
 
 /**
  * RFC 4180 quoting. Cells a spreadsheet would run as a formula get a leading apostrophe: audit logs are opened in

@@ -22,28 +22,31 @@ export interface HashedAuditFields {
   prevHash: string;
 }
 
-// Listed explicitly (and sorted) so that extra properties on a row, such as seq or hash, never enter the hash.
-const HASHED_KEYS = (
-  [
-    'id',
-    'at',
-    'actorType',
-    'actorId',
-    'actorLabel',
-    'action',
-    'outcome',
-    'resourceType',
-    'resourceId',
-    'patientId',
-    'studyId',
-    'ipAddress',
-    'userAgent',
-    'details',
-    'prevHash',
-  ] as const satisfies ReadonlyArray<keyof HashedAuditFields>
-)
-  .slice()
-  .sort();
+/**
+ * The fields the hash covers, in the order exports list them. Listed explicitly so that extra properties on a row,
+ * such as seq or hash, never enter the hash; the export's columns are built from this list so that an export always
+ * carries everything needed to re-verify it.
+ */
+export const HASHED_FIELDS = [
+  'id',
+  'at',
+  'actorType',
+  'actorId',
+  'actorLabel',
+  'action',
+  'outcome',
+  'resourceType',
+  'resourceId',
+  'patientId',
+  'studyId',
+  'ipAddress',
+  'userAgent',
+  'details',
+  'prevHash',
+] as const satisfies ReadonlyArray<keyof HashedAuditFields>;
+
+// Sorted, so the canonical JSON does not depend on the listing order.
+const HASHED_KEYS = HASHED_FIELDS.slice().sort();
 
 /**
  * JSON with keys in sorted order and dates as ISO strings, so the same event always serialises to the same bytes
