@@ -60,12 +60,9 @@ export class AuthService {
     // claims already standing, this one included. Claims are totally ordered by their inserts, so however many
     // requests race, only the first `max` of them in a window can find themselves within the limit; counting first
     // and recording after the (slow) argon2 check let 40 parallel guesses all be verified against a limit of 5.
-    const claim = await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: false } });
-    const throttled = await this.throttled(email, ip);
-    if (throttled) {
-      // A refused attempt was never checked, so it does not count as a failure of its own (the claims ahead of it
-      // keep the account or address locked for the window).
-      await prisma.loginAttempt.delete({ where: { id: claim.id } });
+    const claim = await this.claimAttempt(email, ip);
+    if ('refused' in claim) {
+      const throttled = claim.refused;
       await audit.append(actor, { action: 'auth.login', outcome: 'FAILURE', details: { email, reason: throttled } });
       throw new AppError('RATE_LIMITED', 'Too many failed sign-ins; try again later.');
     }
@@ -146,10 +143,9 @@ export class AuthService {
     const ip = this.caller.ip ?? 'unknown';
     // Guessing the current password is guessing a password: the same claim-first throttle as login (see there), so
     // parallel guesses cannot all be checked.
-    const claim = await prisma.loginAttempt.create({ data: { email: p.email, ipAddress: ip, success: false } });
-    const throttled = await this.throttled(p.email, ip);
-    if (throttled) {
-      await prisma.loginAttempt.delete({ where: { id: claim.id } });
+    const claim = await this.claimAttempt(p.email, ip);
+    if ('refused' in claim) {
+      const throttled = claim.refused;
       await audit.append(actor, {
         action: 'auth.change_password',
         outcome: 'FAILURE',
@@ -214,6 +210,20 @@ export class AuthService {
   }
 
   /** Returns why the attempt is refused, or null. The caller's own claim is among the failures counted. */
+  /**
+   * Records an attempt as a failure before its password is checked, then asks the throttle, which counts the claims
+   * standing, this one included. A refused claim is withdrawn: it was never checked, so it is not a failure of its
+   * own (the claims ahead of it keep the account or address locked for the window).
+   */
+  private async claimAttempt(email: string, ip: string): Promise<{ id: string } | { refused: string }> {
+    const { prisma } = this.deps;
+    const claim = await prisma.loginAttempt.create({ data: { email, ipAddress: ip, success: false } });
+    const refused = await this.throttled(email, ip);
+    if (refused === null) return { id: claim.id };
+    await prisma.loginAttempt.delete({ where: { id: claim.id } });
+    return { refused };
+  }
+
   private async throttled(email: string, ip: string): Promise<string | null> {
     const { prisma, throttle } = this.deps;
     const since = new Date(Date.now() - throttle.windowMs);
