@@ -5,12 +5,13 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_FLAGS, apiUrl, DEFAULTS, webListen } from '@ich/config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
-const apiPort = env.API_PORT || '4000';
-const webPort = env.WEB_PORT || '3000';
-env.API_URL ||= `http://127.0.0.1:${apiPort}`;
+const apiPort = env.API_PORT || String(DEFAULTS.API_PORT);
+const webPort = webListen(env).port;
+env.API_URL = apiUrl(env);
 
 const children = [];
 let stopping = false;
@@ -45,16 +46,14 @@ function stop(exitCode) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-// A worklist page allocates a few MB; a larger young generation keeps those short-lived objects out of the old
-// generation under concurrent load (measured in apps/api/src/graphql/README.md, "Performance").
-run('api', process.execPath, ['--max-semi-space-size=64', path.join(root, 'apps/api/dist/main.js')], root);
+run('api', process.execPath, [...API_NODE_FLAGS, path.join(root, 'apps/api/dist/main.js')], root);
 // The web app's own server (Next.js + the WebSocket proxy for GraphQL subscriptions).
 run('web', process.execPath, [path.join(root, 'apps/web/server.mjs')], path.join(root, 'apps/web'));
 console.log(`[start] API on http://127.0.0.1:${apiPort} (GraphQL /graphql), web on http://127.0.0.1:${webPort}`);
 
 /** Resolves once the API answers /readyz (it has migrated the database), or rejects if it stops first. */
 async function apiReady() {
-  const url = `${env.API_URL.replace(/\/$/, '')}/readyz`;
+  const url = `${env.API_URL}/readyz`;
   while (!stopping) {
     try {
       if ((await fetch(url)).ok) return;

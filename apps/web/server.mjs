@@ -7,12 +7,12 @@ import { EventEmitter } from 'node:events';
 import { createServer, request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiUrl, webListen } from '@ich/config';
 import next from 'next';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const hostname = process.env.WEB_HOST || '127.0.0.1';
-const port = Number(process.env.WEB_PORT || '3000');
-const api = new URL(process.env.API_URL || `http://127.0.0.1:${process.env.API_PORT || '4000'}`);
+const { host: hostname, port } = webListen();
+const api = new URL(apiUrl());
 
 /** Upgrade paths forwarded to the API; anything else is refused (Next.js serves no WebSockets in production). */
 const UPGRADE_PATHS = new Set(['/graphql']);

@@ -17,6 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_FLAGS } from '@ich/config';
 import { synthStudy } from '@ich/ml/node';
 import { hashSecret, newSecret } from '../src/auth/secrets.js';
 import { prepareDatabase } from '../src/db/index.js';
@@ -115,7 +116,7 @@ async function startProduct(dir: string): Promise<{ port: number; token: string;
   });
   await db.close();
   // The same V8 young-generation size as `npm start` (package.json).
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', path.join(here, 'serve.ts')], {
+  const child = spawn(process.execPath, [...API_NODE_FLAGS, '--import', 'tsx', path.join(here, 'serve.ts')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, STORAGE_DIR: path.join(dir, 'storage'), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -27,6 +27,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_FLAGS } from '@ich/config';
 import { inferStudy, loadStudies, selectEngine, synthStudy } from '@ich/ml/node';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
   const procs: Proc[] = [];
   try {
     const apiStarted = performance.now();
-    const api = startProcess('api', 'dist/main.js', env, ['--max-semi-space-size=64']);
+    const api = startProcess('api', 'dist/main.js', env, [...API_NODE_FLAGS]);
     procs.push(api);
     await api.waitFor(/listening on/, 600_000);
     log(`API ready in ${Math.round(performance.now() - apiStarted)} ms (first start writes the seeded model)`);

@@ -23,6 +23,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_FLAGS } from '@ich/config';
 import autocannon from 'autocannon';
 import { createDatabaseClient, prepareDatabase } from '../src/db/index.js';
 import { seedWorklist } from './seed.js';
@@ -141,7 +142,7 @@ async function startServer(
   workers = 1,
 ): Promise<{ base: string; pid: number; stop(): Promise<void> }> {
   // The same V8 young-generation size as `npm start` (package.json): the measured server is the one that is deployed.
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', path.join(here, 'serve.ts')], {
+  const child = spawn(process.execPath, [...API_NODE_FLAGS, '--import', 'tsx', path.join(here, 'serve.ts')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', BENCH_WORKERS: String(workers) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

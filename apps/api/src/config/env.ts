@@ -1,8 +1,8 @@
 import path from 'node:path';
+import { DEFAULTS, parseTrustedProxies, type TrustedProxies } from '@ich/config';
 import { AppError } from '@ich/errors';
 import { ENGINE_CHOICES, type EngineChoice } from '@ich/ml/node';
 import { z } from 'zod';
-import { parseTrustedProxies, type TrustedProxies } from '../auth/client-address.js';
 
 /**
  * Every environment variable the API reads, validated once at start-up. Defaults give the embedded single-machine
@@ -16,13 +16,13 @@ const port = z.coerce.number().int().min(1).max(65_535);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(4000),
-  WEB_PORT: port.default(3000),
+  API_HOST: z.string().min(1).default(DEFAULTS.API_HOST),
+  API_PORT: port.default(DEFAULTS.API_PORT),
+  WEB_PORT: port.default(DEFAULTS.WEB_PORT),
   /** API processes sharing the port (node:cluster); more than one uses more cores for GraphQL and Prisma's JS. */
   API_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** The browser origin allowed by CORS (the Next.js app). */
-  WEB_ORIGIN: z.url().default('http://localhost:3000'),
+  WEB_ORIGIN: z.url().default(DEFAULTS.WEB_ORIGIN),
   ICH_DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z
     .string()
@@ -41,7 +41,7 @@ const schema = z.object({
    */
   TRUSTED_PROXIES: z
     .string()
-    .default('127.0.0.1,::1')
+    .default(DEFAULTS.TRUSTED_PROXIES)
     .superRefine((value, ctx) => {
       try {
         parseTrustedProxies(value);

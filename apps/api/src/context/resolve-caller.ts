@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { clientAddress, type TrustedProxies } from '@ich/config';
 import type { Request } from 'express';
 import type { Caller } from '../auth/caller.js';
-import { clientAddress, type TrustedProxies } from '../auth/client-address.js';
 import { resolvePrincipal } from '../auth/resolve-principal.js';
 import { presentedSecret } from '../auth/session-cookie.js';
 import type { ServiceDeps } from '../services/deps.js';

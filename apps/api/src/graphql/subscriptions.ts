@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { TrustedProxies } from '@ich/config';
 import { AppError, isAppError } from '@ich/errors';
 import {
   createSourceEventStream,
@@ -17,7 +18,6 @@ import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Caller } from '../auth/caller.js';
-import type { TrustedProxies } from '../auth/client-address.js';
 import { resolvePrincipal } from '../auth/resolve-principal.js';
 import { presentedSecret } from '../auth/session-cookie.js';
 import type { RequestContext } from '../context/request-context.js';

@@ -1,4 +1,5 @@
 import 'server-only';
+import { apiUrl } from '@ich/config';
 import { installClientAddressRewrite, REWRITTEN } from './client-address';
 
 /**
@@ -59,13 +60,9 @@ function capped(body: ReadableStream<Uint8Array>, limit: number, exceeded: { val
 
 const rewrite = installClientAddressRewrite();
 
-function apiBase(): string {
-  return (process.env.API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? '4000'}`).replace(/\/$/, '');
-}
-
 export async function forwardToApi(request: Request): Promise<Response> {
   const incoming = new URL(request.url);
-  const target = `${apiBase()}${incoming.pathname}${incoming.search}`;
+  const target = `${apiUrl()}${incoming.pathname}${incoming.search}`;
   const headers = new Headers();
   request.headers.forEach((value, name) => {
     if (!HOP_BY_HOP.has(name) && name !== REWRITTEN) headers.set(name, value);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, normalizeAddress, parseTrustedProxies } from './client-address.js';
+import { clientAddress, normalizeAddress, parseTrustedProxies } from './trusted-proxies.js';
 
 describe('parseTrustedProxies', () => {
   it('accepts addresses, CIDR ranges and the named ranges', () => {

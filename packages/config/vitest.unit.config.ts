@@ -1,0 +1,2 @@
+import { tierConfig } from '../../vitest.shared.js';
+export default tierConfig('unit');
