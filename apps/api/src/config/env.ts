@@ -89,8 +89,6 @@ const schema = z.object({
   EVENTS_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
 });
 
-export type Environment = z.input<typeof schema>;
-
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   apiHost: string;

@@ -1,2 +1,2 @@
-export { createDatabaseClient, type DatabaseClient, type DatabaseClientOptions } from './client.js';
-export { type PrepareDatabaseOptions, type PreparedDatabase, prepareDatabase } from './prepare.js';
+export { createDatabaseClient, type DatabaseClient } from './client.js';
+export { type PreparedDatabase, prepareDatabase } from './prepare.js';

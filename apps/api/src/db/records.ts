@@ -4,7 +4,6 @@
  */
 export type {
   ApiToken as ApiTokenRecord,
-  AuditEvent as AuditEventRecord,
   DatabaseProvider as DbProvider,
   InferenceJob as InferenceJobRecord,
   ModelVersion as ModelVersionRecord,

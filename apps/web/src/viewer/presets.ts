@@ -5,5 +5,3 @@ export const WINDOW_PRESETS = [
   { key: '3', name: 'Stroke', center: 40, width: 40 },
   { key: '4', name: 'Bone', center: 600, width: 2800 },
 ] as const;
-
-export type WindowPreset = (typeof WINDOW_PRESETS)[number];

@@ -88,4 +88,3 @@ export function transferSyntaxInfo(uid: string): TransferSyntaxInfo | undefined 
   return TRANSFER_SYNTAXES[uid];
 }
 
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
