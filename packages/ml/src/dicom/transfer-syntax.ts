@@ -87,4 +87,3 @@ export const TRANSFER_SYNTAXES: Readonly<Record<string, TransferSyntaxInfo>> = O
 export function transferSyntaxInfo(uid: string): TransferSyntaxInfo | undefined {
   return TRANSFER_SYNTAXES[uid];
 }
-
