@@ -1,4 +1,5 @@
-// The part of dcmjs (untyped) that DICOMweb metadata uses: reading a Part 10 file into the DICOM JSON model.
+// The part of dcmjs (untyped) that DICOMweb uses: reading a Part 10 file into the DICOM JSON model, and the data
+// dictionary's keywords.
 declare module 'dcmjs' {
   export interface DicomJsonElement {
     vr: string;
@@ -12,6 +13,10 @@ declare module 'dcmjs' {
         buffer: ArrayBuffer,
         options?: { untilTag?: string; includeUntilTagValue?: boolean; ignoreErrors?: boolean },
       ): { meta: DicomJsonDataset; dict: DicomJsonDataset };
+    };
+    /** The data dictionary: keyword → `{ tag: '(gggg,eeee)', vr }` (QIDO includefield by keyword). */
+    DicomMetaDictionary: {
+      nameMap: Record<string, { tag: string; vr: string } | undefined>;
     };
   };
   const dcmjs: { data: typeof data };

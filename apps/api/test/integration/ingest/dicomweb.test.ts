@@ -99,6 +99,24 @@ describe.each(PROVIDERS)('DICOMweb on %s', (provider) => {
     const base = `/studies/${study.studyInstanceUid}/series/${study.seriesInstanceUid}`;
     const instances = JSON.parse((await get(`${base}/instances`, bearer(reader))).body.toString()) as Json[];
     expect(instances.map((i) => i['00080018']?.Value?.[0])).toEqual(study.files.map((f) => f.sopInstanceUid));
+    // includefield: what the database does not hold is read from the stored headers; defaults keep the DB's values.
+    const withBodyPart = JSON.parse(
+      (await get(`${base}/instances?includefield=BodyPartExamined,00180050`, bearer(reader))).body.toString(),
+    ) as Json[];
+    expect(withBodyPart.map((i) => i['00180015']?.Value)).toEqual(study.files.map(() => ['HEAD']));
+    expect(withBodyPart.every((i) => i['00180050']?.Value?.length === 1)).toBe(true);
+    expect(instances[0]?.['00180015']).toBeUndefined();
+    const seriesAll = JSON.parse(
+      (await get(`/studies/${study.studyInstanceUid}/series?includefield=all`, bearer(reader))).body.toString(),
+    ) as Json[];
+    expect(seriesAll[0]?.['00180015']?.Value).toEqual(['HEAD']);
+    expect(seriesAll[0]?.['00201209']?.Value).toEqual([4]);
+    expect(seriesAll[0]?.['00200032']).toBeUndefined();
+    const studyWanted = await get(`/studies?PatientID=${study.patientId}&includefield=Manufacturer,NoSuchKeyword`, {
+      ...bearer(reader),
+    });
+    expect(JSON.parse(studyWanted.body.toString())[0]?.['00080070']?.Value).toEqual(['ICH SYNTHETIC PHANTOM']);
+    expect(studyWanted.headers.get('warning')).toMatch(/includefield=NoSuchKeyword/);
     const paged = JSON.parse(
       (await get(`${base}/instances?limit=2&offset=1`, bearer(reader))).body.toString(),
     ) as Json[];
