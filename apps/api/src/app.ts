@@ -25,6 +25,7 @@ import type { SessionCookieJar } from './services/auth.js';
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type ServiceDeps } from './services/deps.js';
 import { createServices, type Services } from './services/index.js';
 import { ContentStore } from './storage/content-store.js';
+import { StorageGarbageCollector } from './storage/garbage-collect.js';
 
 export interface ApiOptions {
   config: Pick<
@@ -41,6 +42,7 @@ export interface ApiOptions {
     | 'auditCheckpointFile'
     | 'auditCheckpointMs'
     | 'sessionIdleMs'
+    | 'storageGc'
   >;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
@@ -77,6 +79,8 @@ export interface Api {
   ingest: IngestService;
   /** Queues STOW-RS studies once they have been quiet for STABLE_SECONDS. */
   stableSweep: StableStudySweep;
+  /** Removes stored objects no instance references, every STORAGE_GC_HOURS. */
+  storageGc: StorageGarbageCollector;
 }
 
 const GRAPHQL_MAX_TOKENS = 5_000;
@@ -129,6 +133,20 @@ export function buildApi(options: ApiOptions): Api {
     log: (line) => console.error(`[api] ${line}`),
   });
 
+  const storageGc = new StorageGarbageCollector({
+    store,
+    referenced: async (contentHashes) => {
+      const rows = await db.prisma.instance.findMany({
+        where: { contentHash: { in: [...contentHashes] } },
+        select: { contentHash: true },
+      });
+      return new Set(rows.map((r) => r.contentHash));
+    },
+    graceMs: config.storageGc.graceMs,
+    intervalMs: config.storageGc.intervalMs,
+    log: (line) => console.error(`[api] ${line}`),
+  });
+
   let started = false;
   const detachers: Array<() => Promise<void>> = [];
   return {
@@ -138,6 +156,7 @@ export function buildApi(options: ApiOptions): Api {
     store,
     ingest,
     stableSweep,
+    storageGc,
     attach(server) {
       detachers.push(
         attachSubscriptions(server, {
@@ -158,6 +177,7 @@ export function buildApi(options: ApiOptions): Api {
       await apollo.start();
       started = true;
       stableSweep.start();
+      storageGc.start();
       audit.startCheckpoints(config.auditCheckpointMs);
       const cors = corsForOrigin(config.webOrigin);
       app.use(
@@ -181,6 +201,7 @@ export function buildApi(options: ApiOptions): Api {
     },
     async close() {
       await stableSweep.stop();
+      await storageGc.stop();
       for (const detach of detachers.splice(0)) await detach();
       if (started) await apollo.stop();
       await audit.flush();

@@ -74,6 +74,10 @@ const schema = z.object({
   MAX_UPLOAD_MB: z.coerce.number().int().positive().max(10_240).default(1024),
   /** DICOMweb STOW-RS: a study is queued once it has received no instance for this long (like Orthanc's StableAge). */
   STABLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(3),
+  /** Hours between passes of the storage garbage collector (unreferenced objects, abandoned temp files); 0: off. */
+  STORAGE_GC_HOURS: z.coerce.number().min(0).max(720).default(24),
+  /** The collector never removes an object or temporary file modified within this many minutes. */
+  STORAGE_GC_GRACE_MINUTES: z.coerce.number().min(1).max(10_080).default(60),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Jobs one worker process runs at once. Inference already uses every core, so more than 1 rarely helps on CPU. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
@@ -113,6 +117,7 @@ export interface Config {
   introspection: boolean;
   maxUploadBytes: number;
   stableMs: number;
+  storageGc: { intervalMs: number; graceMs: number };
   httpTimeouts: { headersMs: number; requestMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   worker: WorkerSettings;
@@ -171,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     stableMs: Math.round(e.STABLE_SECONDS * 1000),
+    storageGc: { intervalMs: e.STORAGE_GC_HOURS * 3_600_000, graceMs: e.STORAGE_GC_GRACE_MINUTES * 60_000 },
     httpTimeouts: {
       headersMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
       requestMs: Math.max(e.HTTP_REQUEST_TIMEOUT_SECONDS, e.HTTP_HEADERS_TIMEOUT_SECONDS) * 1000,

@@ -10,11 +10,16 @@ export type DicomJson = Record<string, { vr: string; Value?: unknown[]; InlineBi
  * data (never decoded); Pixel Data is given as a BulkDataURI to its frames, other binary values inline (base64).
  */
 export function instanceMetadata(bytes: Uint8Array, frameUri: string): DicomJson {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const file = dcmjs.data.DicomMessage.readFile(buffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
-  const json = convert(file.dict);
+  const json = headerJson(bytes);
   json[PIXEL_DATA] = { vr: 'OW', BulkDataURI: frameUri };
   return json;
+}
+
+/** Every attribute of a stored instance up to its pixel data, in the DICOM JSON model (binary values inline). */
+export function headerJson(bytes: Uint8Array): DicomJson {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const file = dcmjs.data.DicomMessage.readFile(buffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
+  return convert(file.dict);
 }
 
 function convert(dataset: DicomJsonDataset): DicomJson {

@@ -1,6 +1,7 @@
 import { AppError } from '@ich/errors';
 import type { Prisma } from '@ich/prisma';
 import type { DicomJson } from './dicom-json.js';
+import { type IncludeFields, NO_INCLUDE_FIELDS, parseIncludeFields } from './include-fields.js';
 
 /**
  * QIDO-RS (PS3.18 10.6) over the database, not the files: the attributes the product records for studies, series
@@ -48,6 +49,8 @@ export interface QidoQuery {
   match: Record<string, string>;
   limit: number;
   offset: number;
+  /** `includefield`: attributes wanted beyond the default return set (include-fields.ts). */
+  include: IncludeFields;
   /** Parameters that are not supported here (ignored, as PS3.18 allows, and named in a Warning header). */
   ignored: string[];
 }
@@ -58,11 +61,16 @@ export function parseQido(query: Record<string, unknown>, level: Level): QidoQue
   const ignored: string[] = [];
   let limit = DEFAULT_LIMIT;
   let offset = 0;
+  let include = NO_INCLUDE_FIELDS;
   for (const [rawKey, rawValue] of Object.entries(query)) {
     const value = Array.isArray(rawValue) ? rawValue.join(',') : String(rawValue ?? '');
     if (CONTROL.has(rawKey)) {
       if (rawKey === 'limit') limit = integer(value, 'limit', 1, MAX_LIMIT);
       if (rawKey === 'offset') offset = integer(value, 'offset', 0, 1_000_000);
+      if (rawKey === 'includefield') {
+        include = parseIncludeFields([value]);
+        ignored.push(...include.unknown.map((name) => `includefield=${name}`));
+      }
       continue;
     }
     const key = KEYWORDS[rawKey.toUpperCase()] ?? rawKey;
@@ -70,7 +78,7 @@ export function parseQido(query: Record<string, unknown>, level: Level): QidoQue
       if (value !== '') match[key] = value;
     } else ignored.push(rawKey);
   }
-  return { match, limit, offset, ignored };
+  return { match, limit, offset, include, ignored };
 }
 
 function integer(value: string, name: string, min: number, max: number): number {

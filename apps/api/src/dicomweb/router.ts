@@ -1,4 +1,5 @@
 import { AppError } from '@ich/errors';
+import type { Prisma } from '@ich/prisma';
 import { type Request, type Response, Router } from 'express';
 import { type AuditLog, actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
@@ -6,8 +7,9 @@ import type { Db } from '../db/records.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { ContentStore } from '../storage/content-store.js';
 import { dicomWebCaller } from './auth.js';
-import { type DicomJson, instanceMetadata } from './dicom-json.js';
-import { da, el, instanceWhere, parseQido, type QidoQuery, seriesWhere, studyWhere, tm } from './qido.js';
+import { type DicomJson, headerJson, instanceMetadata } from './dicom-json.js';
+import { extraAttributes, needsHeader } from './include-fields.js';
+import { da, el, instanceWhere, type Level, parseQido, type QidoQuery, seriesWhere, studyWhere, tm } from './qido.js';
 import { receiveStow, stowResponse } from './stow.js';
 import { decodedFrames, EXPLICIT_VR_LITTLE_ENDIAN, frameFormat, MultipartWriter, parseFrameList } from './wado.js';
 
@@ -86,28 +88,26 @@ export function dicomWebRouter(deps: DicomWebDeps): Router {
         studies.map((s) => s.id),
       );
       const url = base(req);
-      sendJson(
-        res,
-        q,
-        studies.map((s) => ({
-          '00080020': el('DA', da(s.studyDate)),
-          '00080030': el('TM', tm(s.studyDate)),
-          '00080050': el('SH', s.accessionNumber),
-          '00080061': { vr: 'CS', Value: [...new Set(s.series.map((x) => x.modality))] },
-          '00081030': el('LO', s.description),
-          '00081190': el('UR', `${url}/studies/${s.studyInstanceUid}`),
-          '00100010': el('PN', s.patient.name),
-          '00100020': el('LO', s.patient.patientId),
-          '00100030': el('DA', s.patient.birthDate),
-          '00100040': el('CS', s.patient.sex),
-          '0020000D': el('UI', s.studyInstanceUid),
-          '00201206': el('IS', s.series.length),
-          '00201208': el(
-            'IS',
-            s.series.reduce((n, x) => n + x._count.instances, 0),
-          ),
-        })),
-      );
+      const rows: DicomJson[] = studies.map((s) => ({
+        '00080020': el('DA', da(s.studyDate)),
+        '00080030': el('TM', tm(s.studyDate)),
+        '00080050': el('SH', s.accessionNumber),
+        '00080061': { vr: 'CS', Value: [...new Set(s.series.map((x) => x.modality))] },
+        '00081030': el('LO', s.description),
+        '00081190': el('UR', `${url}/studies/${s.studyInstanceUid}`),
+        '00100010': el('PN', s.patient.name),
+        '00100020': el('LO', s.patient.patientId),
+        '00100030': el('DA', s.patient.birthDate),
+        '00100040': el('CS', s.patient.sex),
+        '0020000D': el('UI', s.studyInstanceUid),
+        '00201206': el('IS', s.series.length),
+        '00201208': el(
+          'IS',
+          s.series.reduce((n, x) => n + x._count.instances, 0),
+        ),
+      }));
+      const firstOf = (n: number) => firstInstanceKey(deps, { series: { studyId: studies[n]!.id } });
+      sendJson(res, q, await withIncludedFields(deps, 'study', q, rows, firstOf));
     }),
   );
 
@@ -126,19 +126,17 @@ export function dicomWebRouter(deps: DicomWebDeps): Router {
       });
       await auditSearch(deps, caller, 'series', q, [study.id], study.patientId);
       const url = base(req);
-      sendJson(
-        res,
-        q,
-        series.map((s) => ({
-          '00080060': el('CS', s.modality),
-          '0008103E': el('LO', s.description),
-          '00081190': el('UR', `${url}/studies/${study.studyInstanceUid}/series/${s.seriesInstanceUid}`),
-          '0020000D': el('UI', study.studyInstanceUid),
-          '0020000E': el('UI', s.seriesInstanceUid),
-          '00200011': el('IS', s.seriesNumber),
-          '00201209': el('IS', s._count.instances),
-        })),
-      );
+      const rows: DicomJson[] = series.map((s) => ({
+        '00080060': el('CS', s.modality),
+        '0008103E': el('LO', s.description),
+        '00081190': el('UR', `${url}/studies/${study.studyInstanceUid}/series/${s.seriesInstanceUid}`),
+        '0020000D': el('UI', study.studyInstanceUid),
+        '0020000E': el('UI', s.seriesInstanceUid),
+        '00200011': el('IS', s.seriesNumber),
+        '00201209': el('IS', s._count.instances),
+      }));
+      const firstOf = (n: number) => firstInstanceKey(deps, { seriesId: series[n]!.id });
+      sendJson(res, q, await withIncludedFields(deps, 'series', q, rows, firstOf));
     }),
   );
 
@@ -157,21 +155,19 @@ export function dicomWebRouter(deps: DicomWebDeps): Router {
       });
       await auditSearch(deps, caller, 'instance', q, [study.id], study.patientId);
       const url = `${base(req)}/studies/${study.studyInstanceUid}/series/${series.seriesInstanceUid}`;
-      sendJson(
-        res,
-        q,
-        instances.map((i) => ({
-          '00080016': el('UI', i.sopClassUid),
-          '00080018': el('UI', i.sopInstanceUid),
-          '00083002': el('UI', i.transferSyntaxUid),
-          '00081190': el('UR', `${url}/instances/${i.sopInstanceUid}`),
-          '0020000D': el('UI', study.studyInstanceUid),
-          '0020000E': el('UI', series.seriesInstanceUid),
-          '00200013': el('IS', i.instanceNumber),
-          '00280010': el('US', i.rows),
-          '00280011': el('US', i.columns),
-        })),
-      );
+      const rows: DicomJson[] = instances.map((i) => ({
+        '00080016': el('UI', i.sopClassUid),
+        '00080018': el('UI', i.sopInstanceUid),
+        '00083002': el('UI', i.transferSyntaxUid),
+        '00081190': el('UR', `${url}/instances/${i.sopInstanceUid}`),
+        '0020000D': el('UI', study.studyInstanceUid),
+        '0020000E': el('UI', series.seriesInstanceUid),
+        '00200013': el('IS', i.instanceNumber),
+        '00280010': el('US', i.rows),
+        '00280011': el('US', i.columns),
+      }));
+      const own = async (n: number) => instances[n]!.storageKey;
+      sendJson(res, q, await withIncludedFields(deps, 'instance', q, rows, own));
     }),
   );
 
@@ -298,6 +294,45 @@ async function findSeries(deps: DicomWebDeps, studyId: string, uid: string) {
   const series = await deps.prisma.series.findUnique({ where: { seriesInstanceUid: uid } });
   if (!series || series.studyId !== studyId) throw new AppError('NOT_FOUND', 'No such series in this study.');
   return series;
+}
+
+/** The storage key of the earliest stored instance matching `where` (a study's or a series' representative). */
+async function firstInstanceKey(deps: DicomWebDeps, where: Prisma.InstanceWhereInput): Promise<string | null> {
+  const first = await deps.prisma.instance.findFirst({
+    where,
+    select: { storageKey: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  return first?.storageKey ?? null;
+}
+
+/**
+ * Adds what `includefield` asks for and the database does not hold, read from each row's representative stored
+ * header (one file per row, only when a requested attribute is missing from the default set).
+ */
+async function withIncludedFields(
+  deps: DicomWebDeps,
+  level: Level,
+  q: QidoQuery,
+  rows: DicomJson[],
+  storageKeyOf: (index: number) => Promise<string | null>,
+): Promise<DicomJson[]> {
+  const out: DicomJson[] = [];
+  for (const [n, row] of rows.entries()) {
+    if (!needsHeader(q.include, row)) {
+      out.push(row);
+      continue;
+    }
+    const key = await storageKeyOf(n);
+    const header = key ? headerJson(await deps.store.read(key)) : {};
+    out.push(sortedByTag({ ...row, ...extraAttributes(q.include, row, header, level) }));
+  }
+  return out;
+}
+
+/** DICOM JSON objects list attributes in tag order (PS3.18 F.2.1.1). */
+function sortedByTag(json: DicomJson): DicomJson {
+  return Object.fromEntries(Object.entries(json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function sendJson(res: Response, q: QidoQuery, body: DicomJson[]): void {

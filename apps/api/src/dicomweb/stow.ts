@@ -4,6 +4,7 @@ import { type FileOutcome, type IncomingFile, parseAttributes } from '../ingest/
 import type { ContentStore } from '../storage/content-store.js';
 import type { DicomJson } from './dicom-json.js';
 import { parseContentType, readParts } from './multipart-related.js';
+import { receiveStowJson } from './stow-json.js';
 
 /**
  * Failure reasons (PS3.18 Table 10.5.3-1 / PS3.4 C.4.2.1.4) for each of the product's file codes, so a PACS log names
@@ -28,7 +29,7 @@ const PARALLEL_WRITES = 8;
 
 /**
  * Reads a STOW-RS body (multipart/related; type="application/dicom") part by part into temporary files within the
- * byte limit. Parts of another type are failures of their own; a body that is not multipart/related is 415.
+ * byte limit (the JSON metadata + bulk data form goes to stow-json.ts). Parts of another type are failures of their own; a body that is not multipart/related is 415.
  */
 export async function receiveStow(
   req: Request,
@@ -39,13 +40,14 @@ export async function receiveStow(
   if (ct.type !== 'multipart/related')
     throw new AppError('UNSUPPORTED_TRANSFER_SYNTAX', 'STOW-RS needs multipart/related; type="application/dicom"');
   const type = (ct.params['type'] ?? 'application/dicom').toLowerCase();
-  if (type !== 'application/dicom')
+  if (type !== 'application/dicom' && type !== 'application/dicom+json')
     throw new AppError(
       'UNSUPPORTED_TRANSFER_SYNTAX',
-      `multipart/related type "${type}" is not supported; send application/dicom parts`,
+      `multipart/related type "${type}" is not supported; send application/dicom parts (or application/dicom+json metadata with bulk data)`,
     );
   const boundary = ct.params['boundary'];
   if (!boundary) throw new AppError('BAD_USER_INPUT', 'the multipart/related Content-Type has no boundary');
+  if (type === 'application/dicom+json') return receiveStowJson(readParts(req, boundary), store, maxBytes);
   const slots: Array<IncomingFile | null> = [];
   const refused: FileOutcome[] = [];
   let remaining = maxBytes;

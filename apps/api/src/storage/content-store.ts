@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@ich/errors';
 
@@ -114,7 +114,9 @@ export class ContentStore {
     const key = ContentStore.keyFor(temp.contentHash);
     const target = path.join(this.root, key);
     try {
-      if (await exists(target)) {
+      // A known object is touched, not rewritten: its fresh mtime tells the garbage collector (garbage-collect.ts) that
+      // a row is about to reference it. If the collector moved it away first, the touch fails and it is stored anew.
+      if (await touch(target)) {
         await rm(temp.path, { force: true });
         return key;
       }
@@ -165,12 +167,15 @@ export class ContentStore {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Sets a file's times to now; false when it does not exist. */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date();
   try {
-    await stat(file);
+    await utimes(file, now, now);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
 

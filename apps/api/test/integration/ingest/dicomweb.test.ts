@@ -1,4 +1,5 @@
 import { synthStudy } from '@ich/ml/node';
+import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalStudyEvents } from '../../../src/events/study-events.js';
 import { StableStudySweep } from '../../../src/ingest/stable-sweep.js';
@@ -99,6 +100,24 @@ describe.each(PROVIDERS)('DICOMweb on %s', (provider) => {
     const base = `/studies/${study.studyInstanceUid}/series/${study.seriesInstanceUid}`;
     const instances = JSON.parse((await get(`${base}/instances`, bearer(reader))).body.toString()) as Json[];
     expect(instances.map((i) => i['00080018']?.Value?.[0])).toEqual(study.files.map((f) => f.sopInstanceUid));
+    // includefield: what the database does not hold is read from the stored headers; defaults keep the DB's values.
+    const withBodyPart = JSON.parse(
+      (await get(`${base}/instances?includefield=BodyPartExamined,00180050`, bearer(reader))).body.toString(),
+    ) as Json[];
+    expect(withBodyPart.map((i) => i['00180015']?.Value)).toEqual(study.files.map(() => ['HEAD']));
+    expect(withBodyPart.every((i) => i['00180050']?.Value?.length === 1)).toBe(true);
+    expect(instances[0]?.['00180015']).toBeUndefined();
+    const seriesAll = JSON.parse(
+      (await get(`/studies/${study.studyInstanceUid}/series?includefield=all`, bearer(reader))).body.toString(),
+    ) as Json[];
+    expect(seriesAll[0]?.['00180015']?.Value).toEqual(['HEAD']);
+    expect(seriesAll[0]?.['00201209']?.Value).toEqual([4]);
+    expect(seriesAll[0]?.['00200032']).toBeUndefined();
+    const studyWanted = await get(`/studies?PatientID=${study.patientId}&includefield=Manufacturer,NoSuchKeyword`, {
+      ...bearer(reader),
+    });
+    expect(JSON.parse(studyWanted.body.toString())[0]?.['00080070']?.Value).toEqual(['ICH SYNTHETIC PHANTOM']);
+    expect(studyWanted.headers.get('warning')).toMatch(/includefield=NoSuchKeyword/);
     const paged = JSON.parse(
       (await get(`${base}/instances?limit=2&offset=1`, bearer(reader))).body.toString(),
     ) as Json[];
@@ -170,6 +189,90 @@ describe.each(PROVIDERS)('DICOMweb on %s', (provider) => {
     expect(r.status).toBe(200);
     const values = new Int16Array(new Uint8Array(r.body).buffer.slice(0));
     expect(Array.from(values)).toEqual(Array.from(study.files[0]?.hu as Int16Array, (v) => v + 1024));
+  });
+
+  /** The STOW-RS JSON form: instances read by dcmjs into the DICOM JSON model, Pixel Data sent as bulk parts. */
+  async function stowJson(
+    files: Uint8Array[],
+    headers: Record<string, string>,
+    bulkType: (n: number) => string | null = () => 'application/octet-stream',
+  ) {
+    const boundary = `json-${provider}-${Date.now()}`;
+    const datasets: unknown[] = [];
+    const parts: Buffer[] = [];
+    for (const [n, file] of files.entries()) {
+      const bytes = Buffer.from(file);
+      const read = dcmjs.data.DicomMessage.readFile(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      );
+      const dataset: Record<string, unknown> = {};
+      for (const [tag, element] of Object.entries(read.dict as Record<string, { vr: string; Value?: unknown[] }>)) {
+        if (tag === '7FE00010') continue;
+        dataset[tag] = { vr: element.vr, ...(element.Value ? { Value: element.Value } : {}) };
+      }
+      const uri = `http://client.example/bulk/${n}`;
+      dataset['7FE00010'] = { vr: 'OW', BulkDataURI: uri };
+      datasets.push(dataset);
+      const type = bulkType(n);
+      if (type === null) continue;
+      const pixels = Buffer.from((read.dict['7FE00010'] as { Value: ArrayBuffer[] }).Value[0] as ArrayBuffer);
+      parts.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: ${type}\r\nContent-Location: ${uri}\r\n\r\n`), pixels);
+    }
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Type: application/dicom+json\r\n\r\n${JSON.stringify(datasets)}`),
+      ...parts,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const r = await fetch(`${t.url}/dicom-web/studies`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': `multipart/related; type="application/dicom+json"; boundary=${boundary}`,
+        accept: 'application/dicom+json',
+        ...headers,
+      },
+    });
+    const text = await r.text();
+    return { status: r.status, json: (text ? JSON.parse(text) : null) as Json };
+  }
+
+  it('stores the JSON metadata + bulk data form, decoding to the same pixels as the file itself', async () => {
+    const study = synthStudy({ seed: `stow-json-${provider}`, slices: 2, size: 48, bleed: 'none' });
+    const answer = await stowJson(
+      study.files.map((f) => f.bytes),
+      bearer(writer),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.json[REFERENCED_SOP_SEQUENCE]?.Value).toHaveLength(2);
+    const sop = study.files[1]?.sopInstanceUid as string;
+    const frame = await get(
+      `/studies/${study.studyInstanceUid}/series/${study.seriesInstanceUid}/instances/${sop}/frames/1`,
+      {
+        ...bearer(reader),
+        accept: 'application/octet-stream',
+      },
+    );
+    expect(frame.status).toBe(200);
+    const values = new Int16Array(new Uint8Array(frame.body).buffer.slice(0));
+    expect(Array.from(values)).toEqual(Array.from(study.files[1]?.hu as Int16Array, (v) => v + 1024));
+    const row = await t.prisma.instance.findUniqueOrThrow({ where: { sopInstanceUid: sop } });
+    expect(row.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
+  });
+
+  it('refuses, per instance, compressed bulk data and bulk data that no part holds', async () => {
+    const study = synthStudy({ seed: `stow-json-bad-${provider}`, slices: 3, size: 32, bleed: 'none' });
+    const answer = await stowJson(
+      study.files.map((f) => f.bytes),
+      bearer(writer),
+      (n) => (n === 0 ? 'image/jls' : n === 1 ? null : 'application/octet-stream'),
+    );
+    expect(answer.status).toBe(202);
+    expect(answer.json[REFERENCED_SOP_SEQUENCE]?.Value).toHaveLength(1);
+    const failed = answer.json[FAILED_SOP_SEQUENCE]?.Value as Json[];
+    expect(failed.map((f) => [f['00081155']?.Value?.[0], f[FAILURE_REASON]?.Value?.[0]])).toEqual([
+      [study.files[0]?.sopInstanceUid, 0xc122],
+      [study.files[1]?.sopInstanceUid, 0xc000],
+    ]);
   });
 
   it('answers 202 with failure reasons for bad parts, 409 when nothing is stored', async () => {
