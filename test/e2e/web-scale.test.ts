@@ -1,13 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../harness/browser.js';
-import { type RunningProduct, repoRoot, startProduct } from '../harness/product.js';
+import { type RunningProduct, startProduct } from '../harness/product.js';
 import { openProductDatabase, seedManyStudies } from '../harness/seed.js';
-import { ARTIFACTS, apiLogin, firstAdminPassword, gql, signIn } from '../harness/web.js';
+import { synthStudyFiles } from '../harness/synth.js';
+import { ARTIFACTS, apiLogin, firstAdminPassword, gql, scrollFrameTimes, signIn } from '../harness/web.js';
 
 const ADMIN = 'scale.admin@hospital.test';
 const STUDIES = 10_000;
@@ -45,25 +45,10 @@ describe('web at 10,000 studies', () => {
     results['seedMs'] = Date.now() - t0;
     await db.$disconnect();
     synthDir = mkdtempSync(path.join(os.tmpdir(), 'ich-e2e-scale-'));
-    execFileSync(process.execPath, [
-      path.join(repoRoot, 'packages/ml/bin/ich-ml.js'),
-      'synth',
-      '--out',
-      synthDir,
-      '--studies',
-      '1',
-      '--slices',
-      String(SLICES),
-      '--size',
-      '512',
-      '--bleed',
-      'subdural',
-    ]);
-    const dir = path.join(synthDir, readdirSync(synthDir, { withFileTypes: true }).find((d) => d.isDirectory())!.name);
+    const { files: synthFiles } = synthStudyFiles(synthDir, { slices: SLICES, size: 512, bleed: 'subdural' });
     const token = await apiLogin(product, ADMIN, firstAdminPassword(product, ADMIN));
     const form = new FormData();
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.dcm')))
-      form.append('files', new Blob([readFileSync(path.join(dir, f))]), f);
+    for (const f of synthFiles) form.append('files', new Blob([readFileSync(f)]), path.basename(f));
     const res = await fetch(`${product.webUrl}/api/uploads`, {
       method: 'POST',
       body: form,
@@ -123,20 +108,7 @@ describe('web at 10,000 studies', () => {
         undefined,
         { timeout: 60_000 },
       );
-      const times = await page.evaluate(async (count) => {
-        const el = document.querySelector<HTMLElement>('[data-testid="viewport"]')!;
-        const out: number[] = [];
-        for (let i = 0; i < count; i++) {
-          const t = performance.now();
-          const drawn = new Promise<void>((resolve) =>
-            el.addEventListener('cornerstoneimagerendered', () => resolve(), { once: true }),
-          );
-          el.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
-          await drawn;
-          out.push(performance.now() - t);
-        }
-        return out;
-      }, SLICES - 1);
+      const times = await scrollFrameTimes(page, SLICES - 1, 'ArrowDown');
       frames.push(...times);
     }
     results['viewerFirstImageMs'] = { median: median(first), all: first };

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../harness/browser.js';
 import { type RunningProduct, startProduct } from '../harness/product.js';
 import { openProductDatabase, seedStudy } from '../harness/seed.js';
-import { apiLogin, firstAdminPassword, gql, screenshot, seriousA11yViolations, signIn } from '../harness/web.js';
+import {
+  apiLogin,
+  createUser,
+  firstAdminPassword,
+  gql,
+  screenshot,
+  seriousA11yViolations,
+  signIn,
+} from '../harness/web.js';
 
 const ADMIN = 'session.admin@hospital.test';
 
@@ -19,13 +27,7 @@ describe('web: sign-in, sessions, roles and headers', () => {
     adminPassword = firstAdminPassword(product, ADMIN);
     const token = await apiLogin(product, ADMIN, adminPassword);
     clinician = { email: 'dr.session@hospital.test', password: 'clinician password 1' };
-    const created = await gql(
-      product,
-      'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }',
-      { i: { email: clinician.email, name: 'Dr Session', role: 'CLINICIAN', password: clinician.password } },
-      token,
-    );
-    expect(created.errors).toBeUndefined();
+    await createUser(product, token, { email: clinician.email, name: 'Dr Session', password: clinician.password });
     const db = openProductDatabase(product);
     studyId = (await seedStudy(db, { patientName: 'Session^Pat', accession: 'SESS1', labels: ['subdural'] })).id;
     await db.$disconnect();

@@ -1,17 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../harness/browser.js';
-import { type RunningProduct, repoRoot, startProduct } from '../harness/product.js';
+import { type RunningProduct, startProduct } from '../harness/product.js';
+import { synthStudyFiles } from '../harness/synth.js';
 import {
   apiLogin,
   canvasStats,
+  createUser,
   firstAdminPassword,
-  gql,
   screenshot,
+  scrollFrameTimes,
   seriousA11yViolations,
   signIn,
 } from '../harness/web.js';
@@ -39,31 +40,7 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
 
   beforeAll(async () => {
     const synthDir = mkdtempSync(path.join(os.tmpdir(), 'ich-e2e-synth-'));
-    execFileSync(
-      process.execPath,
-      [
-        path.join(repoRoot, 'packages/ml/bin/ich-ml.js'),
-        'synth',
-        '--out',
-        synthDir,
-        '--studies',
-        '1',
-        '--slices',
-        String(SLICES),
-        '--size',
-        '512',
-        '--seed',
-        '7',
-        '--bleed',
-        'subdural',
-      ],
-      { stdio: 'pipe' },
-    );
-    const study = readdirSync(synthDir, { withFileTypes: true }).find((d) => d.isDirectory())!;
-    studyDir = path.join(synthDir, study.name);
-    files = readdirSync(studyDir)
-      .filter((f) => f.endsWith('.dcm'))
-      .map((f) => path.join(studyDir, f));
+    ({ studyDir, files } = synthStudyFiles(synthDir, { slices: SLICES, size: 512, seed: '7', bleed: 'subdural' }));
     writeFileSync(path.join(synthDir, 'notes.txt'), 'not a DICOM file');
     // A header that reads fine here but whose pixel data stops short: the server refuses it as TRUNCATED.
     const whole = readFileSync(files[0]!);
@@ -73,12 +50,7 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     product = await startProduct({ ICH_ADMIN_EMAIL: ADMIN });
     browser = await launchBrowser();
     const token = await apiLogin(product, ADMIN, firstAdminPassword(product, ADMIN));
-    await gql(
-      product,
-      'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }',
-      { i: { email: clinician.email, name: 'Dr Upload', role: 'CLINICIAN', password: clinician.password } },
-      token,
-    );
+    await createUser(product, token, { email: clinician.email, name: 'Dr Upload', password: clinician.password });
   }, 240_000);
 
   afterAll(async () => {
@@ -200,20 +172,7 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
     const frameTimes: number[] = [];
     for (let s = 2; s <= SLICES; s++)
       frameTimes.push(await timedRender(worklist, () => worklist.keyboard.press('ArrowDown'), s));
-    const inPage = await worklist.evaluate(async (count) => {
-      const el = document.querySelector<HTMLElement>('[data-testid="viewport"]')!;
-      const times: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const t0 = performance.now();
-        const drawn = new Promise<void>((resolve) =>
-          el.addEventListener('cornerstoneimagerendered', () => resolve(), { once: true }),
-        );
-        el.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true }));
-        await drawn;
-        times.push(performance.now() - t0);
-      }
-      return times;
-    }, SLICES - 1);
+    const inPage = await scrollFrameTimes(worklist, SLICES - 1, 'ArrowUp');
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const result = {
       firstImageMs,

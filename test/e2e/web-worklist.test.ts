@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../harness/browser.js';
 import { type RunningProduct, startProduct } from '../harness/product.js';
 import { openProductDatabase, seedStudy } from '../harness/seed.js';
-import { apiLogin, firstAdminPassword, gql, screenshot, seriousA11yViolations, signIn } from '../harness/web.js';
+import { apiLogin, createUser, firstAdminPassword, screenshot, seriousA11yViolations, signIn } from '../harness/web.js';
 
 const ADMIN = 'worklist.admin@hospital.test';
 
@@ -18,12 +18,7 @@ describe('web: worklist, study page, track and review (seeded predictions)', () 
     product = await startProduct({ ICH_ADMIN_EMAIL: ADMIN });
     browser = await launchBrowser();
     const token = await apiLogin(product, ADMIN, firstAdminPassword(product, ADMIN));
-    await gql(
-      product,
-      'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }',
-      { i: { email: clinician.email, name: 'Dr Worklist', role: 'CLINICIAN', password: clinician.password } },
-      token,
-    );
+    await createUser(product, token, { email: clinician.email, name: 'Dr Worklist', password: clinician.password });
     db = openProductDatabase(product);
     const hour = 3_600_000;
     ids['negative'] = (

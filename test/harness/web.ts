@@ -53,6 +53,46 @@ export async function apiLogin(product: RunningProduct, email: string, password:
   return r.data.login.token;
 }
 
+/** Creates a user through GraphQL as an admin would (the admin's API session token); throws on a GraphQL error. */
+export async function createUser(
+  product: RunningProduct,
+  adminToken: string,
+  user: { email: string; name: string; password: string; role?: 'ADMIN' | 'CLINICIAN' },
+): Promise<string> {
+  const r = await gql<{ createUser: { id: string } }>(
+    product,
+    'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }',
+    { i: { role: 'CLINICIAN', ...user } },
+    adminToken,
+  );
+  if (!r.data) throw new Error(`createUser ${user.email}: ${JSON.stringify(r.errors)}`);
+  return r.data.createUser.id;
+}
+
+/**
+ * Times `count` slice changes inside the page, each from the key event to cornerstone's `cornerstoneimagerendered`
+ * (no CDP round trip in the measurement): the viewer's frame time.
+ */
+export async function scrollFrameTimes(page: Page, count: number, key: 'ArrowDown' | 'ArrowUp'): Promise<number[]> {
+  return page.evaluate(
+    async ({ count, key }) => {
+      const el = document.querySelector<HTMLElement>('[data-testid="viewport"]')!;
+      const times: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        const drawn = new Promise<void>((resolve) =>
+          el.addEventListener('cornerstoneimagerendered', () => resolve(), { once: true }),
+        );
+        el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+        await drawn;
+        times.push(performance.now() - t0);
+      }
+      return times;
+    },
+    { count, key },
+  );
+}
+
 /** Signs in through the login form and waits for the page it lands on. */
 export async function signIn(page: Page, product: RunningProduct, email: string, password: string, next = '/') {
   const target = next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`;
