@@ -176,7 +176,20 @@ describe.each(PROVIDERS)('result objects on %s', (provider) => {
       expect(parts).toHaveLength(1);
       expect(parts[0]?.headers).toMatch(/application\/dicom/);
       expect(Buffer.compare(parts[0]?.data as Buffer, bytes)).toBe(0);
+      // What a viewer asks next: the instance metadata (DICOM JSON).
+      const metadata = await dicomweb(`${base}/instances/${row.sopInstanceUid}/metadata`, 'application/dicom+json');
+      expect(metadata.status).toBe(200);
+      const json = JSON.parse(metadata.body.toString()) as Json[];
+      expect(json[0]?.['00080016']?.Value).toEqual([sopClass]);
     }
+    // ... and the summary image's frame, decoded: the same RGB bytes as its pixel data.
+    const frame = await dicomweb(
+      `/studies/${uid}/series/${scRow.seriesInstanceUid}/instances/${scRow.sopInstanceUid}/frames/1`,
+      'multipart/related; type="application/octet-stream"',
+    );
+    expect(frame.status).toBe(200);
+    const frameParts = splitMultipart(frame.body, frame.type);
+    expect(Buffer.compare(frameParts[0]?.data as Buffer, Buffer.from(pixels))).toBe(0);
 
     // Regenerating is a no-op: same rows, nothing new.
     const again = await generateResultObjects({ prisma: t.prisma, store, storageDir: t.storageDir }, prediction.id);
