@@ -19,6 +19,7 @@ export type {
   ModelVersion,
   Patient,
   PrismaClient,
+  ResultObject,
   Review,
   Series,
   Session,

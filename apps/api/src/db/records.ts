@@ -9,6 +9,7 @@ export type {
   ModelVersion as ModelVersionRecord,
   Patient as PatientRecord,
   PrismaClient as Db,
+  ResultObject as ResultObjectRecord,
   Review as ReviewRecord,
   Series as SeriesRecord,
   SlicePrediction as SlicePredictionRecord,

@@ -1,5 +1,6 @@
-// The part of dcmjs (untyped) that DICOMweb uses: reading a Part 10 file into the DICOM JSON model, writing one
-// from it (STOW-RS JSON form), and the data dictionary's keywords.
+// The part of dcmjs (untyped) that the product uses: reading a Part 10 file into the DICOM JSON model (DICOMweb
+// metadata), writing one from it (STOW-RS JSON form, the result objects in src/results), naturalizing data sets,
+// and the data dictionary's keywords.
 declare module 'dcmjs' {
   export interface DicomJsonElement {
     vr: string;
@@ -7,20 +8,24 @@ declare module 'dcmjs' {
     _rawValue?: unknown;
   }
   export type DicomJsonDataset = Record<string, DicomJsonElement>;
+  export class DicomDict {
+    constructor(meta: DicomJsonDataset);
+    dict: DicomJsonDataset;
+    write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
+  }
   export const data: {
+    DicomDict: typeof DicomDict;
+    DicomMetaDictionary: {
+      naturalizeDataset(dataset: DicomJsonDataset): Record<string, unknown>;
+      denaturalizeDataset(dataset: Record<string, unknown>): DicomJsonDataset;
+      /** The data dictionary: keyword → `{ tag: '(gggg,eeee)', vr }` (QIDO includefield by keyword). */
+      nameMap: Record<string, { tag: string; vr: string } | undefined>;
+    };
     DicomMessage: {
       readFile(
         buffer: ArrayBuffer,
         options?: { untilTag?: string; includeUntilTagValue?: boolean; ignoreErrors?: boolean },
       ): { meta: DicomJsonDataset; dict: DicomJsonDataset };
-    };
-    /** A Part 10 file to write: file meta + dataset in the DICOM JSON model (binary values as ArrayBuffers). */
-    DicomDict: new (
-      meta: Record<string, unknown>,
-    ) => { dict: Record<string, unknown>; write(): ArrayBuffer };
-    /** The data dictionary: keyword → `{ tag: '(gggg,eeee)', vr }` (QIDO includefield by keyword). */
-    DicomMetaDictionary: {
-      nameMap: Record<string, { tag: string; vr: string } | undefined>;
     };
   };
   const dcmjs: { data: typeof data };

@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from '@ich/errors';
-import dcmjs from 'dcmjs';
+import dcmjs, { type DicomJsonDataset } from 'dcmjs';
 import { type FileOutcome, type IncomingFile, parseAttributes } from '../ingest/ingest-service.js';
 import type { ContentStore } from '../storage/content-store.js';
 import type { DicomJson } from './dicom-json.js';
@@ -133,7 +133,7 @@ function toPart10(
     '00020012': { vr: 'UI', Value: [IMPLEMENTATION_CLASS_UID] },
   };
   const dict = new dcmjs.data.DicomDict(meta);
-  dict.dict = convertDataset(dataset, bulk);
+  dict.dict = convertDataset(dataset, bulk) as DicomJsonDataset;
   try {
     return Buffer.from(dict.write());
   } catch (cause) {

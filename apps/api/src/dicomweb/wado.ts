@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@ich/errors';
 import { decodeFrame, parseDicom, type StoredArray } from '@ich/ml/node';
+import dcmjs from 'dcmjs';
 import type { Response } from 'express';
 import type { ContentStore } from '../storage/content-store.js';
 import { parseContentType, splitUnquoted } from './multipart-related.js';
@@ -92,7 +93,11 @@ export async function decodedFrames(
 ): Promise<Uint8Array[]> {
   const bytes = await store.read(storageKey);
   const parsed = parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  if (!parsed.ok) throw parsed.error;
+  if (!parsed.ok) {
+    const colour = parsed.error.code === 'UNSUPPORTED_PHOTOMETRIC' ? nativeColourFrames(bytes, frames) : null;
+    if (colour) return colour;
+    throw parsed.error;
+  }
   const out: Uint8Array[] = [];
   for (const frame of frames) {
     if (frame > parsed.value.attrs.numberOfFrames)
@@ -105,6 +110,37 @@ export async function decodedFrames(
     out.push(littleEndianBytes(decoded.value.values));
   }
   return out;
+}
+
+const NATIVE_SYNTAXES = new Set(['1.2.840.10008.1.2', EXPLICIT_VR_LITTLE_ENDIAN]);
+
+/**
+ * Frames of an 8-bit colour image in a native syntax (the product's own summary image, src/results), which the CT
+ * decoder refuses: the stored bytes already are the frame PS3.18 serves (interleaved samples, no byte order to
+ * fix). Null for anything else (the decoder's refusal stands).
+ */
+function nativeColourFrames(bytes: Buffer, frames: readonly number[]): Uint8Array[] | null {
+  const file = dcmjs.data.DicomMessage.readFile(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  );
+  const first = (tag: string) => file.dict[tag]?.Value?.[0];
+  const syntax = file.meta['00020010']?.Value?.[0];
+  const pixels = file.dict['7FE00010']?.Value?.[0];
+  if (
+    typeof syntax !== 'string' ||
+    !NATIVE_SYNTAXES.has(syntax) ||
+    first('00280002') !== 3 ||
+    first('00280100') !== 8 ||
+    first('00280006') !== 0 ||
+    !(pixels instanceof ArrayBuffer)
+  )
+    return null;
+  const frameLength = Number(first('00280010')) * Number(first('00280011')) * 3;
+  const count = Number(first('00280008') ?? 1) || 1;
+  return frames.map((frame) => {
+    if (frame > count) throw new AppError('NOT_FOUND', `frame ${frame} does not exist; the instance has ${count}`);
+    return new Uint8Array(pixels, (frame - 1) * frameLength, frameLength);
+  });
 }
 
 function littleEndianBytes(values: StoredArray): Uint8Array {
