@@ -99,8 +99,13 @@ describe('web: accuracy in use on the admin model page', () => {
     await screenshot(page, 'admin-model-performance');
 
     // A narrower window: the last 30 days hold the same seeded studies.
+    const alertWindow = await section.getByTestId('window-span').textContent();
     await section.getByLabel('Window').selectOption('30');
-    await section.getByTestId('reviewed-count').filter({ hasText: '40' }).waitFor();
+    await expect
+      .poll(() => section.getByTestId('window-span').textContent(), { timeout: 15_000 })
+      .not.toBe(alertWindow);
+    expect(await section.getByTestId('reviewed-count').textContent()).toBe('40');
+    expect(await row('Sensitivity').getByTestId('interval').textContent()).toBe('52.0% – 81.4%');
 
     // Opening the page again does not audit the start a second time.
     await page.reload();

@@ -20,7 +20,13 @@ type WindowChoice = (typeof WINDOWS)[number]['value'];
 
 const DAY = 86_400_000;
 
-function windowVariables(choice: WindowChoice, from: string, to: string): { from?: string; to?: string } | null {
+/** `now` is when the reader picked the window: fixed, so the query's variables (and cache key) do not change per render. */
+function windowVariables(
+  choice: WindowChoice,
+  from: string,
+  to: string,
+  now: number,
+): { from?: string; to?: string } | null {
   if (choice === 'alert') return {};
   if (choice === 'custom') {
     if (!from || !to) return null;
@@ -29,8 +35,7 @@ function windowVariables(choice: WindowChoice, from: string, to: string): { from
     const end = new Date(new Date(`${to}T00:00:00`).getTime() + DAY);
     return end > start ? { from: start.toISOString(), to: end.toISOString() } : null;
   }
-  const end = new Date();
-  return { from: new Date(end.getTime() - Number(choice) * DAY).toISOString(), to: end.toISOString() };
+  return { from: new Date(now - Number(choice) * DAY).toISOString(), to: new Date(now).toISOString() };
 }
 
 const pct = (p: number | null | undefined, digits = 1) =>
@@ -44,10 +49,13 @@ const METRIC_NAMES = { SENSITIVITY: 'Sensitivity', SPECIFICITY: 'Specificity' } 
  */
 export function ModelPerformance({ modelVersionId, label }: { modelVersionId: string; label: string }) {
   const id = useId();
-  const [choice, setChoice] = useState<WindowChoice>('alert');
+  const [{ choice, pickedAt }, setWindow] = useState<{ choice: WindowChoice; pickedAt: number }>({
+    choice: 'alert',
+    pickedAt: 0,
+  });
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const variables = windowVariables(choice, from, to);
+  const variables = windowVariables(choice, from, to, pickedAt);
   const { data, loading, error } = useQuery(ModelPerformanceQuery, {
     variables: { id: modelVersionId, ...(variables ?? {}) },
     skip: variables === null,
@@ -60,7 +68,10 @@ export function ModelPerformance({ modelVersionId, label }: { modelVersionId: st
       <div className="inline-form">
         <label>
           Window
-          <select value={choice} onChange={(e) => setChoice(e.target.value as WindowChoice)}>
+          <select
+            value={choice}
+            onChange={(e) => setWindow({ choice: e.target.value as WindowChoice, pickedAt: Date.now() })}
+          >
             {WINDOWS.map((w) => (
               <option key={w.value} value={w.value}>
                 {w.label}
@@ -105,9 +116,12 @@ function PerformanceView({ perf, label }: { perf: Performance; label: string }) 
         </p>
       ))}
       <p className="muted small">
-        {formatTime(perf.from)} to {formatTime(perf.to)} · <span data-testid="reviewed-count">{perf.reviewed}</span>{' '}
-        reviewed · <span data-testid="unreviewed-count">{perf.unreviewed}</span> unreviewed · TP {perf.truePositives},
-        FP {perf.falsePositives}, FN {perf.falseNegatives}, TN {perf.trueNegatives}
+        <span data-testid="window-span">
+          {formatTime(perf.from)} to {formatTime(perf.to)}
+        </span>{' '}
+        · <span data-testid="reviewed-count">{perf.reviewed}</span> reviewed ·{' '}
+        <span data-testid="unreviewed-count">{perf.unreviewed}</span> unreviewed · TP {perf.truePositives}, FP{' '}
+        {perf.falsePositives}, FN {perf.falseNegatives}, TN {perf.trueNegatives}
       </p>
       <table className="data performance-table">
         <thead>
