@@ -138,7 +138,8 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
       actorId: clinician.id,
       studyId,
       patientId,
-      details: '{"verdict":"AGREE"}',
+      // The verdict names the flag it judged and the version that set it (accuracy in use credits that version).
+      details: expect.stringMatching(/^\{"verdict":"AGREE","triage":(true|false),"modelVersionId":"[^"]+"\}$/),
     });
     await t.gql('mutation($id: ID!) { reprocessStudy(id: $id) { id } }', { id: studyId }, { token: clinician.token });
     expect(await latest('study.reprocess')).toMatchObject({ studyId });
