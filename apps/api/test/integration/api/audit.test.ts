@@ -314,7 +314,13 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
     expect(bundle.entry.length).toBe(await t.prisma.auditEvent.count({ where: { action: 'study.read' } }));
     for (const { resource } of bundle.entry)
-      expect(resource).toMatchObject({ resourceType: 'AuditEvent', action: 'R', subtype: [{ code: 'study.read' }] });
+      expect(resource).toMatchObject({
+        resourceType: 'AuditEvent',
+        // IHE BALP: the DICOM audit event ID as type, the product's action as subtype (audit/vocabulary.ts).
+        type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110103' },
+        action: 'R',
+        subtype: [{ code: 'study.read' }],
+      });
     expect(bundle.entry.some((e) => e.resource.entity?.some((x) => x.what.reference === `Patient/${patientId}`))).toBe(
       true,
     );
