@@ -13,6 +13,7 @@ describe('GraphQL schema', () => {
         'apiTokens',
         'auditEvents',
         'me',
+        'modelPerformance',
         'modelVersions',
         'patient',
         'patients',

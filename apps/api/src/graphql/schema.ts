@@ -8,6 +8,7 @@ import { auditResolvers } from './audit/resolvers.js';
 import { authResolvers } from './auth/resolvers.js';
 import { baseResolvers } from './base/resolvers.js';
 import { modelResolvers } from './models/resolvers.js';
+import { monitoringResolvers } from './monitoring/resolvers.js';
 import { reviewResolvers } from './reviews/resolvers.js';
 import { studyResolvers } from './studies/resolvers.js';
 
@@ -33,6 +34,7 @@ export function buildSchema(): GraphQLSchema {
       studyResolvers,
       reviewResolvers,
       modelResolvers,
+      monitoringResolvers,
       adminResolvers,
       auditResolvers,
     ],

@@ -4,6 +4,7 @@ import { AuditService } from './audit.js';
 import { AuthService, type SessionCookieJar } from './auth.js';
 import type { ServiceDeps } from './deps.js';
 import { ModelService } from './models.js';
+import { MonitoringService } from './monitoring.js';
 import { PatientService } from './patients.js';
 import { ReviewService } from './reviews.js';
 import { StudyService } from './studies.js';
@@ -21,6 +22,7 @@ export function createServices(deps: ServiceDeps, caller: Caller, cookies: Sessi
     patients: new PatientService(deps, caller, loaders),
     reviews: new ReviewService(deps, caller, loaders),
     models: new ModelService(deps, caller),
+    monitoring: new MonitoringService(deps, caller),
     users: new UserService(deps, caller),
     tokens: new TokenService(deps, caller, loaders),
     audit: new AuditService(deps, caller),
