@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +17,7 @@ import { CARD_FILE, readModelCard } from '../model/model-dir.js';
 import { resolveModelDir } from '../model/resolve-model-dir.js';
 import { ONNX_INPUT_NAME } from '../onnx/export-layers-model.js';
 import { exportPrologueToOnnx, PROLOGUE_INPUT_NAME } from '../onnx/preprocess-prologue.js';
-import { preprocessDicomInto } from '../pipeline/preprocess-dicom.js';
+import { preprocessDicomInto, preprocessKernel } from '../pipeline/preprocess-dicom.js';
 import { planResize } from '../resize/bilinear.js';
 import { synthStudy } from '../synth/study.js';
 import { huInt16 } from '../tensor/hu-int16.js';
@@ -26,7 +27,8 @@ import { DEFAULT_WINDOWS } from '../window/windows.js';
 
 /**
  * Preprocessing throughput: 512×512 int16 CT slices (synthetic phantoms, explicit little endian) → read, parse,
- * decode, HU, bilinear resize, three windows → float32 299×299×3, one core, one slice at a time. In the same run,
+ * decode, HU, bilinear resize, three windows → float32 299×299×3, one core, one slice at a time (files read
+ * synchronously on the calling thread, as Python reads them). In the same run,
  * alternating rounds: @ich/ml's fused path (the product's), its former unfused window-then-resize path, the same
  * preprocessing as graph operations on the CPU (ONNX prologue in onnxruntime, 1 thread; tfjs ops on the tfjs CPU
  * backend), and the Python references (preprocess-reference.py: the seed's pydicom + numpy windows + OpenCV
@@ -66,11 +68,20 @@ export type PythonReference = keyof typeof PYTHON_REFERENCES;
 export interface PreprocessBenchResult {
   readonly benchmark: 'preprocess-ct-slices';
   readonly date: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly load: string };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly node: string;
+    readonly load: string;
+    /** The core everything ran on (taskset), or null when not pinned. */
+    readonly pinnedCore: string | null;
+  };
   readonly input: string;
   readonly output: string;
   readonly slicesPerRound: number;
   readonly rounds: number;
+  /** The fused path's kernel in this run ('js' with the reason when wasm SIMD could not be used). */
+  readonly fusedKernel: string;
   readonly node: Record<NodePath, Rates>;
   readonly python: { readonly rates: Record<PythonReference, Rates>; readonly versions: Record<string, string> } | null;
   /** The fastest Python reference by median, and the fused path's median divided by it (goal ≥ 2). */
@@ -98,8 +109,8 @@ export interface PreprocessBenchResult {
 const exec = promisify(execFile);
 
 export async function runPreprocessBench(options: PreprocessBenchOptions = {}): Promise<PreprocessBenchResult> {
-  const slices = options.slices ?? 24;
-  const rounds = options.rounds ?? 5;
+  const slices = options.slices ?? 48;
+  const rounds = options.rounds ?? 7;
   const size = options.size ?? 299;
   const inputSize = options.inputSize ?? 512;
   const progress = options.onProgress ?? (() => undefined);
@@ -125,24 +136,24 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
     const fusedBatch = new Float32Array(px);
     const runners: Record<NodePath, (path: string) => Promise<Float32Array>> = {
       fused: async (path) => {
-        const res = await preprocessDicomInto(await readFile(path), { size }, fusedBatch, 0);
+        const res = await preprocessDicomInto(readFileSync(path), { size }, fusedBatch, 0);
         if (!res.ok) throw res.error;
         return fusedBatch;
       },
       unfused: async (path) => {
-        const { hu, rows, columns } = decodeHu(await readFile(path));
+        const { hu, rows, columns } = decodeHu(readFileSync(path));
         const out = new Float32Array(px);
         windowResizeInto([hu, hu, hu], DEFAULT_WINDOWS, planResize(rows, columns, size, size), out, 0);
         return out;
       },
       onnx: async (path) => {
-        const { values, attrs } = decodeStored(await readFile(path));
+        const { values, attrs } = decodeStored(readFileSync(path));
         const hu = huInt16(values, attrs);
         const feeds = { [PROLOGUE_INPUT_NAME]: new ort.Tensor('int16', hu, [1, attrs.rows, attrs.columns]) };
         return (await session.run(feeds))[ONNX_INPUT_NAME]?.data as Float32Array;
       },
       tfjs: async (path) => {
-        const { values, attrs } = decodeStored(await readFile(path));
+        const { values, attrs } = decodeStored(readFileSync(path));
         const hu = Int32Array.from(huInt16(values, attrs));
         const x = tf.tensor3d(hu, [1, attrs.rows, attrs.columns], 'int32');
         const y = preprocessTensor(x, size, DEFAULT_WINDOWS);
@@ -151,7 +162,15 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
         return data;
       },
     };
+    const kernel = await preprocessKernel();
     const names = Object.keys(NODE_PATHS) as NodePath[];
+    // tfjs' CPU backend is two orders of magnitude slower: a few slices give its rate without stretching each round.
+    const subset: Record<NodePath, readonly string[]> = {
+      fused: paths,
+      unfused: paths,
+      onnx: paths,
+      tfjs: paths.slice(0, 6),
+    };
     const first = {} as Record<NodePath, Float32Array>;
     for (const name of names) first[name] = Float32Array.from(await runners[name](paths[0] as string)); // warm-up
     const nodeRates = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<NodePath, number[]>;
@@ -171,8 +190,8 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
     for (let r = 0; r < rounds; r += 1) {
       for (const name of names) {
         const start = performance.now();
-        for (const p of paths) await runners[name](p);
-        nodeRates[name].push(paths.length / ((performance.now() - start) / 1000));
+        for (const p of subset[name]) await runners[name](p);
+        nodeRates[name].push(subset[name].length / ((performance.now() - start) / 1000));
       }
       if (!pythonFailed) {
         try {
@@ -188,7 +207,8 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
             timeout: 600_000,
           });
           const parsed = JSON.parse(stdout) as { rates: Record<PythonReference, number[]>; versions: typeof versions };
-          for (const name of Object.keys(pyRates) as PythonReference[]) pyRates[name].push(...(parsed.rates[name] ?? []));
+          for (const name of Object.keys(pyRates) as PythonReference[])
+            pyRates[name].push(...(parsed.rates[name] ?? []));
           versions = parsed.versions;
         } catch (thrown) {
           pythonFailed = true;
@@ -226,11 +246,13 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
         cores: cpus().length,
         node: process.version,
         load: (await readFile('/proc/loadavg', 'utf8').catch(() => 'n/a')).trim(),
+        pinnedCore: process.env.ICH_BENCH_CPU ?? null,
       },
       input: `${inputSize}×${inputSize} int16 CT, explicit VR little endian, read from disk (page cache)`,
       output: `float32 ${size}×${size}×3 (brain, subdural, soft-tissue windows)`,
       slicesPerRound: paths.length,
       rounds,
+      fusedKernel: kernel.kernel + (kernel.reason ? ` (${kernel.reason})` : ''),
       node,
       python: pythonResult,
       fastestReference: fastest,
@@ -290,7 +312,8 @@ async function orderEffect(
     const labels = card.labels;
     let flips = 0;
     for (let i = 0; i < paths.length; i += 1) {
-      const triage = (p: Float32Array) => labels.some((l, j) => (p[i * labels.length + j] as number) >= card.thresholds[l]);
+      const triage = (p: Float32Array) =>
+        labels.some((l, j) => (p[i * labels.length + j] as number) >= card.thresholds[l]);
       if (triage(p0) !== triage(p1)) flips += 1;
     }
     return {
@@ -334,8 +357,8 @@ export function formatPreprocessBench(r: PreprocessBenchResult): string {
   const base = r.python && r.fastestReference ? r.python.rates[r.fastestReference].median : null;
   const ratio = (v: number) => (base ? `${(v / base).toFixed(2)}×` : '-').padStart(12);
   const rows = [
-    `Preprocessing: ${r.input} → ${r.output}; ${r.slicesPerRound} slices × ${r.rounds} alternating rounds, one core; medians`,
-    `machine: ${r.machine.cpu}, ${r.machine.cores} cores, load average at the end ${r.machine.load} (shared machine: absolute rates are noisy, ratios less so)`,
+    `Preprocessing: ${r.input} → ${r.output}; ${r.slicesPerRound} slices × ${r.rounds} alternating rounds, one core; medians; fused kernel: ${r.fusedKernel}`,
+    `machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.pinnedCore === null ? '' : `, all pinned to core ${r.machine.pinnedCore}`}, load average at the end ${r.machine.load} (shared machine: absolute rates are noisy, ratios less so)`,
     '',
     `${'pipeline'.padEnd(52)}${'slices/s'.padStart(10)}${'vs fastest'.padStart(12)}`,
   ];
@@ -374,8 +397,22 @@ export async function writePreprocessBenchJson(result: PreprocessBenchResult): P
   return file;
 }
 
-/** Runs the benchmark, prints the table on stdout and progress on stderr, writes JSON; returns an exit status. */
+/**
+ * Runs the benchmark, prints the table on stdout and progress on stderr, writes JSON; returns an exit status. On
+ * Linux with taskset it re-runs itself pinned to one core (the last), so that @ich/ml — V8's helper threads
+ * included — and the Python references (children inherit the affinity) share exactly one core.
+ */
 export async function runPreprocessBenchCli(): Promise<number> {
+  if (process.env.ICH_BENCH_CPU === undefined && process.platform === 'linux' && existsSync('/usr/bin/taskset')) {
+    const cpu = String(cpus().length - 1);
+    const main = fileURLToPath(new URL('./preprocess-main.js', import.meta.url));
+    const child = spawn('/usr/bin/taskset', ['-c', cpu, process.execPath, main], {
+      stdio: 'inherit',
+      env: { ...process.env, ICH_BENCH_CPU: cpu },
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return code ?? 1;
+  }
   const result = await runPreprocessBench({ onProgress: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(formatPreprocessBench(result));
   const file = await writePreprocessBenchJson(result);

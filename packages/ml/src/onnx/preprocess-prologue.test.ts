@@ -29,7 +29,7 @@ afterAll(async () => {
 // Phantom HU (slope 1, intercept 0: the int16 values are the HU) for two slices, and the CPU kernel's batch.
 const study = synthStudy({ seed: 'prologue', slices: 2, size: 512, bleed: 'intraparenchymal' });
 const hu = new Int16Array(2 * 512 * 512);
-study.files.forEach((f, i) => hu.set(f.hu, i * 512 * 512));
+for (const [i, f] of study.files.entries()) hu.set(f.hu, i * 512 * 512);
 const cpu = (size: number) =>
   buildBatch(
     study.files.map((f) => ({ hu: Float32Array.from(f.hu), rows: 512, columns: 512 })),

@@ -42,7 +42,9 @@ describe('resize-window wasm SIMD kernel', () => {
     const plan = planResize(512, 512, 299, 299);
     expect(wasm.run({ values: phantom, slope: 0.5, intercept: 0 }, DEFAULT_WINDOWS, plan, out, 0)).toBe(false);
     expect(wasm.run({ values: phantom, slope: 1, intercept: 0.5 }, DEFAULT_WINDOWS, plan, out, 0)).toBe(false);
-    expect(wasm.run({ values: phantom, slope: 1, intercept: 0 }, DEFAULT_WINDOWS.slice(0, 2), plan, out, 0)).toBe(false);
+    expect(wasm.run({ values: phantom, slope: 1, intercept: 0 }, DEFAULT_WINDOWS.slice(0, 2), plan, out, 0)).toBe(
+      false,
+    );
     const up = planResize(512, 512, 600, 600);
     expect(wasm.run({ values: phantom, slope: 1, intercept: 0 }, DEFAULT_WINDOWS, up, out, 0)).toBe(false);
   });

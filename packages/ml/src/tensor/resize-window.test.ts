@@ -59,7 +59,7 @@ describe('resizeWindowInto (the fused kernel)', () => {
   });
 
   it('falls back to toHounsfield for masked bits and the RSNA quirk, with the same pixels', () => {
-    const values = Uint16Array.from({ length: 30 * 30 }, (_, i) => (i * 97) % 4096 | (i % 3 === 0 ? 0x8000 : 0));
+    const values = Uint16Array.from({ length: 30 * 30 }, (_, i) => ((i * 97) % 4096) | (i % 3 === 0 ? 0x8000 : 0));
     const quirk: RescaleAttributes = { bitsStored: 12, pixelRepresentation: 0, rescaleSlope: 1, rescaleIntercept: 0 };
     const plane = huPlane(values, quirk);
     expect(plane).toBeInstanceOf(Float32Array);

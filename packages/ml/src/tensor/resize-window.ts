@@ -1,4 +1,4 @@
-import { type RescaleAttributes, type StoredArray } from '../dicom/types.js';
+import type { RescaleAttributes, StoredArray } from '../dicom/types.js';
 import { hasRsnaQuirk, toHounsfield } from '../hu/to-hounsfield.js';
 import { planResize, type ResizePlan } from '../resize/bilinear.js';
 import type { HuWindow } from '../window/windows.js';
