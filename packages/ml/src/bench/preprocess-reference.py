@@ -13,7 +13,8 @@ Every reference decodes with pydicom, as @ich/ml decodes with its own parser. fl
 
 usage: preprocess-reference.py <size> <rounds> <out-prefix> <file>...
 Writes the first slice of each reference to <out-prefix>.<name>.f32 and prints one JSON line:
-{"rates": {name: [slices/s per round]}, "versions": {...}}.
+{"rates": {name: [slices/s per round, wall clock]}, "cpuRates": {name: [slices per CPU second, time.process_time]},
+ "versions": {...}}.
 """
 import json
 import os
@@ -71,21 +72,25 @@ def main():
     first = pydicom.dcmread(files[0])
     plans = (plan(int(first.Rows), size), plan(int(first.Columns), size))
     rates = {name: [] for name in REFERENCES}
+    cpu_rates = {name: [] for name in REFERENCES}
     # Round 0 of each reference warms caches and imports; the references alternate within a round too.
     for r in range(rounds + 1):
         for name, run in REFERENCES.items():
             start = time.perf_counter()
+            cpu_start = time.process_time()
             for i, path in enumerate(files):
                 out = run(path, size, plans)
                 if r == 0 and i == 0:
                     np.ascontiguousarray(out, dtype="<f4").tofile(f"{out_prefix}.{name}.f32")
             elapsed = time.perf_counter() - start
+            cpu = time.process_time() - cpu_start
             if r > 0:
                 rates[name].append(len(files) / elapsed)
+                cpu_rates[name].append(len(files) / cpu)
     versions = {"python": sys.version.split()[0], "pydicom": pydicom.__version__, "numpy": np.__version__,
                 "opencv": cv2.__version__, "opencv_threads": str(cv2.getNumThreads()),
                 "omp_threads": os.environ.get("OMP_NUM_THREADS", "")}
-    print(json.dumps({"rates": rates, "versions": versions}))
+    print(json.dumps({"rates": rates, "cpuRates": cpu_rates, "versions": versions}))
 
 
 if __name__ == "__main__":

@@ -46,8 +46,15 @@ export interface PreprocessBenchOptions {
 }
 
 export interface Rates {
+  /** Wall clock, per round. */
   readonly slicesPerSecond: readonly number[];
   readonly median: number;
+  /**
+   * Slices per second of CPU time the process used (all its threads: V8's GC helpers count against Node), per
+   * round: on a loaded shared machine the wall clock also counts the time other processes held the core.
+   */
+  readonly slicesPerCpuSecond: readonly number[];
+  readonly cpuMedian: number;
 }
 
 export const NODE_PATHS = {
@@ -84,9 +91,12 @@ export interface PreprocessBenchResult {
   readonly fusedKernel: string;
   readonly node: Record<NodePath, Rates>;
   readonly python: { readonly rates: Record<PythonReference, Rates>; readonly versions: Record<string, string> } | null;
-  /** The fastest Python reference by median, and the fused path's median divided by it (goal ≥ 2). */
+  /** The fastest Python reference by wall-clock median, and the fused path's median divided by it (goal ≥ 2). */
   readonly fastestReference: PythonReference | null;
   readonly ratio: number | null;
+  /** The same by CPU-time medians. */
+  readonly fastestReferenceCpu: PythonReference | null;
+  readonly ratioCpu: number | null;
   /** Largest |difference| on the first slice, in window units ([0, 1]). */
   readonly maxAbsDiff: {
     /** The order change: fused (resize → window) vs the former window → resize, same sampling. */
@@ -174,14 +184,14 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
     const first = {} as Record<NodePath, Float32Array>;
     for (const name of names) first[name] = Float32Array.from(await runners[name](paths[0] as string)); // warm-up
     const nodeRates = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<NodePath, number[]>;
+    const nodeCpuRates = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<NodePath, number[]>;
 
     const python = options.python ?? '/usr/bin/python3';
     const script = fileURLToPath(new URL('../../src/bench/preprocess-reference.py', import.meta.url));
     const outPrefix = join(dir, 'first');
-    const pyRates = Object.fromEntries(Object.keys(PYTHON_REFERENCES).map((n) => [n, [] as number[]])) as Record<
-      PythonReference,
-      number[]
-    >;
+    const pyNames = Object.keys(PYTHON_REFERENCES) as PythonReference[];
+    const pyRates = Object.fromEntries(pyNames.map((n) => [n, [] as number[]])) as Record<PythonReference, number[]>;
+    const pyCpuRates = Object.fromEntries(pyNames.map((n) => [n, [] as number[]])) as Record<PythonReference, number[]>;
     let versions: Record<string, string> = {};
     let pythonFailed = false;
     // Every path and the Python references alternate round by round, so that load from other processes on a shared
@@ -190,8 +200,11 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
     for (let r = 0; r < rounds; r += 1) {
       for (const name of names) {
         const start = performance.now();
+        const cpu = process.cpuUsage();
         for (const p of subset[name]) await runners[name](p);
+        const used = process.cpuUsage(cpu);
         nodeRates[name].push(subset[name].length / ((performance.now() - start) / 1000));
+        nodeCpuRates[name].push(subset[name].length / ((used.user + used.system) / 1e6));
       }
       if (!pythonFailed) {
         try {
@@ -218,23 +231,36 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
         }
       }
       const line = [
-        ...names.map((n) => `${n} ${nodeRates[n].at(-1)?.toFixed(0)}`),
-        ...(Object.keys(pyRates) as PythonReference[]).map((n) => `${n} ${pyRates[n].at(-1)?.toFixed(0) ?? '-'}`),
+        ...names.map((n) => `${n} ${nodeRates[n].at(-1)?.toFixed(0)} (${nodeCpuRates[n].at(-1)?.toFixed(0)})`),
+        ...pyNames.map(
+          (n) => `${n} ${pyRates[n].at(-1)?.toFixed(0) ?? '-'} (${pyCpuRates[n].at(-1)?.toFixed(0) ?? '-'})`,
+        ),
       ];
-      progress(`  round ${r + 1}/${rounds} (slices/s): ${line.join(', ')}`);
+      progress(`  round ${r + 1}/${rounds}, slices/s wall (per CPU s): ${line.join(', ')}`);
     }
 
-    const rates = (values: number[]): Rates => ({ slicesPerSecond: values, median: median(values) });
-    const node = Object.fromEntries(names.map((n) => [n, rates(nodeRates[n])])) as Record<NodePath, Rates>;
+    const rates = (values: number[], cpuValues: number[]): Rates => ({
+      slicesPerSecond: values,
+      median: median(values),
+      slicesPerCpuSecond: cpuValues,
+      cpuMedian: median(cpuValues),
+    });
+    const node = Object.fromEntries(names.map((n) => [n, rates(nodeRates[n], nodeCpuRates[n])])) as Record<
+      NodePath,
+      Rates
+    >;
     let pythonResult: PreprocessBenchResult['python'] = null;
     let fastest: PythonReference | null = null;
+    let fastestCpu: PythonReference | null = null;
     let numpyVsUnfused: number | null = null;
     if (!pythonFailed) {
-      const py = Object.fromEntries(
-        (Object.keys(pyRates) as PythonReference[]).map((n) => [n, rates(pyRates[n])]),
-      ) as Record<PythonReference, Rates>;
+      const py = Object.fromEntries(pyNames.map((n) => [n, rates(pyRates[n], pyCpuRates[n])])) as Record<
+        PythonReference,
+        Rates
+      >;
       pythonResult = { rates: py, versions };
-      fastest = (Object.keys(py) as PythonReference[]).reduce((a, b) => (py[b].median > py[a].median ? b : a));
+      fastest = pyNames.reduce((a, b) => (py[b].median > py[a].median ? b : a));
+      fastestCpu = pyNames.reduce((a, b) => (py[b].cpuMedian > py[a].cpuMedian ? b : a));
       const numpyFirst = await readF32(`${outPrefix}.numpy-window-resize.f32`);
       numpyVsUnfused = maxAbsDiff(numpyFirst, first.unfused);
     }
@@ -257,6 +283,8 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
       python: pythonResult,
       fastestReference: fastest,
       ratio: fastest && pythonResult ? node.fused.median / pythonResult.rates[fastest].median : null,
+      fastestReferenceCpu: fastestCpu,
+      ratioCpu: fastestCpu && pythonResult ? node.fused.cpuMedian / pythonResult.rates[fastestCpu].cpuMedian : null,
       maxAbsDiff: {
         orderChange: maxAbsDiff(first.fused, first.unfused),
         numpyVsUnfused,
@@ -354,25 +382,30 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 export function formatPreprocessBench(r: PreprocessBenchResult): string {
   const f = (v: number) => v.toFixed(1).padStart(10);
-  const base = r.python && r.fastestReference ? r.python.rates[r.fastestReference].median : null;
-  const ratio = (v: number) => (base ? `${(v / base).toFixed(2)}×` : '-').padStart(12);
+  const wallBase = r.python && r.fastestReference ? r.python.rates[r.fastestReference].median : null;
+  const cpuBase = r.python && r.fastestReferenceCpu ? r.python.rates[r.fastestReferenceCpu].cpuMedian : null;
+  const ratio = (v: number, base: number | null) => (base ? `${(v / base).toFixed(2)}×` : '-').padStart(8);
+  const line = (label: string, x: Rates) =>
+    `${label.padEnd(52)}${f(x.median)}${ratio(x.median, wallBase)}${f(x.cpuMedian)}${ratio(x.cpuMedian, cpuBase)}`;
   const rows = [
     `Preprocessing: ${r.input} → ${r.output}; ${r.slicesPerRound} slices × ${r.rounds} alternating rounds, one core; medians; fused kernel: ${r.fusedKernel}`,
     `machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.pinnedCore === null ? '' : `, all pinned to core ${r.machine.pinnedCore}`}, load average at the end ${r.machine.load} (shared machine: absolute rates are noisy, ratios less so)`,
     '',
-    `${'pipeline'.padEnd(52)}${'slices/s'.padStart(10)}${'vs fastest'.padStart(12)}`,
+    `${'pipeline'.padEnd(52)}${'slices/s'.padStart(10)}${'ratio'.padStart(8)}${'per CPU s'.padStart(10)}${'ratio'.padStart(8)}`,
   ];
-  for (const n of Object.keys(NODE_PATHS) as NodePath[])
-    rows.push(`${NODE_PATHS[n].padEnd(52)}${f(r.node[n].median)}${ratio(r.node[n].median)}`);
+  for (const n of Object.keys(NODE_PATHS) as NodePath[]) rows.push(line(NODE_PATHS[n], r.node[n]));
   if (r.python)
     for (const n of Object.keys(PYTHON_REFERENCES) as PythonReference[])
       rows.push(
-        `${`${PYTHON_REFERENCES[n]}${n === r.fastestReference ? ' *' : ''}`.padEnd(52)}${f(r.python.rates[n].median)}${ratio(r.python.rates[n].median)}`,
+        line(
+          `${PYTHON_REFERENCES[n]}${n === r.fastestReference ? ' *' : ''}${n === r.fastestReferenceCpu ? ' †' : ''}`,
+          r.python.rates[n],
+        ),
       );
   if (r.fastestReference)
     rows.push(
       '',
-      `fastest reference (*): ${r.fastestReference}; @ich/ml fused vs it: ${r.ratio?.toFixed(2)}× (goal ≥ 2×)`,
+      `fastest reference: * wall clock ${r.fastestReference}, † CPU time ${r.fastestReferenceCpu}; @ich/ml fused vs it: ${r.ratio?.toFixed(2)}× wall, ${r.ratioCpu?.toFixed(2)}× CPU time (goal ≥ 2×)`,
     );
   const d = r.maxAbsDiff;
   rows.push(
