@@ -219,9 +219,15 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
             maxBuffer: 1 << 20,
             timeout: 600_000,
           });
-          const parsed = JSON.parse(stdout) as { rates: Record<PythonReference, number[]>; versions: typeof versions };
-          for (const name of Object.keys(pyRates) as PythonReference[])
+          const parsed = JSON.parse(stdout) as {
+            rates: Record<PythonReference, number[]>;
+            cpuRates: Record<PythonReference, number[]>;
+            versions: typeof versions;
+          };
+          for (const name of pyNames) {
             pyRates[name].push(...(parsed.rates[name] ?? []));
+            pyCpuRates[name].push(...(parsed.cpuRates[name] ?? []));
+          }
           versions = parsed.versions;
         } catch (thrown) {
           pythonFailed = true;

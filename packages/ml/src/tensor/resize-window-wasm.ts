@@ -8,86 +8,85 @@ import type { StoredHuPlane } from './resize-window.js';
  * x0 + 1 (512 → 299 and the like). The text below is the source; wabt (a pinned npm dependency) assembles it once
  * per process when first needed — no generated file, no native toolchain.
  *
- * Per output row: `resize_row` interpolates two output pixels per step in f64x2 (one unaligned 32-bit load fetches
- * a tap and its right neighbour), rounding to float32 exactly as the JavaScript kernel does, so the resized HU row
- * is bit for bit the same; `window_row` windows four pixels per step in f32x4 and interleaves the three channels
- * into NHWC with shuffles (float32 window arithmetic: within 2e-7 of the JavaScript kernel's double arithmetic).
- * The row is then copied into the caller's batch while it is in L1.
+ * Per output row, separably and without gathers of 16-bit taps: `vertical_*` interpolates the two source rows over
+ * every column, four a step (f64x2, exact: integer taps and a float32 weight need < 53 bits), `horizontal` then
+ * interpolates two output pixels a step from that row (one 16-byte load fetches a tap and its right neighbour) and
+ * rounds to float32. The JavaScript kernel goes along x first, then y; in exact arithmetic the two are the same
+ * number, and each is within a few double ulps of it, so the float32 HU agree except for a last-bit tie about
+ * once in 10^7 pixels. `window_row` windows one pixel a step, its three windows in the lanes of one f32x4, stored
+ * straight at the pixel's NHWC slot (float32 window arithmetic: within 2e-7 of the JavaScript kernel's double
+ * arithmetic). The
+ * row is then copied into the caller's batch while it is in L1.
  */
 const SHUFFLE_I32 = (lanes: number[]) => lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]).join(' ');
 
-function resizeRowWat(name: string, ext: 's' | 'u'): string {
+/** Vertical step over a whole source row pair: v[c] = (top[c] + icpt) + (bot[c] − top[c])·wy, 4 columns a step. */
+function verticalWat(name: string, ext: 's' | 'u'): string {
   return `
   (func (export "${name}")
-    (param $top i32) (param $bot i32) (param $xoff i32) (param $xw i32) (param $n i32)
-    (param $wy f64) (param $icpt f64) (param $row i32)
-    (local $x i32) (local $o0 i32) (local $o1 i32) (local $v v128) (local $lo v128) (local $hi v128)
-    (local $l v128) (local $d v128) (local $wx v128) (local $t v128) (local $b v128) (local $ic v128) (local $wyv v128)
+    (param $top i32) (param $bot i32) (param $n i32) (param $wy f64) (param $icpt f64) (param $v i32)
+    (local $c i32) (local $lt v128) (local $d v128) (local $ic v128) (local $wyv v128) (local $at i32)
     (local.set $ic (f64x2.splat (local.get $icpt)))
     (local.set $wyv (f64x2.splat (local.get $wy)))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $x) (local.get $n)))
-        (local.set $o0 (i32.load (i32.add (local.get $xoff) (i32.shl (local.get $x) (i32.const 2)))))
-        (local.set $o1 (i32.load offset=4 (i32.add (local.get $xoff) (i32.shl (local.get $x) (i32.const 2)))))
-        ;; int16 lanes: [tl0 tr0 tl1 tr1 bl0 br0 bl1 br1]
-        (local.set $v (i32x4.replace_lane 3
-          (i32x4.replace_lane 2
-            (i32x4.replace_lane 1
-              (i32x4.splat (i32.load (i32.add (local.get $top) (local.get $o0))))
-              (i32.load (i32.add (local.get $top) (local.get $o1))))
-            (i32.load (i32.add (local.get $bot) (local.get $o0))))
-          (i32.load (i32.add (local.get $bot) (local.get $o1)))))
-        (local.set $lo (i32x4.extend_low_i16x8_${ext} (local.get $v)))
-        (local.set $hi (i32x4.extend_high_i16x8_${ext} (local.get $v)))
-        ;; left taps [tl0 tl1 bl0 bl1]; right − left, exact in int32
-        (local.set $l (i8x16.shuffle ${SHUFFLE_I32([0, 2, 4, 6])} (local.get $lo) (local.get $hi)))
-        (local.set $d (i32x4.sub (i8x16.shuffle ${SHUFFLE_I32([1, 3, 5, 7])} (local.get $lo) (local.get $hi)) (local.get $l)))
-        (local.set $wx (v128.load (i32.add (local.get $xw) (i32.shl (local.get $x) (i32.const 3)))))
-        ;; t = (tl + icpt) + (tr − tl)·wx, the same double operations as the JavaScript kernel
-        (local.set $t (f64x2.add
-          (f64x2.add (f64x2.convert_low_i32x4_s (local.get $l)) (local.get $ic))
-          (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $d)) (local.get $wx))))
-        (local.set $b (f64x2.add
-          (f64x2.add (f64x2.convert_low_i32x4_s (i8x16.shuffle ${SHUFFLE_I32([2, 3, 2, 3])} (local.get $l) (local.get $l))) (local.get $ic))
-          (f64x2.mul (f64x2.convert_low_i32x4_s (i8x16.shuffle ${SHUFFLE_I32([2, 3, 2, 3])} (local.get $d) (local.get $d))) (local.get $wx))))
-        (v128.store64_lane 0 (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 2)))
-          (f32x4.demote_f64x2_zero
-            (f64x2.add (local.get $t) (f64x2.mul (f64x2.sub (local.get $b) (local.get $t)) (local.get $wyv)))))
-        (local.set $x (i32.add (local.get $x) (i32.const 2)))
+        (br_if $done (i32.ge_u (local.get $c) (local.get $n)))
+        (local.set $lt (v128.load16x4_${ext} (i32.add (local.get $top) (i32.shl (local.get $c) (i32.const 1)))))
+        ;; bottom − top, exact in int32
+        (local.set $d (i32x4.sub
+          (v128.load16x4_${ext} (i32.add (local.get $bot) (i32.shl (local.get $c) (i32.const 1))))
+          (local.get $lt)))
+        (local.set $at (i32.add (local.get $v) (i32.shl (local.get $c) (i32.const 3))))
+        (v128.store (local.get $at) (f64x2.add
+          (f64x2.add (f64x2.convert_low_i32x4_s (local.get $lt)) (local.get $ic))
+          (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $d)) (local.get $wyv))))
+        (v128.store offset=16 (local.get $at) (f64x2.add
+          (f64x2.add (f64x2.convert_low_i32x4_s (i8x16.shuffle ${SHUFFLE_I32([2, 3, 2, 3])} (local.get $lt) (local.get $lt))) (local.get $ic))
+          (f64x2.mul (f64x2.convert_low_i32x4_s (i8x16.shuffle ${SHUFFLE_I32([2, 3, 2, 3])} (local.get $d) (local.get $d))) (local.get $wyv))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
         (br $next))))`;
 }
 
 const WAT = `(module
   (memory (export "memory") 1)
-  ${resizeRowWat('resize_row_s16', 's')}
-  ${resizeRowWat('resize_row_u16', 'u')}
+  ${verticalWat('vertical_s16', 's')}
+  ${verticalWat('vertical_u16', 'u')}
+  ;; Horizontal step, two output pixels a step: h = v[x0] + (v[x0 + 1] − v[x0])·wx, rounded to float32.
+  (func (export "horizontal")
+    (param $v i32) (param $xoff i32) (param $xw i32) (param $n i32) (param $row i32)
+    (local $x i32) (local $a v128) (local $b v128) (local $l v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $n)))
+        (local.set $a (v128.load (i32.add (local.get $v)
+          (i32.load (i32.add (local.get $xoff) (i32.shl (local.get $x) (i32.const 2)))))))
+        (local.set $b (v128.load (i32.add (local.get $v)
+          (i32.load offset=4 (i32.add (local.get $xoff) (i32.shl (local.get $x) (i32.const 2)))))))
+        (local.set $l (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b)))
+        (v128.store64_lane 0 (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 2)))
+          (f32x4.demote_f64x2_zero (f64x2.add (local.get $l) (f64x2.mul
+            (f64x2.sub (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b)) (local.get $l))
+            (v128.load (i32.add (local.get $xw) (i32.shl (local.get $x) (i32.const 3))))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 2)))
+        (br $next))))
+  ;; Windows, one pixel a step: [h h h h] − [l0 l1 l2 l2], × [s0 s1 s2 s2], clamped, stored as 16 bytes at the
+  ;; pixel's 12-byte NHWC slot (the fourth lane is overwritten by the next pixel; the row buffer has slack).
   (func (export "window_row")
     (param $row i32) (param $n i32) (param $dst i32)
     (param $l0 f32) (param $s0 f32) (param $l1 f32) (param $s1 f32) (param $l2 f32) (param $s2 f32)
-    (local $x i32) (local $h v128) (local $a v128) (local $b v128) (local $c v128) (local $p v128) (local $o i32)
-    (local $zero v128) (local $one v128)
+    (local $x i32) (local $low v128) (local $scale v128) (local $zero v128) (local $one v128)
+    (local.set $low (f32x4.replace_lane 1 (f32x4.replace_lane 0 (f32x4.splat (local.get $l2)) (local.get $l0)) (local.get $l1)))
+    (local.set $scale (f32x4.replace_lane 1 (f32x4.replace_lane 0 (f32x4.splat (local.get $s2)) (local.get $s0)) (local.get $s1)))
     (local.set $zero (f32x4.splat (f32.const 0)))
     (local.set $one (f32x4.splat (f32.const 1)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $n)))
-        (local.set $h (v128.load (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 2)))))
-        (local.set $a (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub (local.get $h) (f32x4.splat (local.get $l0)))
-          (f32x4.splat (local.get $s0))) (local.get $zero)) (local.get $one)))
-        (local.set $b (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub (local.get $h) (f32x4.splat (local.get $l1)))
-          (f32x4.splat (local.get $s1))) (local.get $zero)) (local.get $one)))
-        (local.set $c (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub (local.get $h) (f32x4.splat (local.get $l2)))
-          (f32x4.splat (local.get $s2))) (local.get $zero)) (local.get $one)))
-        (local.set $o (i32.add (local.get $dst) (i32.mul (local.get $x) (i32.const 12))))
-        ;; a0 b0 c0 a1 | b1 c1 a2 b2 | c2 a3 b3 c3
-        (local.set $p (i8x16.shuffle ${SHUFFLE_I32([0, 4, 1, 5])} (local.get $a) (local.get $b)))
-        (v128.store (local.get $o) (i8x16.shuffle ${SHUFFLE_I32([0, 1, 4, 2])} (local.get $p) (local.get $c)))
-        (local.set $p (i8x16.shuffle ${SHUFFLE_I32([1, 5, 2, 6])} (local.get $b) (local.get $c)))
-        (v128.store offset=16 (local.get $o) (i8x16.shuffle ${SHUFFLE_I32([0, 1, 6, 2])} (local.get $p) (local.get $a)))
-        (local.set $p (i8x16.shuffle ${SHUFFLE_I32([2, 7, 3, 7])} (local.get $c) (local.get $a)))
-        (v128.store offset=32 (local.get $o) (i8x16.shuffle ${SHUFFLE_I32([0, 1, 7, 2])} (local.get $p) (local.get $b)))
-        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (v128.store (i32.add (local.get $dst) (i32.mul (local.get $x) (i32.const 12)))
+          (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub
+            (v128.load32_splat (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 2))))
+            (local.get $low)) (local.get $scale)) (local.get $zero)) (local.get $one)))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
         (br $next))))
 )`;
 
@@ -104,26 +103,9 @@ const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface Exports {
   readonly memory: WasmMemory;
-  resize_row_s16(
-    top: number,
-    bot: number,
-    xoff: number,
-    xw: number,
-    n: number,
-    wy: number,
-    icpt: number,
-    row: number,
-  ): void;
-  resize_row_u16(
-    top: number,
-    bot: number,
-    xoff: number,
-    xw: number,
-    n: number,
-    wy: number,
-    icpt: number,
-    row: number,
-  ): void;
+  vertical_s16(top: number, bot: number, n: number, wy: number, icpt: number, v: number): void;
+  vertical_u16(top: number, bot: number, n: number, wy: number, icpt: number, v: number): void;
+  horizontal(v: number, xoff: number, xw: number, n: number, row: number): void;
   window_row(
     row: number,
     n: number,
@@ -165,7 +147,7 @@ function instantiate(bytes: Uint8Array): WasmResizeWindow {
         result = null;
         break;
       }
-      result.xoff[x] = (plan.x0[i] as number) * 2;
+      result.xoff[x] = (plan.x0[i] as number) * 8;
       result.xw[x] = plan.fx[i] as number;
     }
     columnTaps.set(plan, result);
@@ -181,12 +163,15 @@ function instantiate(bytes: Uint8Array): WasmResizeWindow {
       const { inH, inW, outH, outW, y0, y1, fy } = plan;
       const n = t.xoff.length;
       const rowFloats = Math.ceil(outW / 4) * 4;
-      // Layout: column offsets, column weights, resized row, NHWC row, then the stored plane.
+      // Layout: column offsets, column weights, vertically interpolated source row (f64), resized row, NHWC row,
+      // then the stored plane (with slack: the vertical step reads whole groups of four).
+      const columns = Math.ceil(inW / 4) * 4;
       const xoffAt = 0;
       const xwAt = align(xoffAt + n * 4);
-      const rowAt = align(xwAt + n * 8);
+      const vAt = align(xwAt + n * 8);
+      const rowAt = align(vAt + columns * 8);
       const dstAt = align(rowAt + rowFloats * 4);
-      const srcAt = align(dstAt + rowFloats * 12);
+      const srcAt = align(dstAt + rowFloats * 12 + 16);
       const need = srcAt + inH * inW * 2 + 16;
       const memory = k.memory;
       if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
@@ -195,7 +180,7 @@ function instantiate(bytes: Uint8Array): WasmResizeWindow {
       new Float64Array(buffer, xwAt, n).set(t.xw);
       if (values instanceof Int16Array) new Int16Array(buffer, srcAt, inH * inW).set(values.subarray(0, inH * inW));
       else new Uint16Array(buffer, srcAt, inH * inW).set(values.subarray(0, inH * inW));
-      const resize = values instanceof Int16Array ? k.resize_row_s16 : k.resize_row_u16;
+      const vertical = values instanceof Int16Array ? k.vertical_s16 : k.vertical_u16;
       const lows = windows.map((w) => w.center - w.width / 2);
       const scales = windows.map((w) => 1 / w.width);
       const [l0, l1, l2] = lows as [number, number, number];
@@ -203,16 +188,15 @@ function instantiate(bytes: Uint8Array): WasmResizeWindow {
       const dst = new Float32Array(buffer, dstAt, outW * 3);
       const rowStride = inW * 2;
       for (let y = 0; y < outH; y += 1) {
-        resize(
+        vertical(
           srcAt + (y0[y] as number) * rowStride,
           srcAt + (y1[y] as number) * rowStride,
-          xoffAt,
-          xwAt,
-          n,
+          inW,
           fy[y] as number,
           intercept,
-          rowAt,
+          vAt,
         );
+        k.horizontal(vAt, xoffAt, xwAt, n, rowAt);
         k.window_row(rowAt, outW, dstAt, l0, s0, l1, s1, l2, s2);
         out.set(dst, outOffset + y * outW * 3);
       }
