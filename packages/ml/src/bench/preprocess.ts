@@ -105,6 +105,8 @@ export interface PreprocessBenchResult {
   readonly maxAbsDiff: {
     /** The order change: fused (resize → window) vs the former window → resize, same sampling. */
     readonly orderChange: number;
+    /** The same over every bench slice. */
+    readonly orderChangeAllSlices: number;
     /** numpy reference (window → resize, TF sampling) vs the former path: they compute the same pixels. */
     readonly numpyVsUnfused: number | null;
     readonly onnxVsFused: number;
@@ -327,6 +329,7 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
         : null,
       maxAbsDiff: {
         orderChange: maxAbsDiff(first.fused, first.unfused),
+        orderChangeAllSlices: await orderChangeAll(paths, size, readFileSync),
         numpyVsUnfused,
         onnxVsFused: maxAbsDiff(first.onnx, first.fused),
         tfjsVsFused: maxAbsDiff(first.tfjs, first.fused),
@@ -395,6 +398,27 @@ async function orderEffect(
   }
 }
 
+/** Largest pixel difference between the two orders over all slices (same sampling, same windows). */
+async function orderChangeAll(
+  paths: readonly string[],
+  size: number,
+  read: (path: string) => Uint8Array,
+): Promise<number> {
+  const px = size * size * 3;
+  const after = new Float32Array(px);
+  const before = new Float32Array(px);
+  let worst = 0;
+  for (const path of paths) {
+    const bytes = read(path);
+    const res = await preprocessDicomInto(bytes, { size }, after, 0);
+    if (!res.ok) throw res.error;
+    const { hu, rows, columns } = decodeHu(bytes);
+    windowResizeInto([hu, hu, hu], DEFAULT_WINDOWS, planResize(rows, columns, size, size), before, 0);
+    worst = Math.max(worst, maxAbsDiff(after, before));
+  }
+  return worst;
+}
+
 function decodeStored(bytes: Uint8Array) {
   const parsed = parseDicom(bytes);
   if (!parsed.ok) throw parsed.error;
@@ -449,7 +473,7 @@ export function formatPreprocessBench(r: PreprocessBenchResult): string {
     );
   const d = r.maxAbsDiff;
   rows.push(
-    `max |Δ| on slice 1 (window units): order change ${d.orderChange.toExponential(2)}, numpy vs former path ${d.numpyVsUnfused?.toExponential(2) ?? 'n/a'}, ONNX prologue vs fused ${d.onnxVsFused.toExponential(2)}, tfjs ops vs fused ${d.tfjsVsFused.toExponential(2)}`,
+    `max |Δ| (window units): order change ${d.orderChange.toExponential(2)} on slice 1, ${d.orderChangeAllSlices.toExponential(2)} on all; on slice 1: numpy vs former path ${d.numpyVsUnfused?.toExponential(2) ?? 'n/a'}, ONNX prologue vs fused ${d.onnxVsFused.toExponential(2)}, tfjs ops vs fused ${d.tfjsVsFused.toExponential(2)}`,
   );
   if (r.orderEffectOnModel)
     rows.push(
