@@ -58,6 +58,30 @@ describe('resizeWindowInto (the fused kernel)', () => {
     }
   });
 
+  it('reads BitsStored 12 values directly when they are all in range, else masks them like toHounsfield', () => {
+    const inRange = Int16Array.from({ length: 40 * 40 }, (_, i) => ((i * 131) % 4096) - 2048);
+    const bits12: RescaleAttributes = {
+      bitsStored: 12,
+      pixelRepresentation: 1,
+      rescaleSlope: 1,
+      rescaleIntercept: -24,
+    };
+    const direct = huPlane(inRange, bits12);
+    expect(direct).not.toBeInstanceOf(Float32Array);
+    const stray = Int16Array.from(inRange);
+    stray[7] = 4100; // a bit above BitsStored (an overlay bit in old files): toHounsfield masks it off
+    const masked = huPlane(stray, bits12);
+    expect(masked).toBeInstanceOf(Float32Array);
+    for (const [values, plane] of [
+      [inRange, direct],
+      [stray, masked],
+    ] as const) {
+      const out = new Float32Array(16 * 16 * 3);
+      resizeWindowInto([plane, plane, plane], DEFAULT_WINDOWS, planResize(40, 40, 16, 16), out, 0);
+      expect(maxAbsDiff(out, unfused(toHounsfield(values, bits12), 40, 40, 16, DEFAULT_WINDOWS))).toBe(0);
+    }
+  });
+
   it('falls back to toHounsfield for masked bits and the RSNA quirk, with the same pixels', () => {
     const values = Uint16Array.from({ length: 30 * 30 }, (_, i) => ((i * 97) % 4096) | (i % 3 === 0 ? 0x8000 : 0));
     const quirk: RescaleAttributes = { bitsStored: 12, pixelRepresentation: 0, rescaleSlope: 1, rescaleIntercept: 0 };

@@ -18,18 +18,28 @@ export interface StoredHuPlane {
 
 /**
  * Stored values → the plane the kernel reads: the stored integers themselves when `toHounsfield` would only
- * rescale them (the common CT case), else `toHounsfield`'s float32 HU (masking, sign extension, RSNA quirk).
- * Either way the kernel sees exactly the HU `toHounsfield` gives.
+ * rescale them (the common CT case: a 16-bit container of the right signedness, and BitsStored 16 or every value
+ * already inside BitsStored's range, so masking and sign extension change nothing), else `toHounsfield`'s float32
+ * HU (masking, sign extension, RSNA quirk). Either way the kernel sees exactly the HU `toHounsfield` gives.
  */
 export function huPlane(values: StoredArray, a: RescaleAttributes): HuPlane {
   const signed = a.pixelRepresentation === 1;
-  if (
-    a.bitsStored === 16 &&
-    !hasRsnaQuirk(a) &&
-    ((signed && values instanceof Int16Array) || (!signed && values instanceof Uint16Array))
-  )
-    return { values, slope: a.rescaleSlope, intercept: a.rescaleIntercept };
+  const container = (signed && values instanceof Int16Array) || (!signed && values instanceof Uint16Array);
+  if (container && !hasRsnaQuirk(a) && a.bitsStored >= 1 && a.bitsStored <= 16 && inStoredRange(values, a))
+    return { values: values as Int16Array | Uint16Array, slope: a.rescaleSlope, intercept: a.rescaleIntercept };
   return toHounsfield(values, a);
+}
+
+/** True when every value already lies in the range BitsStored (and the sign) allows. */
+function inStoredRange(values: StoredArray, a: RescaleAttributes): boolean {
+  if (a.bitsStored === 16) return true;
+  const min = a.pixelRepresentation === 1 ? -(2 ** (a.bitsStored - 1)) : 0;
+  const max = a.pixelRepresentation === 1 ? 2 ** (a.bitsStored - 1) - 1 : 2 ** a.bitsStored - 1;
+  for (let i = 0; i < values.length; i += 1) {
+    const v = values[i] as number;
+    if (v < min || v > max) return false;
+  }
+  return true;
 }
 
 const plans = new Map<string, ResizePlan>();
