@@ -74,19 +74,24 @@ const WAT = `(module
   (func (export "window_row")
     (param $row i32) (param $n i32) (param $dst i32)
     (param $l0 f32) (param $s0 f32) (param $l1 f32) (param $s1 f32) (param $l2 f32) (param $s2 f32)
-    (local $x i32) (local $low v128) (local $scale v128) (local $zero v128) (local $one v128)
+    (local $end i32) (local $low v128) (local $scale v128) (local $zero v128) (local $one v128)
     (local.set $low (f32x4.replace_lane 1 (f32x4.replace_lane 0 (f32x4.splat (local.get $l2)) (local.get $l0)) (local.get $l1)))
     (local.set $scale (f32x4.replace_lane 1 (f32x4.replace_lane 0 (f32x4.splat (local.get $s2)) (local.get $s0)) (local.get $s1)))
     (local.set $zero (f32x4.splat (f32.const 0)))
     (local.set $one (f32x4.splat (f32.const 1)))
+    ;; Two pixels a step with running pointers (n is padded to an even count; the row buffers have slack).
+    (local.set $end (i32.add (local.get $row) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $x) (local.get $n)))
-        (v128.store (i32.add (local.get $dst) (i32.mul (local.get $x) (i32.const 12)))
-          (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub
-            (v128.load32_splat (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 2))))
+        (br_if $done (i32.ge_u (local.get $row) (local.get $end)))
+        (v128.store (local.get $dst)
+          (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub (v128.load32_splat (local.get $row))
             (local.get $low)) (local.get $scale)) (local.get $zero)) (local.get $one)))
-        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (v128.store offset=12 (local.get $dst)
+          (f32x4.min (f32x4.max (f32x4.mul (f32x4.sub (v128.load32_splat offset=4 (local.get $row))
+            (local.get $low)) (local.get $scale)) (local.get $zero)) (local.get $one)))
+        (local.set $row (i32.add (local.get $row) (i32.const 8)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 24)))
         (br $next))))
 )`;
 
@@ -197,7 +202,7 @@ function instantiate(bytes: Uint8Array): WasmResizeWindow {
           vAt,
         );
         k.horizontal(vAt, xoffAt, xwAt, n, rowAt);
-        k.window_row(rowAt, outW, dstAt, l0, s0, l1, s1, l2, s2);
+        k.window_row(rowAt, n, dstAt, l0, s0, l1, s1, l2, s2);
         out.set(dst, outOffset + y * outW * 3);
       }
       return true;
