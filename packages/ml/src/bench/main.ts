@@ -1,6 +1,6 @@
 /**
  * `npm run bench` in @ich/ml: every benchmark of the package, one after another (CPU timings must not overlap):
- * preprocessing (vs pydicom + numpy/scipy) and model inference (vs PyTorch). Each prints its own table against its
+ * preprocessing (vs pydicom + numpy + OpenCV) and model inference (vs PyTorch). Each prints its own table against its
  * named reference and writes JSON under bench-results/. Flags go to the model benchmark (`ich-ml bench --help`);
  * `--only model` or `--only preprocess` runs one of them.
  */

@@ -1,4 +1,5 @@
 import type { Rng } from '../synth/random.js';
+import { cachedResizePlan, resizeWindowInto } from '../tensor/resize-window.js';
 import type { HuWindow } from '../window/windows.js';
 
 /**
@@ -41,9 +42,10 @@ const OUTSIDE_HU = -1024;
 
 /**
  * Renders one slice (one HU source per channel, all rows × columns) into `out` at `offset` as size × size × C,
- * values in [0, 1]. With IDENTITY this is the inference preprocessing exactly (tf.image.resizeBilinear with
- * alignCorners and halfPixelCenters false; windows applied to the four source samples before interpolating),
- * so a model trains on what it will see.
+ * values in [0, 1], in the inference order: HU interpolated bilinearly, then windowed. With IDENTITY this IS the
+ * inference preprocessing (`resizeWindowInto`, the kernel `buildBatch` uses), so a model trains on what it will
+ * see; with an augmentation the geometry changes but the order and the float32 rounding of the interpolated HU do
+ * not.
  */
 export function renderAugmented(
   sources: readonly Float32Array[],
@@ -55,30 +57,30 @@ export function renderAugmented(
   out: Float32Array,
   offset: number,
 ): void {
+  const identity = aug.angle === 0 && aug.zoom === 1 && aug.dx === 0 && aug.dy === 0 && !aug.flip;
+  const jittered = windows.map((w) => ({
+    name: w.name,
+    center: w.center + aug.centerShift,
+    width: w.width * aug.widthScale,
+  }));
+  if (identity) {
+    resizeWindowInto(sources, jittered, cachedResizePlan(rows, columns, size, size), out, offset);
+    return;
+  }
   const channels = sources.length;
-  const lows = windows.map((w) => w.center + aug.centerShift - (w.width * aug.widthScale) / 2);
-  const scales = windows.map((w) => 1 / (w.width * aug.widthScale));
+  const lows = jittered.map((w) => w.center - w.width / 2);
+  const scales = jittered.map((w) => 1 / w.width);
   const cos = Math.cos(aug.angle) / aug.zoom;
   const sin = Math.sin(aug.angle) / aug.zoom;
-  const identity = aug.angle === 0 && aug.zoom === 1 && aug.dx === 0 && aug.dy === 0 && !aug.flip;
-  const sxScale = columns / size;
-  const syScale = rows / size;
   const fround = Math.fround;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let sx: number;
-      let sy: number;
-      if (identity) {
-        sx = x * sxScale;
-        sy = y * syScale;
-      } else {
-        // Output pixel → centred unit coordinates → inverse of (flip, rotate, zoom, shift) → source pixel.
-        let u = x / size - 0.5 - aug.dx;
-        const v = y / size - 0.5 - aug.dy;
-        if (aug.flip) u = -u;
-        sx = (cos * u + sin * v + 0.5) * columns;
-        sy = (-sin * u + cos * v + 0.5) * rows;
-      }
+      // Output pixel → centred unit coordinates → inverse of (flip, rotate, zoom, shift) → source pixel.
+      let u = x / size - 0.5 - aug.dx;
+      const v = y / size - 0.5 - aug.dy;
+      if (aug.flip) u = -u;
+      const sx = (cos * u + sin * v + 0.5) * columns;
+      const sy = (-sin * u + cos * v + 0.5) * rows;
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;
@@ -89,23 +91,18 @@ export function renderAugmented(
       const o = offset + (y * size + x) * channels;
       for (let c = 0; c < channels; c++) {
         const src = sources[c]!;
-        const low = lows[c]!;
-        const scale = scales[c]!;
-        const win = (h: number): number => {
-          const w = (h - low) * scale;
-          return fround(w < 0 ? 0 : w > 1 ? 1 : w);
-        };
-        if (!inside) {
-          out[o + c] = win(OUTSIDE_HU);
-          continue;
+        let h = OUTSIDE_HU;
+        if (inside) {
+          const tl = src[y0 * columns + x0]!;
+          const tr = src[y0 * columns + x1]!;
+          const bl = src[y1 * columns + x0]!;
+          const br = src[y1 * columns + x1]!;
+          const t = tl + (tr - tl) * fx;
+          const b = bl + (br - bl) * fx;
+          h = fround(t + (b - t) * fy);
         }
-        const tl = win(src[y0 * columns + x0]!);
-        const tr = win(src[y0 * columns + x1]!);
-        const bl = win(src[y1 * columns + x0]!);
-        const br = win(src[y1 * columns + x1]!);
-        const t = tl + (tr - tl) * fx;
-        const b = bl + (br - bl) * fx;
-        out[o + c] = t + (b - t) * fy;
+        const w = (h - lows[c]!) * scales[c]!;
+        out[o + c] = w < 0 ? 0 : w > 1 ? 1 : w;
       }
     }
   }

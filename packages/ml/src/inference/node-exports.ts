@@ -48,7 +48,14 @@ export {
   ONNX_INPUT_NAME,
   ONNX_OPSET,
   ONNX_OUTPUT_NAME,
+  type OnnxExportOptions,
 } from '../onnx/export-layers-model.js';
+export {
+  exportPrologueToOnnx,
+  PROLOGUE_INPUT_NAME,
+  type PrologueOptions,
+  prologueOnnxGraph,
+} from '../onnx/preprocess-prologue.js';
 export {
   type InferOptions,
   inferSlices,

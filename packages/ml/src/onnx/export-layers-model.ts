@@ -1,6 +1,8 @@
 import { AppError } from '@ich/errors';
 import type * as tf from '@tensorflow/tfjs';
+import type { HuWindow } from '../window/windows.js';
 import { encodeModel, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx-messages.js';
+import { PROLOGUE_INPUT_NAME, PROLOGUE_NCHW, prologueNodes } from './preprocess-prologue.js';
 import { tfPads } from './tf-padding.js';
 
 /**
@@ -30,12 +32,19 @@ interface LayerConfig {
   dataFormat?: string;
 }
 
-export function exportLayersModelToOnnx(
-  model: tf.LayersModel,
-  options: { docString?: string; metadata?: Record<string, string> } = {},
-): Uint8Array {
+export interface OnnxExportOptions {
+  readonly docString?: string;
+  readonly metadata?: Record<string, string>;
+  /**
+   * Prepend the preprocessing (`preprocess-prologue.ts`): the model then takes int16 HU [N, H, W] named "hu" and
+   * resizes and windows it itself (one channel per window), feeding its NCHW result straight to the first layer.
+   */
+  readonly prologue?: { readonly windows: readonly HuWindow[] };
+}
+
+export function exportLayersModelToOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): Uint8Array {
   return encodeModel({
-    graph: layersModelToOnnxGraph(model),
+    graph: layersModelToOnnxGraph(model, options.prologue),
     opsetVersion: ONNX_OPSET,
     producerName: '@ich/ml',
     producerVersion: '1',
@@ -44,7 +53,10 @@ export function exportLayersModelToOnnx(
   });
 }
 
-export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
+export function layersModelToOnnxGraph(
+  model: tf.LayersModel,
+  prologue?: { readonly windows: readonly HuWindow[] },
+): OnnxGraph {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
   /** tfjs layer name → the ONNX value that carries its output. */
@@ -83,6 +95,8 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
   const [, h, w, c] = inputShape;
   if (!h || !w || !c)
     throw new AppError('BAD_MODEL', 'ONNX export needs a fixed input height, width and channel count');
+  if (prologue && (h !== w || c !== prologue.windows.length))
+    throw new AppError('BAD_MODEL', `a preprocessing prologue needs a square input with one channel per window`);
 
   for (const layer of model.layers) {
     const cls = layer.getClassName();
@@ -91,6 +105,14 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
     if (cfg.dataFormat && cfg.dataFormat !== 'channelsLast') unsupported(layer, 'only channelsLast is supported');
     switch (cls) {
       case 'InputLayer': {
+        if (prologue) {
+          // The prologue already ends in NCHW: no transpose.
+          const pre = prologueNodes({ size: h, windows: prologue.windows });
+          nodes.push(...pre.nodes);
+          initializers.push(...pre.initializers);
+          outputValueOf.set(name, PROLOGUE_NCHW);
+          break;
+        }
         nodes.push({
           opType: 'Transpose',
           name: `${name}/nchw`,
@@ -253,7 +275,9 @@ export function layersModelToOnnxGraph(model: tf.LayersModel): OnnxGraph {
     name: model.name,
     nodes,
     initializers,
-    inputs: [{ name: ONNX_INPUT_NAME, shape: ['N', h, w, c] }],
+    inputs: prologue
+      ? [{ name: PROLOGUE_INPUT_NAME, shape: ['N', 'H', 'W'], elementType: 'int16' }]
+      : [{ name: ONNX_INPUT_NAME, shape: ['N', h, w, c] }],
     outputs: [{ name: ONNX_OUTPUT_NAME, shape: ['N', ...outputShape.slice(1).map((d) => d ?? 'D')] }],
   };
 }

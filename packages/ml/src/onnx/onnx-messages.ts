@@ -17,13 +17,19 @@ export interface OnnxNode {
 export interface OnnxTensor {
   readonly name: string;
   readonly dims: readonly number[];
-  readonly data: Float32Array;
+  /** float32 weights, or int64 shapes/indices (the preprocessing prologue's sizes and axes). */
+  readonly data: Float32Array | BigInt64Array;
 }
+
+/** The element types a graph input or output may have here. */
+export type OnnxElementType = 'float' | 'int16';
 
 export interface OnnxValueInfo {
   readonly name: string;
   /** A number is a fixed size; a string names a symbolic dimension (e.g. the batch "N"). */
   readonly shape: readonly (number | string)[];
+  /** Default 'float'. */
+  readonly elementType?: OnnxElementType;
 }
 
 export interface OnnxGraph {
@@ -43,7 +49,8 @@ export interface OnnxModel {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-const ONNX_FLOAT = 1;
+/** TensorProto.DataType codes. */
+export const ONNX_DATA_TYPE = { float: 1, int16: 5, int64: 7 } as const;
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 /** IR version 8 (ONNX 1.10+): every onnxruntime from 1.10 on reads it. */
 const IR_VERSION = 8;
@@ -100,9 +107,9 @@ function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
 function encodeTensor(t: OnnxTensor): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of t.dims) w.varint(1, d);
-  w.varint(2, ONNX_FLOAT);
+  w.varint(2, t.data instanceof BigInt64Array ? ONNX_DATA_TYPE.int64 : ONNX_DATA_TYPE.float);
   w.string(8, t.name);
-  // raw_data is little-endian IEEE 754, which is the in-memory layout of a Float32Array on every platform we run on.
+  // raw_data is little endian, the in-memory layout of a typed array on every platform we run on.
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   return w;
 }
@@ -111,6 +118,6 @@ function encodeValueInfo(v: OnnxValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
   for (const d of v.shape)
     shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().varint(1, ONNX_FLOAT).message(2, shape);
+  const tensorType = new ProtoWriter().varint(1, ONNX_DATA_TYPE[v.elementType ?? 'float']).message(2, shape);
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }

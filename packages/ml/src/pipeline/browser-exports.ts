@@ -1,6 +1,6 @@
 /**
  * The browser-safe preprocessing surface (pure functions and types, no Node APIs): parsing, native and RLE
- * decoding, Hounsfield units, windows, resize, series assembly, batching. Re-exported by `@ich/ml/browser`.
+ * decoding, Hounsfield units, windows, resize, series assembly, batching (the JavaScript kernel; the tfjs ops). Re-exported by `@ich/ml/browser`.
  */
 
 export { decodeNativeFrame } from '../decode/native.js';
@@ -39,5 +39,14 @@ export {
   type SliceGeometry,
 } from '../series/assemble.js';
 export { type BatchOptions, batchChannels, buildBatch, type HuSlice, preprocessSlice } from '../tensor/build-batch.js';
+export { huInt16 } from '../tensor/hu-int16.js';
+export { preprocessTensor } from '../tensor/preprocess-tfjs.js';
+export {
+  cachedResizePlan,
+  type HuPlane,
+  huPlane,
+  resizeWindowInto,
+  type StoredHuPlane,
+} from '../tensor/resize-window.js';
 export { applyWindows, DEFAULT_WINDOWS, type HuWindow, parseWindows, windowValue } from '../window/windows.js';
 export { groupStudies, type LoadedSeries, type LoadedSlice, type LoadedStudy } from './group-studies.js';

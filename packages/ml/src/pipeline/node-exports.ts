@@ -1,6 +1,6 @@
 /**
- * Node-only preprocessing: decoding compressed frames on a worker pool with time limits, file/folder loading, and
- * the synthetic head-CT phantom writer. Re-exported by `@ich/ml/node`.
+ * Node-only preprocessing: decoding compressed frames on a worker pool with time limits, file/folder loading, the
+ * fused DICOM → batch path (wasm SIMD kernel), and the synthetic head-CT phantom writer. Re-exported by `@ich/ml/node`.
  */
 export { type DecodeFrameOptions, decodeFrame } from '../decode/decode-frame.js';
 export { closeSharedDecodePool, DecodePool, type DecodePoolOptions, sharedDecodePool } from '../decode/pool.js';
@@ -18,3 +18,4 @@ export {
 export { decodeToHounsfield, type HounsfieldImage, type HounsfieldImageOptions } from './hounsfield-image.js';
 export { boundedInflateRaw } from './inflate.js';
 export { type LoadStudiesOptions, loadSlice, loadStudies, type RejectedFile } from './load-studies.js';
+export { type PreprocessDicomOptions, preprocessDicomInto, preprocessKernel } from './preprocess-dicom.js';

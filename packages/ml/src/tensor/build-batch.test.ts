@@ -18,11 +18,11 @@ describe('buildBatch', () => {
     expect(batch.every((v) => v >= 0 && v <= 1)).toBe(true);
   });
 
-  it('is the three default windows of each slice, windowed then resized', () => {
+  it('is the three default windows of each slice, resized then windowed (the order training renders in)', () => {
     const batch = buildBatch(slices, 0, 3, { size: 8 });
     for (let b = 0; b < 3; b += 1) {
       const s = slices[b] as HuSlice;
-      const expected = resizeBilinear(applyWindows(s.hu, 20, 20, DEFAULT_WINDOWS), 20, 20, 3, 8, 8);
+      const expected = applyWindows(resizeBilinear(s.hu, 20, 20, 1, 8, 8), 8, 8, DEFAULT_WINDOWS);
       expect(Array.from(batch.subarray(b * 192, (b + 1) * 192))).toEqual(Array.from(expected));
     }
   });

@@ -1,6 +1,5 @@
-import { planResize, type ResizePlan } from '../resize/bilinear.js';
 import { DEFAULT_WINDOWS, type HuWindow } from '../window/windows.js';
-import { windowResizeInto } from './window-resize.js';
+import { cachedResizePlan, resizeWindowInto } from './resize-window.js';
 
 /** One slice in HU, as the batch builder needs it. */
 export interface HuSlice {
@@ -30,8 +29,9 @@ export function batchChannels(options: BatchOptions): number {
 
 /**
  * Slices [start, start+count) → one NHWC float32 tensor [count, size, size, channels], values in [0, 1], ready
- * for any engine (onnxruntime, tfjs). Windows are applied to the source pixels, then interpolated (windowing clips,
- * so resizing HU first would blur the clip edges differently from training); see windowResizeInto.
+ * for any engine (onnxruntime, tfjs). Each slice's HU plane is resized once (tf.image.resizeBilinear semantics),
+ * then windowed on the small image, by `resizeWindowInto` — the same kernel training renders with
+ * (`renderAugmented`), so the model trains on the pixels it is served.
  */
 export function buildBatch(
   slices: readonly HuSlice[],
@@ -46,16 +46,6 @@ export function buildBatch(
   const size = options.size;
   const channels = batchChannels(options);
   const out = new Float32Array(count * size * size * channels);
-  const plans = new Map<string, ResizePlan>();
-  const planFor = (rows: number, columns: number): ResizePlan => {
-    const key = `${rows}x${columns}`;
-    let plan = plans.get(key);
-    if (!plan) {
-      plan = planResize(rows, columns, size, size);
-      plans.set(key, plan);
-    }
-    return plan;
-  };
   const windows = options.windows ?? DEFAULT_WINDOWS;
   const contextWindow = options.contextWindow ?? DEFAULT_WINDOWS[0];
   for (let b = 0; b < count; b += 1) {
@@ -64,12 +54,12 @@ export function buildBatch(
     if (slice.hu.length < slice.rows * slice.columns)
       throw new RangeError(`slice ${i} has ${slice.hu.length} values for ${slice.rows}×${slice.columns}`);
     const offset = b * size * size * channels;
-    const plan = planFor(slice.rows, slice.columns);
+    const plan = cachedResizePlan(slice.rows, slice.columns, size, size);
     if (options.context) {
       // A neighbour of another size cannot be stacked pixel for pixel; the centre slice stands in for it.
       const same = (s: HuSlice | undefined) =>
         s && s.rows === slice.rows && s.columns === slice.columns ? s.hu : slice.hu;
-      windowResizeInto(
+      resizeWindowInto(
         [same(slices[i - 1]), slice.hu, same(slices[i + 1])],
         [contextWindow, contextWindow, contextWindow],
         plan,
@@ -77,7 +67,7 @@ export function buildBatch(
         offset,
       );
     } else {
-      windowResizeInto(
+      resizeWindowInto(
         windows.map(() => slice.hu),
         windows,
         plan,

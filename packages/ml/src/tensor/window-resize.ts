@@ -2,6 +2,8 @@ import type { ResizePlan } from '../resize/bilinear.js';
 import type { HuWindow } from '../window/windows.js';
 
 /**
+ * The former preprocessing order, kept to measure the change (the benchmark's `orderChange` and
+ * `orderEffectOnModel`, `resize-window.test.ts`); the product resizes, then windows (`resizeWindowInto`).
  * Windowing and bilinear resizing in one pass: for each output pixel, window the four source HU samples and
  * interpolate. Bit-for-bit the same as `resizeBilinear(applyWindows(...))` (windowed values are rounded to
  * float32 as the two-step path stores them), but without the full-resolution intermediate image: about twice as
