@@ -113,7 +113,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
   }) as unknown as PrismaClient;
   const api = buildApi({
     config,
-    db: { prisma: counted, provider: db.provider },
+    db: { prisma: counted, provider: db.provider, reader: db.reader },
     passwords: testPasswords,
     limits: options.limits ?? DEFAULT_QUERY_LIMITS,
     ...(options.throttle ? { throttle: options.throttle } : {}),
