@@ -64,7 +64,10 @@ const GROUPS: Array<[string, RegExp]> = [
 function summarize(profile: Profile): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    const id = profile.samples[i]!;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const groups = new Map<string, number>();
   const functions = new Map<string, number>();
