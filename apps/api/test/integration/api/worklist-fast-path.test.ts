@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelVersion, createStudy, createUser } from '../../factories/index.js';
-import { codes, PROVIDERS, startApi, type TestApi } from './harness.js';
+import { codes, type GraphQLResult, PROVIDERS, startApi, type TestApi } from './harness.js';
 
 /**
  * The worklist's fast path (one prepared SQL statement per page, graphql-jit) against the reference path (Prisma's
@@ -111,7 +111,7 @@ describe.each(PROVIDERS)('worklist fast path vs reference path on %s', (provider
     const pages: unknown[] = [];
     let after: string | null = null;
     for (let n = 0; n < 50; n += 1) {
-      const r = await t.gql<Page>(PAGE, { ...variables, first, after }, { token });
+      const r: GraphQLResult<Page> = await t.gql<Page>(PAGE, { ...variables, first, after }, { token });
       expect(r.errors).toBeUndefined();
       pages.push(r.data);
       if (!r.data?.studies.pageInfo.hasNextPage) break;
