@@ -10,6 +10,7 @@ import type { Config } from './config/env.js';
 import type { RequestContext } from './context/request-context.js';
 import { resolveCaller } from './context/resolve-caller.js';
 import type { Db, DbProvider } from './db/records.js';
+import type { SqlReader } from './db/sql-reader.js';
 import { dicomWebRouter } from './dicomweb/router.js';
 import { createLocalStudyEvents, type StudyEvents } from './events/study-events.js';
 import { createApolloServer } from './graphql/apollo.js';
@@ -43,8 +44,10 @@ export interface ApiOptions {
     | 'auditCheckpointMs'
     | 'sessionIdleMs'
     | 'storageGc'
+    | 'worklistFastPath'
   >;
-  db: { prisma: Db; provider: DbProvider };
+  /** `reader` (DatabaseClient's) serves the worklist's fast path when config.worklistFastPath is on. */
+  db: { prisma: Db; provider: DbProvider; reader?: SqlReader };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
   passwords?: PasswordHasher;
   throttle?: LoginThrottle;
@@ -103,6 +106,7 @@ export function buildApi(options: ApiOptions): Api {
     sessionTtlMs: config.sessionTtlMs,
     throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
     events: options.events ?? createLocalStudyEvents(),
+    ...(config.worklistFastPath && db.reader ? { worklist: db.reader } : {}),
   };
   const secureCookie = config.nodeEnv === 'production';
   const schema = buildSchema();
@@ -112,6 +116,7 @@ export function buildApi(options: ApiOptions): Api {
     limits,
     maxTokens: GRAPHQL_MAX_TOKENS,
     schema,
+    compiledQueries: config.worklistFastPath,
   });
 
   const cookieJar = (res: Response | undefined): SessionCookieJar => ({

@@ -67,6 +67,11 @@ const schema = z.object({
     .max(24 * 60)
     .default(30),
   GRAPHQL_INTROSPECTION: booleanFlag.optional(),
+  /**
+   * The worklist's fast path: one prepared SQL statement per page and a compiled (graphql-jit) executor for queries.
+   * `false` serves it through Prisma's query engine and graphql-js instead (the reference the load check compares to).
+   */
+  WORKLIST_FAST_PATH: booleanFlag.default(true),
   /** A client must send its request headers within this many seconds. */
   HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
   /** A client must send its whole request (an upload included) within this many seconds; then 408. */
@@ -115,6 +120,8 @@ export interface Config {
   /** Whether an address is a proxy whose X-Forwarded-For entry is believed (TRUSTED_PROXIES). */
   trustedProxies: TrustedProxies;
   introspection: boolean;
+  /** WORKLIST_FAST_PATH: prepared raw SQL for the worklist page and graphql-jit for queries. */
+  worklistFastPath: boolean;
   maxUploadBytes: number;
   stableMs: number;
   storageGc: { intervalMs: number; graceMs: number };
@@ -174,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditCheckpointFile: path.resolve(cwd, e.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
     auditCheckpointMs: e.AUDIT_CHECKPOINT_MINUTES * 60_000,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
+    worklistFastPath: e.WORKLIST_FAST_PATH,
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     stableMs: Math.round(e.STABLE_SECONDS * 1000),
     storageGc: { intervalMs: e.STORAGE_GC_HOURS * 3_600_000, graceMs: e.STORAGE_GC_GRACE_MINUTES * 60_000 },

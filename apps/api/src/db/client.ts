@@ -1,8 +1,11 @@
 import { type DatabaseProvider, type PrismaClient, parseDatabaseUrl } from '@ich/prisma';
+import { createPostgresReader, createSqliteReader, type SqlReader } from './sql-reader.js';
 
 export interface DatabaseClient {
   prisma: PrismaClient;
   provider: DatabaseProvider;
+  /** Prepared read-only SQL beside Prisma, for hot read paths (the worklist page); same database, same pool. */
+  reader: SqlReader;
   /** Resolves when the database answers a trivial query (readiness checks); rejects otherwise. */
   ping(): Promise<void>;
   /** Disconnects Prisma and ends the connection pool; call once at shutdown. */
@@ -44,7 +47,17 @@ export async function createDatabaseClient(
     const prisma: PrismaClient = new SqlitePrismaClient({
       adapter: createSqliteAdapter(target.filePath, busyTimeoutMs === undefined ? {} : { busyTimeoutMs }),
     });
-    return { prisma, provider: 'sqlite', ping: () => ping(prisma), close: () => prisma.$disconnect() };
+    const reader = createSqliteReader(target.filePath, busyTimeoutMs);
+    return {
+      prisma,
+      provider: 'sqlite',
+      reader,
+      ping: () => ping(prisma),
+      async close() {
+        await reader.close();
+        await prisma.$disconnect();
+      },
+    };
   }
   const { PrismaClient: PostgresPrismaClient, createPostgresAdapter } = await import('@ich/prisma/postgresql');
   const { adapter, pool } = createPostgresAdapter(target.url, {
@@ -52,14 +65,17 @@ export async function createDatabaseClient(
     onPoolError: options.onPoolError,
   });
   const prisma = new PostgresPrismaClient({ adapter }) as PrismaClient;
+  const reader = createPostgresReader(pool);
   let closed = false;
   return {
     prisma,
     provider: 'postgresql',
+    reader,
     ping: () => ping(prisma),
     async close() {
       if (closed) return;
       closed = true;
+      await reader.close();
       await prisma.$disconnect();
       await pool.end();
     },

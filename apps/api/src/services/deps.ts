@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Db, DbProvider } from '../db/records.js';
+import type { SqlReader } from '../db/sql-reader.js';
 import type { StudyEvents } from '../events/study-events.js';
 
 /** Password hashing is injected so tests can use cheaper argon2 parameters without weakening production's. */
@@ -34,4 +35,6 @@ export interface ServiceDeps {
   throttle: LoginThrottle;
   /** Study arrivals, status changes and results, for live worklist and viewer updates. */
   events: StudyEvents;
+  /** Prepared SQL for the worklist page (WORKLIST_FAST_PATH); absent, the worklist goes through Prisma. */
+  worklist?: SqlReader;
 }

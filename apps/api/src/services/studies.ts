@@ -15,6 +15,7 @@ import type {
   StudyPredictionRecord,
   StudyRecord,
 } from '../db/records.js';
+import { countWorklist, readWorklistPage, type WorklistFilter, type WorklistPosition } from '../db/worklist-query.js';
 import { streamEvents } from '../events/event-stream.js';
 import type { StudyEvent } from '../events/study-events.js';
 import { enqueueStudyAnalysis } from '../queue/enqueue.js';
@@ -75,25 +76,32 @@ function orderByFor(order: StudyOrder): Prisma.StudyOrderByWithRelationInput[] {
   return [{ receivedAt: dir }, { id: dir }];
 }
 
-/** Rows strictly after the cursor's position in the given ordering. */
-function afterPosition(order: StudyOrder, cursor: string): Prisma.StudyWhereInput {
+/** The keyset position a cursor names, checked against the ordering it must belong to. */
+function decodePosition(order: StudyOrder, cursor: string): WorklistPosition {
   if (order === 'PRIORITY') {
     const c = decodeCursor(cursor, priorityCursor);
-    const r = new Date(c.r);
+    return { priority: c.p, receivedAt: new Date(c.r), id: c.i };
+  }
+  const c = decodeCursor(cursor, receivedCursor(order === 'RECEIVED_DESC' ? 'D' : 'A'));
+  return { receivedAt: new Date(c.r), id: c.i };
+}
+
+/** Rows strictly after the position in the given ordering (the Prisma form of worklist-query's keyset condition). */
+function afterPosition(order: StudyOrder, position: WorklistPosition): Prisma.StudyWhereInput {
+  const r = position.receivedAt;
+  if (order === 'PRIORITY') {
+    const p = position.priority as number;
     return {
       OR: [
-        { priority: { lt: c.p } },
-        { priority: c.p, receivedAt: { gt: r } },
-        { priority: c.p, receivedAt: r, id: { gt: c.i } },
+        { priority: { lt: p } },
+        { priority: p, receivedAt: { gt: r } },
+        { priority: p, receivedAt: r, id: { gt: position.id } },
       ],
     };
   }
-  const desc = order === 'RECEIVED_DESC';
-  const c = decodeCursor(cursor, receivedCursor(desc ? 'D' : 'A'));
-  const r = new Date(c.r);
-  return desc
-    ? { OR: [{ receivedAt: { lt: r } }, { receivedAt: r, id: { lt: c.i } }] }
-    : { OR: [{ receivedAt: { gt: r } }, { receivedAt: r, id: { gt: c.i } }] };
+  return order === 'RECEIVED_DESC'
+    ? { OR: [{ receivedAt: { lt: r } }, { receivedAt: r, id: { lt: position.id } }] }
+    : { OR: [{ receivedAt: { gt: r } }, { receivedAt: r, id: { gt: position.id } }] };
 }
 
 export interface SeriesInstance {
@@ -113,18 +121,33 @@ export class StudyService {
     private readonly loaders: Loaders,
   ) {}
 
-  private where(filter: StudyFilter | null | undefined): Prisma.StudyWhereInput {
+  /** The filter validated once, with its text patterns escaped for the provider: both query paths start here. */
+  private worklistFilter(filter: StudyFilter | null | undefined): WorklistFilter {
     if (!filter) return {};
     const search = checkText(filter.search?.trim(), 'filter.search', 200);
+    const provider = this.deps.provider;
+    const out: WorklistFilter = {};
+    if (filter.status && filter.status.length > 0) out.status = filter.status;
+    if (filter.triage !== null && filter.triage !== undefined) out.triage = filter.triage;
+    if (filter.reviewed !== null && filter.reviewed !== undefined) out.reviewed = filter.reviewed;
+    if (filter.label) out.labelContains = containsText(provider, storedLabel(filter.label)).contains;
+    if (filter.from) out.from = filter.from;
+    if (filter.to) out.to = filter.to;
+    if (search) out.searchContains = containsText(provider, search).contains;
+    return out;
+  }
+
+  private where(filter: WorklistFilter): Prisma.StudyWhereInput {
     const and: Prisma.StudyWhereInput[] = [];
-    if (filter.status && filter.status.length > 0) and.push({ status: { in: filter.status } });
-    if (filter.triage !== null && filter.triage !== undefined) and.push({ triage: filter.triage });
-    if (filter.reviewed !== null && filter.reviewed !== undefined) and.push({ reviewed: filter.reviewed });
-    if (filter.label) and.push({ positiveLabels: containsText(this.deps.provider, storedLabel(filter.label)) });
+    const contains = (pattern: string) => this.containsPattern(pattern);
+    if (filter.status) and.push({ status: { in: [...filter.status] as StudyStatus[] } });
+    if (filter.triage !== undefined) and.push({ triage: filter.triage });
+    if (filter.reviewed !== undefined) and.push({ reviewed: filter.reviewed });
+    if (filter.labelContains !== undefined) and.push({ positiveLabels: contains(filter.labelContains) });
     if (filter.from) and.push({ receivedAt: { gte: filter.from } });
     if (filter.to) and.push({ receivedAt: { lt: filter.to } });
-    if (search) {
-      const text = containsText(this.deps.provider, search);
+    if (filter.searchContains !== undefined) {
+      const text = contains(filter.searchContains);
       and.push({
         OR: [
           { patient: { is: { name: text } } },
@@ -137,26 +160,49 @@ export class StudyService {
     return and.length > 0 ? { AND: and } : {};
   }
 
-  /** The worklist. Every page served is audited with the ids of the studies it exposed. */
+  /** An already escaped pattern as a Prisma `contains` (case-insensitive on PostgreSQL, as containsText builds it). */
+  private containsPattern(pattern: string): { contains: string } {
+    return this.deps.provider === 'postgresql'
+      ? ({ contains: pattern, mode: 'insensitive' } as { contains: string })
+      : { contains: pattern };
+  }
+
+  /**
+   * The worklist. Every page served is audited with the ids of the studies it exposed.
+   *
+   * With a SQL reader (WORKLIST_FAST_PATH, the default) the page is one prepared statement that also brings each
+   * study's patient, latest prediction and model version; those prime this request's loaders, so the field
+   * resolvers (which still authorize every field) find them without another query. Without one, Prisma reads the
+   * studies and the loaders fetch the rest (the reference path).
+   */
   async list(args: StudyListArgs): Promise<Connection<StudyRecord>> {
     authorize(this.caller.principal, { scope: 'read:studies' });
     const take = pageSize(args.first, 25, MAX_PAGE);
     const order = args.orderBy ?? 'PRIORITY';
-    const where = this.where(args.filter);
-    const position = args.after ? afterPosition(order, args.after) : null;
-    const { prisma, audit } = this.deps;
-    const rows = await prisma.study.findMany({
-      where: position ? { AND: [where, position] } : where,
-      orderBy: orderByFor(order),
-      take: take + 1,
-    });
-    const connection = toConnection(
-      rows,
-      take,
-      position !== null,
-      (s) => cursorFor(order, s),
-      () => prisma.study.count({ where }),
-    );
+    const filter = this.worklistFilter(args.filter);
+    const position = args.after ? decodePosition(order, args.after) : null;
+    const { prisma, audit, worklist } = this.deps;
+    let rows: StudyRecord[];
+    let count: () => Promise<number>;
+    if (worklist) {
+      const page = await readWorklistPage(worklist, { filter, order, after: position, limit: take + 1 });
+      rows = page.map((row) => {
+        this.loaders.patientById.prime(row.patient.id, row.patient);
+        this.loaders.latestPredictionByStudyId.prime(row.study.id, row.prediction);
+        if (row.modelVersion) this.loaders.modelVersionById.prime(row.modelVersion.id, row.modelVersion);
+        return row.study;
+      });
+      count = () => countWorklist(worklist, filter);
+    } else {
+      const where = this.where(filter);
+      rows = await prisma.study.findMany({
+        where: position ? { AND: [where, afterPosition(order, position)] } : where,
+        orderBy: orderByFor(order),
+        take: take + 1,
+      });
+      count = () => prisma.study.count({ where });
+    }
+    const connection = toConnection(rows, take, position !== null, (s) => cursorFor(order, s), count);
     await audit.append(actorOf(this.caller), {
       action: 'study.list',
       resourceType: 'Study',

@@ -73,6 +73,8 @@ export interface StartOptions {
   events?: (db: { prisma: PrismaClient; provider: Provider; url: string }) => StudyEvents;
   /** TRUSTED_PROXIES for this API (default: the product default). */
   trustedProxies?: string;
+  /** Serve another TestApi's database (neither created nor dropped here): two configurations over the same rows. */
+  databaseUrl?: string;
 }
 
 /** Counts Prisma operations the API issues (each model call; a dataloader batch is one). */
@@ -87,7 +89,9 @@ export interface OperationCounter {
  */
 export async function startApi(provider: Provider, options: StartOptions = {}): Promise<TestApi> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ich-api-test-'));
-  const target = await createTestDatabase(provider, 'api');
+  const target = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase(provider, 'api');
   const databaseUrl = target.url;
   const db = await prepareDatabase(databaseUrl);
   const config = loadConfig({
@@ -113,7 +117,7 @@ export async function startApi(provider: Provider, options: StartOptions = {}): 
   }) as unknown as PrismaClient;
   const api = buildApi({
     config,
-    db: { prisma: counted, provider: db.provider },
+    db: { prisma: counted, provider: db.provider, reader: db.reader },
     passwords: testPasswords,
     limits: options.limits ?? DEFAULT_QUERY_LIMITS,
     ...(options.throttle ? { throttle: options.throttle } : {}),
