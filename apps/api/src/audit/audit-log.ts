@@ -45,6 +45,12 @@ export interface ChainVerification {
   checkpoint: { seq: number; count: number; at: Date } | null;
 }
 
+/** The database inside one interactive transaction (what `prisma.$transaction(async (tx) => …)` hands over). */
+export type Tx = Prisma.TransactionClient;
+
+/** Collects the audit events of a change; they are written in the change's own transaction. */
+export type RecordAudit = (actor: AuditActor, entry: AuditEntry) => void;
+
 /** Where checkpoints of the chain's head are signed and kept (both outside the database). */
 export interface CheckpointSettings {
   key: Buffer;
@@ -69,6 +75,12 @@ const POSTGRES_LOCK_KEY = 7_158_324_112;
 const MAX_BATCH = 256;
 const SQLITE_ATTEMPTS = 5;
 const USER_AGENT_MAX = 512;
+// A change waits for the chain's lock (PostgreSQL) or the connection (SQLite) behind other changes: generous bounds,
+// so a burst of parallel changes on a loaded machine queues instead of failing at Prisma's 2 s / 5 s defaults.
+const CHANGE_TRANSACTION = { maxWait: 30_000, timeout: 30_000 };
+
+/** SQLite: another process appended between this transaction's head read and its insert; the change is retried. */
+class ChainHeadMoved extends Error {}
 
 type StoredEvent = HashedAuditFields & { actorType: ActorType; outcome: 'SUCCESS' | 'FAILURE'; hash: string };
 
@@ -81,6 +93,50 @@ function chained(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>, hea
     prevHash = hash;
     return { ...row, actorType: e.actorType as ActorType, outcome: e.outcome as 'SUCCESS' | 'FAILURE', hash };
   });
+}
+
+function fieldsOf(actor: AuditActor, entry: AuditEntry): Omit<HashedAuditFields, 'prevHash'> {
+  return {
+    id: randomUUID(),
+    at: new Date(),
+    actorType: actor.type,
+    actorId: actor.id,
+    actorLabel: actor.label,
+    action: entry.action,
+    outcome: entry.outcome ?? 'SUCCESS',
+    resourceType: entry.resourceType ?? null,
+    resourceId: entry.resourceId ?? null,
+    patientId: entry.patientId ?? null,
+    studyId: entry.studyId ?? null,
+    ipAddress: actor.ip,
+    userAgent: actor.userAgent === null ? null : actor.userAgent.slice(0, USER_AGENT_MAX),
+    details: JSON.stringify(entry.details ?? {}),
+  };
+}
+
+/**
+ * SQLite: inserts the batch linked onto `head` in one statement that succeeds only if `head` is still the chain's
+ * head (compare-and-swap; a statement is atomic in SQLite, across processes sharing the file too). Returns the new
+ * head, or null when the head had moved and nothing was inserted.
+ */
+async function insertIfHead(
+  db: Db | Tx,
+  events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>,
+  head: string | null,
+): Promise<string | null> {
+  const rows = chained(events, head);
+  const values = Prisma.join(
+    rows.map(
+      (r) =>
+        Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
+    ),
+  );
+  const inserted = await db.$executeRaw`
+    INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
+      "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
+    SELECT * FROM (VALUES ${values})
+    WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
+  return inserted === rows.length ? (rows.at(-1)?.hash ?? null) : null;
 }
 
 interface Pending {
@@ -151,26 +207,52 @@ export class AuditLog {
 
   /** Resolves once the event is durably stored; callers serving patient data wait for it (fail closed). */
   append(actor: AuditActor, entry: AuditEntry): Promise<void> {
-    const fields: Omit<HashedAuditFields, 'prevHash'> = {
-      id: randomUUID(),
-      at: new Date(),
-      actorType: actor.type,
-      actorId: actor.id,
-      actorLabel: actor.label,
-      action: entry.action,
-      outcome: entry.outcome ?? 'SUCCESS',
-      resourceType: entry.resourceType ?? null,
-      resourceId: entry.resourceId ?? null,
-      patientId: entry.patientId ?? null,
-      studyId: entry.studyId ?? null,
-      ipAddress: actor.ip,
-      userAgent: actor.userAgent === null ? null : actor.userAgent.slice(0, USER_AGENT_MAX),
-      details: JSON.stringify(entry.details ?? {}),
-    };
+    const fields = fieldsOf(actor, entry);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ fields, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * Runs a change and writes its audit events in the same database transaction, so the change and its events commit
+   * together or not at all: a crash (kill -9) between them can no longer leave a change that the log does not show.
+   * `work` gets the transaction and a `record` function; what it records is chained onto the log's head inside the
+   * transaction after `work` returns. On PostgreSQL the chain's advisory lock is taken only then, so parallel changes
+   * hold it just for the append and the commit. On SQLite transactions are serialised (see @ich/prisma's
+   * isolateTransactions) and the append is the same compare-and-swap insert as `append`'s; if another process moved
+   * the head meanwhile, the whole change is rolled back and run again, so `work` must only touch the database.
+   */
+  async change<T>(work: (tx: Tx, record: RecordAudit) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.prisma.$transaction(async (tx) => {
+          const events: Array<Omit<HashedAuditFields, 'prevHash'>> = [];
+          const value = await work(tx, (actor, entry) => {
+            events.push(fieldsOf(actor, entry));
+          });
+          if (events.length > 0) await this.appendInTransaction(tx, events);
+          return value;
+        }, CHANGE_TRANSACTION);
+      } catch (error) {
+        if (!(error instanceof ChainHeadMoved) || attempt >= SQLITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async appendInTransaction(tx: Tx, events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>) {
+    if (this.provider === 'postgresql') {
+      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${POSTGRES_LOCK_KEY})`);
+      const head = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
+      await tx.auditEvent.createMany({ data: chained(events, head?.hash ?? null) });
+      return;
+    }
+    // The transaction began IMMEDIATE, so no other process can write until it ends: the head read here stays the
+    // head. The compare-and-swap is kept anyway (it costs nothing) so a broken assumption fails instead of forking.
+    // The head this process remembers for group commits is forgotten: this append moves it.
+    this.sqliteHead = undefined;
+    const head = (await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? null;
+    if ((await insertIfHead(tx, events, head)) === null) throw new ChainHeadMoved('the audit chain head moved');
   }
 
   private kick(): void {
@@ -230,20 +312,9 @@ export class AuditLog {
     events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>,
     head: string | null,
   ): Promise<boolean> {
-    const rows = chained(events, head);
-    const values = Prisma.join(
-      rows.map(
-        (r) =>
-          Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
-      ),
-    );
-    const inserted = await this.prisma.$executeRaw`
-      INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
-        "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
-      SELECT * FROM (VALUES ${values})
-      WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
-    if (inserted !== rows.length) return false;
-    this.sqliteHead = rows.at(-1)?.hash;
+    const newHead = await insertIfHead(this.prisma, events, head);
+    if (newHead === null) return false;
+    this.sqliteHead = newHead;
     return true;
   }
 

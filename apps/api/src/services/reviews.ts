@@ -28,19 +28,21 @@ export class ReviewService {
     const study = await prisma.study.findUnique({ where: { id: studyId } });
     if (!study) throw new AppError('NOT_FOUND', 'No such study.', { id: studyId });
     if (study.status !== 'DONE') throw new AppError('CONFLICT', 'The study has no finished result to review yet.');
-    const [review] = await prisma.$transaction([
-      prisma.review.create({ data: { studyId, reviewerId: principal.userId, verdict, comment: text } }),
-      prisma.study.update({ where: { id: studyId }, data: { reviewed: true } }),
-    ]);
-    await audit.append(actorOf(this.caller), {
-      action: 'review.create',
-      resourceType: 'Review',
-      resourceId: review.id,
-      studyId,
-      patientId: study.patientId,
-      details: { verdict },
+    return audit.change(async (tx, record) => {
+      const review = await tx.review.create({
+        data: { studyId, reviewerId: principal.userId, verdict, comment: text },
+      });
+      await tx.study.update({ where: { id: studyId }, data: { reviewed: true } });
+      record(actorOf(this.caller), {
+        action: 'review.create',
+        resourceType: 'Review',
+        resourceId: review.id,
+        studyId,
+        patientId: study.patientId,
+        details: { verdict },
+      });
+      return review;
     });
-    return review;
   }
 
   async reviewerOf(review: ReviewRecord): Promise<UserRecord> {
