@@ -1,5 +1,5 @@
 import { AppError } from '@ich/errors';
-import type { Prisma } from '@ich/prisma';
+import { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
@@ -23,7 +23,7 @@ import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
 import { type HemorrhageLabel, storedLabel } from './labels.js';
-import { containsText } from './text-filter.js';
+import { containsText, literalMatches, needsLiteralMatch } from './text-filter.js';
 
 export type StudyStatus = StudyRecord['status'];
 export type StudyOrder = 'PRIORITY' | 'RECEIVED_DESC' | 'RECEIVED_ASC';
@@ -113,7 +113,7 @@ export class StudyService {
     private readonly loaders: Loaders,
   ) {}
 
-  private where(filter: StudyFilter | null | undefined): Prisma.StudyWhereInput {
+  private async where(filter: StudyFilter | null | undefined): Promise<Prisma.StudyWhereInput> {
     if (!filter) return {};
     const search = checkText(filter.search?.trim(), 'filter.search', 200);
     const and: Prisma.StudyWhereInput[] = [];
@@ -123,7 +123,16 @@ export class StudyService {
     if (filter.label) and.push({ positiveLabels: containsText(this.deps.provider, storedLabel(filter.label)) });
     if (filter.from) and.push({ receivedAt: { gte: filter.from } });
     if (filter.to) and.push({ receivedAt: { lt: filter.to } });
-    if (search) {
+    if (search && needsLiteralMatch(this.deps.provider, search)) {
+      const ids = await literalMatches(
+        this.deps.prisma,
+        Prisma.sql`"Study" s JOIN "Patient" p ON p."id" = s."patientId"`,
+        Prisma.sql`s."id"`,
+        [Prisma.sql`p."name"`, Prisma.sql`p."patientId"`, Prisma.sql`s."accessionNumber"`, Prisma.sql`s."description"`],
+        search,
+      );
+      and.push({ id: { in: ids } });
+    } else if (search) {
       const text = containsText(this.deps.provider, search);
       and.push({
         OR: [
@@ -142,7 +151,7 @@ export class StudyService {
     authorize(this.caller.principal, { scope: 'read:studies' });
     const take = pageSize(args.first, 25, MAX_PAGE);
     const order = args.orderBy ?? 'PRIORITY';
-    const where = this.where(args.filter);
+    const where = await this.where(args.filter);
     const position = args.after ? afterPosition(order, args.after) : null;
     const { prisma, audit } = this.deps;
     const rows = await prisma.study.findMany({
@@ -199,16 +208,16 @@ export class StudyService {
       throw new AppError('CONFLICT', `The study cannot be analysed: ${study.notEligibleReason ?? 'not eligible'}.`);
     const active = await prisma.inferenceJob.count({ where: { studyId: id, status: { in: ['QUEUED', 'RUNNING'] } } });
     if (active > 0) throw new AppError('CONFLICT', 'The study is already queued or being processed.');
-    const { job, updated } = await prisma.$transaction(async (tx) => {
+    const updated = await audit.change(async (tx, record) => {
       const queued = await enqueueStudyAnalysis(tx, id);
-      return { job: { id: queued.jobId }, updated: await tx.study.findUniqueOrThrow({ where: { id } }) };
-    });
-    await audit.append(actorOf(this.caller), {
-      action: 'study.reprocess',
-      resourceType: 'InferenceJob',
-      resourceId: job.id,
-      studyId: id,
-      patientId: study.patientId,
+      record(actorOf(this.caller), {
+        action: 'study.reprocess',
+        resourceType: 'InferenceJob',
+        resourceId: queued.jobId,
+        studyId: id,
+        patientId: study.patientId,
+      });
+      return tx.study.findUniqueOrThrow({ where: { id } });
     });
     this.deps.events.publish({ kind: 'STATUS', studyId: id, status: updated.status, at: new Date().toISOString() });
     return updated;
