@@ -51,6 +51,19 @@ export type Tx = Prisma.TransactionClient;
 /** Collects the audit events of a change; they are written in the change's own transaction. */
 export type RecordAudit = (actor: AuditActor, entry: AuditEntry) => void;
 
+/** A completed verification, as served to readers without walking the chain again. */
+export interface CompletedVerification extends ChainVerification {
+  /** When the walk finished. */
+  verifiedAt: Date;
+  durationMs: number;
+}
+
+/** The cached verification and whether a newer one is running. */
+export interface VerificationStatus {
+  last: CompletedVerification | null;
+  running: boolean;
+}
+
 /** Where checkpoints of the chain's head are signed and kept (both outside the database). */
 export interface CheckpointSettings {
   key: Buffer;
@@ -161,7 +174,9 @@ export class AuditLog {
 
   private readonly checkpoints: { key: Buffer; file: CheckpointFile } | null;
   private timer: NodeJS.Timeout | null = null;
-  private verifying: Promise<ChainVerification> | null = null;
+  private verifying: Promise<CompletedVerification> | null = null;
+  private verifyTimer: NodeJS.Timeout | null = null;
+  private lastVerification: CompletedVerification | null = null;
 
   constructor(
     private readonly prisma: Db,
@@ -198,11 +213,41 @@ export class AuditLog {
     this.timer.unref();
   }
 
-  /** Stops the periodic checkpoints and writes a last one (at shutdown). */
+  /** Stops the periodic checkpoints and verifications, lets a running walk end, and writes a last checkpoint. */
   async stopCheckpoints(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.verifyTimer) clearInterval(this.verifyTimer);
+    this.verifyTimer = null;
+    await this.verifying?.catch(() => undefined);
     await this.checkpoint();
+  }
+
+  /**
+   * Verifies the chain in the background now and every `intervalMs` (0: only when asked); the timer does not keep
+   * the process alive. Readers get the cached result (`verificationStatus`), so no request walks the chain.
+   */
+  startVerification(intervalMs: number): void {
+    this.requestVerification();
+    if (intervalMs <= 0 || this.verifyTimer) return;
+    this.verifyTimer = setInterval(() => this.requestVerification(), intervalMs);
+    this.verifyTimer.unref();
+  }
+
+  /**
+   * Starts a verification unless one is running or the last one finished less than `minAgeMs` ago (so a flood of
+   * requests is at most one walk at a time, back to back).
+   */
+  requestVerification(minAgeMs = 0): void {
+    if (this.verifying) return;
+    const last = this.lastVerification;
+    if (last && Date.now() - last.verifiedAt.getTime() < minAgeMs) return;
+    this.verify().catch((error: unknown) => console.error('[api] audit verification failed to run', error));
+  }
+
+  /** The last completed verification (null before the first) and whether another is running. */
+  verificationStatus(): VerificationStatus {
+    return { last: this.lastVerification, running: this.verifying !== null };
   }
 
   /** Resolves once the event is durably stored; callers serving patient data wait for it (fail closed). */
@@ -357,13 +402,40 @@ export class AuditLog {
    * Single-flight: a walk reads and re-hashes every event, so callers arriving while one runs share its result
    * instead of starting their own (20 parallel requests are one walk, not 20 competing for the process).
    */
-  verify(): Promise<ChainVerification> {
+  verify(): Promise<CompletedVerification> {
     if (!this.verifying) {
-      this.verifying = this.walkAndCheck().finally(() => {
+      this.verifying = this.timedWalk().finally(() => {
         this.verifying = null;
       });
     }
     return this.verifying;
+  }
+
+  /**
+   * One walk, cached as the last verification. A failure raises a `security.alert` event (SYSTEM, FAILURE) when it is
+   * new: the first failure after a success, or a different reason than the failure before, so a broken chain checked
+   * every period adds one alert, not one per check.
+   */
+  private async timedWalk(): Promise<CompletedVerification> {
+    const started = Date.now();
+    const result = await this.walkAndCheck();
+    const completed: CompletedVerification = { ...result, verifiedAt: new Date(), durationMs: Date.now() - started };
+    const previous = this.lastVerification;
+    this.lastVerification = completed;
+    if (!result.ok && (previous === null || previous.ok || previous.reason !== result.reason)) {
+      console.error(`[api] SECURITY: the audit log does not verify: ${result.reason ?? 'unknown reason'}`);
+      await this.append(SYSTEM_ACTOR, {
+        action: 'security.alert',
+        outcome: 'FAILURE',
+        details: {
+          alert: 'AUDIT_CHAIN_BROKEN',
+          reason: result.reason,
+          firstBrokenSeq: result.firstBrokenSeq,
+          checked: result.checked,
+        },
+      });
+    }
+    return completed;
   }
 
   private async walkAndCheck(): Promise<ChainVerification> {
