@@ -327,6 +327,8 @@ export const VerifyAuditLogQuery = graphql(`
       checked
       firstBrokenSeq
       reason
+      verifiedAt
+      running
     }
   }
 `);
