@@ -177,12 +177,16 @@ function kindOf(info: Awaited<ReturnType<typeof stat>>): string {
  * The regular files under these paths (each path itself when it is a file), with the same link and special-file rules
  * as loadStudies: what cannot be read as a file is in `rejected`, never dropped without a word.
  */
-export async function listFiles(paths: readonly string[]): Promise<{ files: string[]; rejected: RejectedFile[] }> {
+export async function listFiles(
+  paths: readonly string[],
+  options: { skipSidecars?: boolean } = {},
+): Promise<{ files: string[]; rejected: RejectedFile[] }> {
   const rejected: RejectedFile[] = [];
   const files: string[] = [];
   const seenFolders = new Set<string>();
   const seenFiles = new Set<string>();
-  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles);
+  const skip = options.skipSidecars ?? true;
+  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles, skip);
   return { files, rejected };
 }
 
@@ -192,6 +196,7 @@ async function collectFiles(
   rejected: RejectedFile[],
   seenFolders: Set<string>,
   seenFiles: Set<string>,
+  skipSidecars: boolean,
 ): Promise<void> {
   let info: Awaited<ReturnType<typeof stat>>;
   let real: string;
@@ -229,7 +234,7 @@ async function collectFiles(
   }
   for (const name of names) {
     // Hidden files and the sidecars that travel with studies (manifests, label sheets, previews) are not DICOM.
-    if (name.startsWith('.') || /\.(csv|json|txt|md|png|jpg)$/i.test(name)) continue;
-    await collectFiles(join(path, name), out, rejected, seenFolders, seenFiles);
+    if (skipSidecars && (name.startsWith('.') || /\.(csv|json|txt|md|png|jpg)$/i.test(name))) continue;
+    await collectFiles(join(path, name), out, rejected, seenFolders, seenFiles, skipSidecars);
   }
 }

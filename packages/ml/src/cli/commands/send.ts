@@ -44,8 +44,9 @@ const command: Command = {
     const endpoint = stowEndpoint(values.url);
 
     for (const p of positionals) await mustExist(p);
-    // Links followed once, FIFOs, devices and broken links reported: the pipeline's rules (see loadStudies).
-    const { files, rejected } = await listFiles(positionals);
+    // Links followed once, FIFOs, devices and broken links reported: the pipeline's rules (see loadStudies). Every
+    // regular file is listed (no sidecar filter): one without the DICM marker is reported as skipped.
+    const { files, rejected } = await listFiles(positionals, { skipSidecars: false });
     const skipped: string[] = [];
     const failures: Failure[] = rejected.map((r) => ({
       file: r.path,
