@@ -9,7 +9,7 @@ import { createUser } from '../../factories/index.js';
 import { PROVIDERS } from './harness.js';
 
 const CHILD = path.resolve(import.meta.dirname, 'fixtures/parallel-changes.ts');
-const CRASHES = 3;
+const CRASHES = 4;
 
 /**
  * Starts the child that makes audited changes 40 at a time, lets it finish `waves` waves, then kills it with SIGKILL
@@ -53,7 +53,7 @@ describe.each(PROVIDERS)('a change and its audit event commit together on %s', (
 
   it('leaves no token or user without its event after kill -9 during 40 parallel changes, and the chain verifies', async () => {
     const { user: admin } = await createUser(db.prisma, { role: 'ADMIN' });
-    for (let crash = 0; crash < CRASHES; crash += 1) await crashMidway(target.url, admin.id, 2, 5 + crash * 15);
+    for (let crash = 0; crash < CRASHES; crash += 1) await crashMidway(target.url, admin.id, 2, 10 + crash * 70);
 
     const tokens = await db.prisma.apiToken.findMany({ select: { id: true } });
     const users = await db.prisma.user.findMany({ where: { id: { not: admin.id } }, select: { id: true } });
