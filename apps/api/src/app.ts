@@ -19,6 +19,7 @@ import { buildSchema } from './graphql/schema.js';
 import { attachSubscriptions } from './graphql/subscriptions.js';
 import { auditExportRouter } from './http/audit-export.js';
 import { corsForOrigin, noStore } from './http/cors.js';
+import { auditRefusals, DEFAULT_REFUSAL_LIMITS, RefusalLimiter, type RefusalLimits } from './http/refusal-audit.js';
 import { uploadsRouter } from './http/uploads.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { StableStudySweep } from './ingest/stable-sweep.js';
@@ -42,6 +43,7 @@ export interface ApiOptions {
     | 'auditKeyFile'
     | 'auditCheckpointFile'
     | 'auditCheckpointMs'
+    | 'auditVerifyMs'
     | 'sessionIdleMs'
     | 'storageGc'
     | 'worklistFastPath'
@@ -52,6 +54,8 @@ export interface ApiOptions {
   passwords?: PasswordHasher;
   throttle?: LoginThrottle;
   limits?: QueryLimits;
+  /** How many refused plain-HTTP requests are audited (DEFAULT_REFUSAL_LIMITS). */
+  refusalLimits?: RefusalLimits;
   /** JSON body limit for /graphql; a query is small, so this is far below the upload limit. */
   graphqlBodyLimit?: string;
   /** Where study events go; defaults to delivery inside this process. */
@@ -124,8 +128,11 @@ export function buildApi(options: ApiOptions): Api {
     clear: () => res?.append('Set-Cookie', clearedSessionCookie(secureCookie)),
   });
 
+  // The caller each request resolved, for auditing a refusal after the route has thrown.
+  const callers = new WeakMap<Request, Caller>();
   const servicesFor = async (req: Request, res?: Response) => {
     const caller = await resolveCaller(deps, req, config.trustedProxies, config.sessionIdleMs);
+    callers.set(req, caller);
     return { caller, services: createServices(deps, caller, cookieJar(res)) };
   };
 
@@ -184,6 +191,7 @@ export function buildApi(options: ApiOptions): Api {
       stableSweep.start();
       storageGc.start();
       audit.startCheckpoints(config.auditCheckpointMs);
+      audit.startVerification(config.auditVerifyMs);
       const cors = corsForOrigin(config.webOrigin);
       app.use(
         '/graphql',
@@ -199,6 +207,15 @@ export function buildApi(options: ApiOptions): Api {
       app.use(
         '/dicom-web',
         dicomWebRouter({ servicesFor, ingest, store, audit, prisma: db.prisma, maxUploadBytes: config.maxUploadBytes }),
+      );
+      app.use(
+        ['/api/uploads', '/api/audit', '/dicom-web'],
+        auditRefusals({
+          audit,
+          callerOf: (req) => callers.get(req),
+          trustedProxies: config.trustedProxies,
+          limiter: new RefusalLimiter(options.refusalLimits ?? DEFAULT_REFUSAL_LIMITS),
+        }),
       );
     },
     async detach() {

@@ -16,6 +16,11 @@ export const ERROR_CODES = {
   NOT_CT: { http: 422, exit: 2, summary: 'The image is not a CT image.' },
   BAD_DICOM: { http: 422, exit: 2, summary: 'The DICOM object is malformed.' },
   BAD_SERIES: { http: 422, exit: 2, summary: 'The slices do not form a usable series.' },
+  FILE_TOO_LARGE: {
+    http: 413,
+    exit: 2,
+    summary: 'The file, its inflated data set or its decoded image is over the size limit.',
+  },
   // Models and engines
   MODEL_NOT_FOUND: { http: 503, exit: 3, summary: 'No model directory was found.' },
   BAD_MODEL: { http: 500, exit: 3, summary: 'The model directory is invalid.' },

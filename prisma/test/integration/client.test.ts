@@ -62,3 +62,41 @@ describe.each([
     ).rejects.toMatchObject({ code: 'P2003' });
   });
 });
+
+describe.each([
+  ['sqlite', sqliteClient],
+  ['postgresql', postgresClient],
+] as const)('interactive transactions on %s', (_provider, open) => {
+  it("keep other requests' statements out: a rollback undoes only its own writes, and nobody sees them before", async () => {
+    const prisma = await open();
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let inside!: () => void;
+    const begun = new Promise<void>((resolve) => {
+      inside = resolve;
+    });
+    const rolledBack = prisma.$transaction(async (tx) => {
+      await tx.user.create({ data: { email: 'inside@example.org', passwordHash: 'x' } });
+      inside();
+      await paused;
+      throw new Error('roll back');
+    });
+    await begun;
+    // Other requests, outside the transaction, while it is open: a single-statement write and a read (Prisma's
+    // promises are lazy: Promise.resolve starts them now).
+    const outside = Promise.resolve(prisma.$executeRaw`INSERT INTO "User" ("id", "email", "passwordHash", "updatedAt")
+      VALUES ('outside', 'outside@example.org', 'x', CURRENT_TIMESTAMP)`);
+    const seen = Promise.resolve(prisma.user.findMany({ select: { email: true } }));
+    // Give the outside statements every chance to run (on SQLite they used to run inside the open transaction).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    resume();
+    await expect(rolledBack).rejects.toThrow('roll back');
+    await outside;
+    expect((await seen).map((u) => u.email)).not.toContain('inside@example.org');
+    expect((await prisma.user.findMany({ select: { email: true } })).map((u) => u.email)).toEqual([
+      'outside@example.org',
+    ]);
+  });
+});

@@ -46,6 +46,25 @@ export interface ChainVerification {
   checkpoint: { seq: number; count: number; at: Date } | null;
 }
 
+/** The database inside one interactive transaction (what `prisma.$transaction(async (tx) => …)` hands over). */
+export type Tx = Prisma.TransactionClient;
+
+/** Collects the audit events of a change; they are written in the change's own transaction. */
+export type RecordAudit = (actor: AuditActor, entry: AuditEntry) => void;
+
+/** A completed verification, as served to readers without walking the chain again. */
+export interface CompletedVerification extends ChainVerification {
+  /** When the walk finished. */
+  verifiedAt: Date;
+  durationMs: number;
+}
+
+/** The cached verification and whether a newer one is running. */
+export interface VerificationStatus {
+  last: CompletedVerification | null;
+  running: boolean;
+}
+
 /** Where checkpoints of the chain's head are signed and kept (both outside the database). */
 export interface CheckpointSettings {
   key: Buffer;
@@ -70,6 +89,12 @@ const POSTGRES_LOCK_KEY = 7_158_324_112;
 const MAX_BATCH = 256;
 const SQLITE_ATTEMPTS = 5;
 const USER_AGENT_MAX = 512;
+// A change waits for the chain's lock (PostgreSQL) or the connection (SQLite) behind other changes: generous bounds,
+// so a burst of parallel changes on a loaded machine queues instead of failing at Prisma's 2 s / 5 s defaults.
+const CHANGE_TRANSACTION = { maxWait: 30_000, timeout: 30_000 };
+
+/** SQLite: another process appended between this transaction's head read and its insert; the change is retried. */
+class ChainHeadMoved extends Error {}
 
 type StoredEvent = HashedAuditFields & { actorType: ActorType; outcome: 'SUCCESS' | 'FAILURE'; hash: string };
 
@@ -82,6 +107,50 @@ function chained(events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>, hea
     prevHash = hash;
     return { ...row, actorType: e.actorType as ActorType, outcome: e.outcome as 'SUCCESS' | 'FAILURE', hash };
   });
+}
+
+function fieldsOf(actor: AuditActor, entry: AuditEntry): Omit<HashedAuditFields, 'prevHash'> {
+  return {
+    id: randomUUID(),
+    at: new Date(),
+    actorType: actor.type,
+    actorId: actor.id,
+    actorLabel: actor.label,
+    action: entry.action,
+    outcome: entry.outcome ?? 'SUCCESS',
+    resourceType: entry.resourceType ?? null,
+    resourceId: entry.resourceId ?? null,
+    patientId: entry.patientId ?? null,
+    studyId: entry.studyId ?? null,
+    ipAddress: actor.ip,
+    userAgent: actor.userAgent === null ? null : actor.userAgent.slice(0, USER_AGENT_MAX),
+    details: JSON.stringify(entry.details ?? {}),
+  };
+}
+
+/**
+ * SQLite: inserts the batch linked onto `head` in one statement that succeeds only if `head` is still the chain's
+ * head (compare-and-swap; a statement is atomic in SQLite, across processes sharing the file too). Returns the new
+ * head, or null when the head had moved and nothing was inserted.
+ */
+async function insertIfHead(
+  db: Db | Tx,
+  events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>,
+  head: string | null,
+): Promise<string | null> {
+  const rows = chained(events, head);
+  const values = Prisma.join(
+    rows.map(
+      (r) =>
+        Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
+    ),
+  );
+  const inserted = await db.$executeRaw`
+    INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
+      "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
+    SELECT * FROM (VALUES ${values})
+    WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
+  return inserted === rows.length ? (rows.at(-1)?.hash ?? null) : null;
 }
 
 interface Pending {
@@ -106,7 +175,9 @@ export class AuditLog {
 
   private readonly checkpoints: { key: Buffer; file: CheckpointFile } | null;
   private timer: NodeJS.Timeout | null = null;
-  private verifying: Promise<ChainVerification> | null = null;
+  private verifying: Promise<CompletedVerification> | null = null;
+  private verifyTimer: NodeJS.Timeout | null = null;
+  private lastVerification: CompletedVerification | null = null;
 
   constructor(
     private readonly prisma: Db,
@@ -143,35 +214,91 @@ export class AuditLog {
     this.timer.unref();
   }
 
-  /** Stops the periodic checkpoints and writes a last one (at shutdown). */
+  /** Stops the periodic checkpoints and verifications, lets a running walk end, and writes a last checkpoint. */
   async stopCheckpoints(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.verifyTimer) clearInterval(this.verifyTimer);
+    this.verifyTimer = null;
+    await this.verifying?.catch(() => undefined);
     await this.checkpoint();
+  }
+
+  /**
+   * Verifies the chain in the background now and every `intervalMs` (0: only when asked); the timer does not keep
+   * the process alive. Readers get the cached result (`verificationStatus`), so no request walks the chain.
+   */
+  startVerification(intervalMs: number): void {
+    this.requestVerification();
+    if (intervalMs <= 0 || this.verifyTimer) return;
+    this.verifyTimer = setInterval(() => this.requestVerification(), intervalMs);
+    this.verifyTimer.unref();
+  }
+
+  /**
+   * Starts a verification unless one is running or the last one finished less than `minAgeMs` ago (so a flood of
+   * requests is at most one walk at a time, back to back).
+   */
+  requestVerification(minAgeMs = 0): void {
+    if (this.verifying) return;
+    const last = this.lastVerification;
+    if (last && Date.now() - last.verifiedAt.getTime() < minAgeMs) return;
+    this.verify().catch((error: unknown) => console.error('[api] audit verification failed to run', error));
+  }
+
+  /** The last completed verification (null before the first) and whether another is running. */
+  verificationStatus(): VerificationStatus {
+    return { last: this.lastVerification, running: this.verifying !== null };
   }
 
   /** Resolves once the event is durably stored; callers serving patient data wait for it (fail closed). */
   append(actor: AuditActor, entry: AuditEntry): Promise<void> {
-    const fields: Omit<HashedAuditFields, 'prevHash'> = {
-      id: randomUUID(),
-      at: new Date(),
-      actorType: actor.type,
-      actorId: actor.id,
-      actorLabel: actor.label,
-      action: entry.action,
-      outcome: entry.outcome ?? 'SUCCESS',
-      resourceType: entry.resourceType ?? null,
-      resourceId: entry.resourceId ?? null,
-      patientId: entry.patientId ?? null,
-      studyId: entry.studyId ?? null,
-      ipAddress: actor.ip,
-      userAgent: actor.userAgent === null ? null : actor.userAgent.slice(0, USER_AGENT_MAX),
-      details: JSON.stringify(entry.details ?? {}),
-    };
+    const fields = fieldsOf(actor, entry);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ fields, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * Runs a change and writes its audit events in the same database transaction, so the change and its events commit
+   * together or not at all: a crash (kill -9) between them can no longer leave a change that the log does not show.
+   * `work` gets the transaction and a `record` function; what it records is chained onto the log's head inside the
+   * transaction after `work` returns. On PostgreSQL the chain's advisory lock is taken only then, so parallel changes
+   * hold it just for the append and the commit. On SQLite transactions are serialised (see @ich/prisma's
+   * isolateTransactions) and the append is the same compare-and-swap insert as `append`'s; if another process moved
+   * the head meanwhile, the whole change is rolled back and run again, so `work` must only touch the database.
+   */
+  async change<T>(work: (tx: Tx, record: RecordAudit) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.prisma.$transaction(async (tx) => {
+          const events: Array<Omit<HashedAuditFields, 'prevHash'>> = [];
+          const value = await work(tx, (actor, entry) => {
+            events.push(fieldsOf(actor, entry));
+          });
+          if (events.length > 0) await this.appendInTransaction(tx, events);
+          return value;
+        }, CHANGE_TRANSACTION);
+      } catch (error) {
+        if (!(error instanceof ChainHeadMoved) || attempt >= SQLITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async appendInTransaction(tx: Tx, events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>) {
+    if (this.provider === 'postgresql') {
+      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${POSTGRES_LOCK_KEY})`);
+      const head = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
+      await tx.auditEvent.createMany({ data: chained(events, head?.hash ?? null) });
+      return;
+    }
+    // The transaction began IMMEDIATE, so no other process can write until it ends: the head read here stays the
+    // head. The compare-and-swap is kept anyway (it costs nothing) so a broken assumption fails instead of forking.
+    // The head this process remembers for group commits is forgotten: this append moves it.
+    this.sqliteHead = undefined;
+    const head = (await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } }))?.hash ?? null;
+    if ((await insertIfHead(tx, events, head)) === null) throw new ChainHeadMoved('the audit chain head moved');
   }
 
   private kick(): void {
@@ -231,20 +358,9 @@ export class AuditLog {
     events: ReadonlyArray<Omit<HashedAuditFields, 'prevHash'>>,
     head: string | null,
   ): Promise<boolean> {
-    const rows = chained(events, head);
-    const values = Prisma.join(
-      rows.map(
-        (r) =>
-          Prisma.sql`(${r.id}, ${r.at}, ${r.actorType}, ${r.actorId}, ${r.actorLabel}, ${r.action}, ${r.outcome}, ${r.resourceType}, ${r.resourceId}, ${r.patientId}, ${r.studyId}, ${r.ipAddress}, ${r.userAgent}, ${r.details}, ${r.prevHash}, ${r.hash})`,
-      ),
-    );
-    const inserted = await this.prisma.$executeRaw`
-      INSERT INTO "AuditEvent" ("id", "at", "actorType", "actorId", "actorLabel", "action", "outcome", "resourceType", "resourceId",
-        "patientId", "studyId", "ipAddress", "userAgent", "details", "prevHash", "hash")
-      SELECT * FROM (VALUES ${values})
-      WHERE (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1) IS ${head}`;
-    if (inserted !== rows.length) return false;
-    this.sqliteHead = rows.at(-1)?.hash;
+    const newHead = await insertIfHead(this.prisma, events, head);
+    if (newHead === null) return false;
+    this.sqliteHead = newHead;
     return true;
   }
 
@@ -287,13 +403,40 @@ export class AuditLog {
    * Single-flight: a walk reads and re-hashes every event, so callers arriving while one runs share its result
    * instead of starting their own (20 parallel requests are one walk, not 20 competing for the process).
    */
-  verify(): Promise<ChainVerification> {
+  verify(): Promise<CompletedVerification> {
     if (!this.verifying) {
-      this.verifying = this.walkAndCheck().finally(() => {
+      this.verifying = this.timedWalk().finally(() => {
         this.verifying = null;
       });
     }
     return this.verifying;
+  }
+
+  /**
+   * One walk, cached as the last verification. A failure raises a `security.alert` event (SYSTEM, FAILURE) when it is
+   * new: the first failure after a success, or a different reason than the failure before, so a broken chain checked
+   * every period adds one alert, not one per check.
+   */
+  private async timedWalk(): Promise<CompletedVerification> {
+    const started = Date.now();
+    const result = await this.walkAndCheck();
+    const completed: CompletedVerification = { ...result, verifiedAt: new Date(), durationMs: Date.now() - started };
+    const previous = this.lastVerification;
+    this.lastVerification = completed;
+    if (!result.ok && (previous === null || previous.ok || previous.reason !== result.reason)) {
+      console.error(`[api] SECURITY: the audit log does not verify: ${result.reason ?? 'unknown reason'}`);
+      await this.append(SYSTEM_ACTOR, {
+        action: 'security.alert',
+        outcome: 'FAILURE',
+        details: {
+          alert: 'AUDIT_CHAIN_BROKEN',
+          reason: result.reason,
+          firstBrokenSeq: result.firstBrokenSeq,
+          checked: result.checked,
+        },
+      });
+    }
+    return completed;
   }
 
   private async walkAndCheck(): Promise<ChainVerification> {

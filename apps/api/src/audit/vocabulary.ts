@@ -72,6 +72,8 @@ export const AUDIT_ACTIONS = {
   'patient.list': { event: '110112', action: 'E' },
   'patient.read': { event: '110110', action: 'R' },
   'review.create': { event: '110111', action: 'C' },
+  // A background verification found the chain or its checkpoint broken (one event per distinct reason).
+  'security.alert': { event: '110113', action: 'E' },
   'study.analyze': { event: '110103', action: 'R' },
   'study.import': { event: '110107', action: 'C' },
   'study.list': { event: '110112', action: 'E' },

@@ -55,6 +55,7 @@ const schema = z.object({
   AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   /** Minutes between audit checkpoints (one is also written at start-up, at shutdown and with each export); 0: off. */
   AUDIT_CHECKPOINT_MINUTES: z.coerce.number().min(0).max(1440).default(5),
+  AUDIT_VERIFY_MINUTES: z.coerce.number().min(0).max(10080).default(60),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()
@@ -117,6 +118,8 @@ export interface Config {
   auditKeyFile: string;
   auditCheckpointFile: string;
   auditCheckpointMs: number;
+  /** Between background verifications of the whole audit chain (0: only at start-up and when asked). */
+  auditVerifyMs: number;
   /** Whether an address is a proxy whose X-Forwarded-For entry is believed (TRUSTED_PROXIES). */
   trustedProxies: TrustedProxies;
   introspection: boolean;
@@ -180,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditKeyFile: path.resolve(cwd, e.AUDIT_KEY_FILE ?? path.join(dataDir, 'secrets', 'audit-checkpoint.key')),
     auditCheckpointFile: path.resolve(cwd, e.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
     auditCheckpointMs: e.AUDIT_CHECKPOINT_MINUTES * 60_000,
+    auditVerifyMs: e.AUDIT_VERIFY_MINUTES * 60_000,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     worklistFastPath: e.WORKLIST_FAST_PATH,
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,

@@ -179,11 +179,18 @@ function filterConditions(reader: SqlReader, filter: WorklistFilter, params: unk
     params.push(dateParam(reader, filter.to));
   }
   if (filter.searchContains !== undefined) {
-    const pattern = `%${filter.searchContains}%`;
-    and.push(
-      `(p."name" ${like} ? OR p."patientId" ${like} ? OR s."accessionNumber" ${like} ? OR s."description" ${like} ?)`,
-    );
-    params.push(pattern, pattern, pattern, pattern);
+    const columns = ['p."name"', 'p."patientId"', 's."accessionNumber"', 's."description"'];
+    if (reader.provider === 'postgresql') {
+      // The text arrives escaped for LIKE (services/text-filter.ts); backslash is PostgreSQL's default LIKE escape.
+      const pattern = `%${filter.searchContains}%`;
+      and.push(`(${columns.map((c) => `${c} ILIKE ?`).join(' OR ')})`);
+      params.push(...columns.map(() => pattern));
+    } else {
+      // SQLite's LIKE has no escape here: instr() matches the text literally (% and _ included), ASCII case
+      // ignored as LIKE ignores it, so both paths find the same studies.
+      and.push(`(${columns.map((c) => `instr(lower(${c}), lower(?)) > 0`).join(' OR ')})`);
+      params.push(...columns.map(() => filter.searchContains));
+    }
   }
   return and;
 }

@@ -21,6 +21,7 @@ const FAILURE_REASON: Partial<Record<ErrorCode, number>> = {
   CONFLICT: 0x0111, // Duplicate SOP Instance (with other content)
   BAD_USER_INPUT: 0xa900, // Data set does not match (e.g. the study of the request)
   PAYLOAD_TOO_LARGE: 0xa700, // Out of resources
+  FILE_TOO_LARGE: 0xa700,
   STORAGE_FULL: 0xa700,
 };
 const PROCESSING_FAILURE = 0x0110;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { AppError, type ErrorCode, ok, type Result } from '@ich/errors';
 import { type DicomAttributes, parseDicom } from '@ich/ml/browser';
 import type { Prisma } from '@ich/prisma';
-import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import type { AuditActor, AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { Db, DbProvider } from '../db/records.js';
 import type { StudyEvent, StudyEvents } from '../events/study-events.js';
 import { isUniqueViolation } from '../services/prisma-errors.js';
@@ -144,10 +144,8 @@ export class IngestService {
       throw error;
     }
 
-    const changes = await this.record(candidates, outcomes, options);
-    const result = report(files, outcomes, changes.studyIds);
-    await this.audit(actor, result, options);
-    for (const event of changes.events) this.deps.events.publish(event);
+    const { result, events } = await this.record(actor, files, candidates, outcomes, options);
+    for (const event of events) this.deps.events.publish(event);
     return result;
   }
 
@@ -186,22 +184,35 @@ export class IngestService {
     };
   }
 
-  /** Records the batch in one transaction, retried when a parallel request created the same rows first. */
+  /**
+   * Records the batch and its `study.import` audit events in one transaction (a crash cannot leave imported instances
+   * the log does not show), retried when a parallel request created the same rows first.
+   */
   private async record(
+    actor: AuditActor,
+    files: readonly IncomingFile[],
     candidates: Candidate[],
     outcomes: FileOutcome[],
     options: IngestOptions,
-  ): Promise<{ studyIds: Map<string, string>; events: StudyEvent[] }> {
-    if (candidates.length === 0) return { studyIds: new Map(), events: [] };
+  ): Promise<{ result: IngestResult; events: StudyEvent[] }> {
+    if (candidates.length === 0) {
+      // Nothing is stored: the events only say what was refused.
+      const result = report(files, outcomes, new Map());
+      const entries = await auditEntries(this.deps.prisma, result, options);
+      await Promise.all(entries.map((entry) => this.deps.audit.append(actor, entry)));
+      return { result, events: [] };
+    }
     for (let attempt = 1; ; attempt += 1) {
-      const local: FileOutcome[] = [];
+      const local: FileOutcome[] = [...outcomes];
       try {
-        const result = await this.deps.prisma.$transaction(
-          (tx) => this.recordIn(tx as unknown as Db, candidates, local, options),
-          { timeout: 60_000, maxWait: 30_000 },
-        );
+        const recorded = await this.deps.audit.change(async (tx, audit) => {
+          const changes = await this.recordIn(tx as unknown as Db, candidates, local, options);
+          const result = report(files, local, changes.studyIds);
+          for (const entry of await auditEntries(tx as unknown as Db, result, options)) audit(actor, entry);
+          return { result, events: changes.events };
+        });
         for (const c of candidates) outcomes[c.index] = local[c.index] as FileOutcome;
-        return result;
+        return recorded;
       } catch (error) {
         // A parallel request created the same rows first, or (SQLite with API_WORKERS > 1) another process wrote
         // after this transaction's snapshot: run the batch again on the new state.
@@ -390,44 +401,41 @@ export class IngestService {
     }
     await tx.instance.createMany({ data });
   }
+}
 
-  private async audit(actor: AuditActor, result: IngestResult, options: IngestOptions): Promise<void> {
-    const patients = new Map(
-      (
-        await this.deps.prisma.study.findMany({
-          where: { id: { in: result.studies.map((s) => s.id) } },
-          select: { id: true, patientId: true },
-        })
-      ).map((s) => [s.id, s.patientId]),
-    );
-    const appends = result.studies.map((s) =>
-      this.deps.audit.append(actor, {
-        action: 'study.import',
-        outcome: s.accepted + s.duplicates > 0 ? 'SUCCESS' : 'FAILURE',
-        resourceType: 'Study',
-        resourceId: s.id,
-        studyId: s.id,
-        patientId: patients.get(s.id) ?? null,
-        details: {
-          via: options.via,
-          studyInstanceUid: s.studyInstanceUid,
-          accepted: s.accepted,
-          duplicates: s.duplicates,
-          rejected: s.rejected.map((r) => ({ file: r.file, code: r.code })),
-        },
-      }),
-    );
-    if (result.unassigned.length > 0 || result.files.length === 0) {
-      appends.push(
-        this.deps.audit.append(actor, {
-          action: 'study.import',
-          outcome: 'FAILURE',
-          details: { via: options.via, rejected: result.unassigned.map((r) => ({ file: r.file, code: r.code })) },
-        }),
-      );
-    }
-    await Promise.all(appends);
+/** One `study.import` event per study the request touched, and one for files that named no study. */
+async function auditEntries(db: Db, result: IngestResult, options: IngestOptions): Promise<AuditEntry[]> {
+  const patients = new Map(
+    (
+      await db.study.findMany({
+        where: { id: { in: result.studies.map((s) => s.id) } },
+        select: { id: true, patientId: true },
+      })
+    ).map((s) => [s.id, s.patientId]),
+  );
+  const entries: AuditEntry[] = result.studies.map((s) => ({
+    action: 'study.import',
+    outcome: s.accepted + s.duplicates > 0 ? 'SUCCESS' : 'FAILURE',
+    resourceType: 'Study',
+    resourceId: s.id,
+    studyId: s.id,
+    patientId: patients.get(s.id) ?? null,
+    details: {
+      via: options.via,
+      studyInstanceUid: s.studyInstanceUid,
+      accepted: s.accepted,
+      duplicates: s.duplicates,
+      rejected: s.rejected.map((r) => ({ file: r.file, code: r.code })),
+    },
+  }));
+  if (result.unassigned.length > 0 || result.files.length === 0) {
+    entries.push({
+      action: 'study.import',
+      outcome: 'FAILURE',
+      details: { via: options.via, rejected: result.unassigned.map((r) => ({ file: r.file, code: r.code })) },
+    });
   }
+  return entries;
 }
 
 async function mapConcurrent<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AuditFilter, actorOf, type ChainVerification } from '../audit/audit-log.js';
+import { type AuditFilter, actorOf, type CompletedVerification } from '../audit/audit-log.js';
 import type { AuditCheckpoint } from '../audit/checkpoint.js';
 import type { ChainRow } from '../audit/hash-chain.js';
 import type { Caller } from '../auth/caller.js';
@@ -16,6 +16,17 @@ export interface AuditEventsArgs {
 }
 
 export type ExportFormat = 'csv' | 'fhir';
+
+/** The last completed verification, and whether a newer one is running (the GraphQL `AuditVerification`). */
+export interface VerificationView extends CompletedVerification {
+  running: boolean;
+}
+
+/**
+ * A request starts a new verification only when the cached one is at least this old: a flood of requests costs at
+ * most one background walk every 10 s.
+ */
+const VERIFY_MIN_AGE_MS = 10_000;
 
 // AuditEvent.seq is a 32-bit integer column on both databases.
 const seqCursor = z.strictObject({ o: z.literal('S'), s: z.number().int().positive().max(2_147_483_647) });
@@ -64,15 +75,24 @@ export class AuditService {
     });
   }
 
-  async verify(): Promise<ChainVerification> {
+  /**
+   * The last completed verification of the chain, from the background job (AUDIT_VERIFY_MINUTES), and a new one
+   * started behind it; the request itself does not walk the chain. Only before the first verification has finished
+   * (just after start-up) does it wait for the running one.
+   */
+  async verify(): Promise<VerificationView> {
     this.authorizeRead();
-    const result = await this.deps.audit.verify();
-    await this.deps.audit.append(actorOf(this.caller), {
+    const { audit } = this.deps;
+    audit.requestVerification(VERIFY_MIN_AGE_MS);
+    const status = audit.verificationStatus();
+    const last = status.last ?? (await audit.verify());
+    const running = status.last ? status.running : false;
+    await audit.append(actorOf(this.caller), {
       action: 'audit.verify',
-      outcome: result.ok ? 'SUCCESS' : 'FAILURE',
-      details: { ...result },
+      outcome: last.ok ? 'SUCCESS' : 'FAILURE',
+      details: { ...last, running },
     });
-    return result;
+    return { ...last, running };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { AppError } from '@ich/errors';
-import { actorOf } from '../audit/audit-log.js';
+import { type AuditEntry, actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { UserRecord } from '../db/records.js';
@@ -75,39 +75,46 @@ export class AuthService {
     const user = await prisma.user.findUnique({ where: { email } });
     const valid = user ? await passwords.verify(user.passwordHash, password) : await this.equaliseTiming(password);
     if (!user?.active || !valid) {
-      if (user) await prisma.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } } });
-      await audit.append(user ? { ...actor, type: 'USER', id: user.id } : actor, {
+      const failure: AuditEntry = {
         action: 'auth.login',
         outcome: 'FAILURE',
         resourceType: 'User',
         resourceId: user?.id ?? null,
         details: { email, reason: !user ? 'unknown account' : !user.active ? 'inactive account' : 'wrong password' },
-      });
+      };
+      if (user)
+        await audit.change(async (tx, record) => {
+          await tx.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } } });
+          record({ ...actor, type: 'USER', id: user.id }, failure);
+        });
+      else await audit.append(actor, failure);
       throw new AppError('UNAUTHENTICATED', WRONG_CREDENTIALS);
     }
 
     const token = newSecret('session');
     const expiresAt = new Date(Date.now() + this.deps.sessionTtlMs);
-    // Separate statements, not one transaction: none depends on another, and on SQLite a transaction on the shared
-    // connection would also take in whatever other requests run meanwhile.
-    await prisma.loginAttempt.update({ where: { id: claim.id }, data: { success: true } });
-    const updated = await prisma.user.update({
-      where: { id: user.id },
-      data: { failedLogins: 0, lastLoginAt: new Date() },
+    // One transaction with its audit event: a session that exists was logged (see AuditLog.change).
+    const updated = await audit.change(async (tx, record) => {
+      await tx.loginAttempt.update({ where: { id: claim.id }, data: { success: true } });
+      const signedIn = await tx.user.update({
+        where: { id: user.id },
+        data: { failedLogins: 0, lastLoginAt: new Date() },
+      });
+      const session = await tx.session.create({
+        data: {
+          userId: user.id,
+          tokenHash: hashSecret(token),
+          expiresAt,
+          ipAddress: this.caller.ip,
+          userAgent: this.caller.userAgent?.slice(0, 512) ?? null,
+        },
+      });
+      record(
+        { ...actor, type: 'USER', id: user.id },
+        { action: 'auth.login', resourceType: 'Session', resourceId: session.id, details: { email } },
+      );
+      return signedIn;
     });
-    const session = await prisma.session.create({
-      data: {
-        userId: user.id,
-        tokenHash: hashSecret(token),
-        expiresAt,
-        ipAddress: this.caller.ip,
-        userAgent: this.caller.userAgent?.slice(0, 512) ?? null,
-      },
-    });
-    await audit.append(
-      { ...actor, type: 'USER', id: user.id },
-      { action: 'auth.login', resourceType: 'Session', resourceId: session.id, details: { email } },
-    );
     this.cookies.set(token, expiresAt);
     return { token, expiresAt, user: updated };
   }
@@ -117,14 +124,9 @@ export class AuthService {
     const p = this.caller.principal;
     this.cookies.clear();
     if (p.kind !== 'session') return false;
-    await this.deps.prisma.session.updateMany({
-      where: { id: p.sessionId, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
-    await this.deps.audit.append(actorOf(this.caller), {
-      action: 'auth.logout',
-      resourceType: 'Session',
-      resourceId: p.sessionId,
+    await this.deps.audit.change(async (tx, record) => {
+      await tx.session.updateMany({ where: { id: p.sessionId, revokedAt: null }, data: { revokedAt: new Date() } });
+      record(actorOf(this.caller), { action: 'auth.logout', resourceType: 'Session', resourceId: p.sessionId });
     });
     return true;
   }
@@ -171,18 +173,21 @@ export class AuthService {
       });
       throw new AppError('BAD_USER_INPUT', 'current: the current password is wrong', { field: 'current' });
     }
-    await prisma.loginAttempt.update({ where: { id: claim.id }, data: { success: true } });
+    // Hashed before the transaction: argon2 is slow, and a transaction holds SQLite's connection while it is open.
     const passwordHash = await passwords.hash(next);
-    await prisma.user.update({ where: { id: p.userId }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
-    const revoked = await prisma.session.updateMany({
-      where: { userId: p.userId, revokedAt: null, id: { not: p.sessionId } },
-      data: { revokedAt: new Date() },
-    });
-    await audit.append(actor, {
-      action: 'auth.change_password',
-      resourceType: 'User',
-      resourceId: p.userId,
-      details: { otherSessionsRevoked: revoked.count },
+    await audit.change(async (tx, record) => {
+      await tx.loginAttempt.update({ where: { id: claim.id }, data: { success: true } });
+      await tx.user.update({ where: { id: p.userId }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
+      const revoked = await tx.session.updateMany({
+        where: { userId: p.userId, revokedAt: null, id: { not: p.sessionId } },
+        data: { revokedAt: new Date() },
+      });
+      record(actor, {
+        action: 'auth.change_password',
+        resourceType: 'User',
+        resourceId: p.userId,
+        details: { otherSessionsRevoked: revoked.count },
+      });
     });
     return true;
   }

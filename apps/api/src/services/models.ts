@@ -30,16 +30,16 @@ export class ModelService {
     const target = await prisma.modelVersion.findUnique({ where: { id } });
     if (!target) throw new AppError('NOT_FOUND', 'No such model version.', { id });
     const previous = await prisma.modelVersion.findMany({ where: { active: true }, select: { id: true } });
-    const [, activated] = await prisma.$transaction([
-      prisma.modelVersion.updateMany({ where: { active: true, id: { not: id } }, data: { active: false } }),
-      prisma.modelVersion.update({ where: { id }, data: { active: true } }),
-    ]);
-    await audit.append(actorOf(this.caller), {
-      action: 'model.activate',
-      resourceType: 'ModelVersion',
-      resourceId: id,
-      details: { name: target.name, version: target.version, previouslyActive: previous.map((p) => p.id) },
+    return audit.change(async (tx, record) => {
+      await tx.modelVersion.updateMany({ where: { active: true, id: { not: id } }, data: { active: false } });
+      const activated = await tx.modelVersion.update({ where: { id }, data: { active: true } });
+      record(actorOf(this.caller), {
+        action: 'model.activate',
+        resourceType: 'ModelVersion',
+        resourceId: id,
+        details: { name: target.name, version: target.version, previouslyActive: previous.map((p) => p.id) },
+      });
+      return activated;
     });
-    return activated;
   }
 }

@@ -1,4 +1,4 @@
-import type { Prisma } from '@ich/prisma';
+import { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
@@ -9,7 +9,7 @@ import { type Connection, toConnection } from './connection.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
-import { containsText } from './text-filter.js';
+import { containsText, literalMatches, needsLiteralMatch } from './text-filter.js';
 
 export interface PatientListArgs {
   first?: number | null;
@@ -31,8 +31,26 @@ export class PatientService {
     authorize(this.caller.principal, { scope: 'read:studies' });
     const take = pageSize(args.first, 25, 100);
     const search = checkText(args.search?.trim(), 'search', 200);
-    const text = search ? containsText(this.deps.provider, search) : null;
-    const where: Prisma.PatientWhereInput = text ? { OR: [{ name: text }, { patientId: text }] } : {};
+    const where: Prisma.PatientWhereInput = !search
+      ? {}
+      : needsLiteralMatch(this.deps.provider, search)
+        ? {
+            id: {
+              in: await literalMatches(
+                this.deps.prisma,
+                Prisma.sql`"Patient"`,
+                Prisma.sql`"id"`,
+                [Prisma.sql`"name"`, Prisma.sql`"patientId"`],
+                search,
+              ),
+            },
+          }
+        : {
+            OR: [
+              { name: containsText(this.deps.provider, search) },
+              { patientId: containsText(this.deps.provider, search) },
+            ],
+          };
     let position: Prisma.PatientWhereInput | null = null;
     if (args.after) {
       const c = decodeCursor(args.after, nameCursor);

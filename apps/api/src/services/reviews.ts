@@ -38,19 +38,20 @@ export class ReviewService {
       select: { id: true, modelVersionId: true, triage: true },
     });
     if (!prediction) throw new AppError('CONFLICT', 'The study has no finished result to review yet.');
-    const [review] = await prisma.$transaction([
-      prisma.review.create({
+    const review = await audit.change(async (tx, record) => {
+      const created = await tx.review.create({
         data: { studyId, studyPredictionId: prediction.id, reviewerId: principal.userId, verdict, comment: text },
-      }),
-      prisma.study.update({ where: { id: studyId }, data: { reviewed: true } }),
-    ]);
-    await audit.append(actorOf(this.caller), {
-      action: 'review.create',
-      resourceType: 'Review',
-      resourceId: review.id,
-      studyId,
-      patientId: study.patientId,
-      details: { verdict, triage: prediction.triage, modelVersionId: prediction.modelVersionId },
+      });
+      await tx.study.update({ where: { id: studyId }, data: { reviewed: true } });
+      record(actorOf(this.caller), {
+        action: 'review.create',
+        resourceType: 'Review',
+        resourceId: created.id,
+        studyId,
+        patientId: study.patientId,
+        details: { verdict, triage: prediction.triage, modelVersionId: prediction.modelVersionId },
+      });
+      return created;
     });
     await evaluateAlertWindow(this.deps, prediction.modelVersionId);
     return review;

@@ -1,5 +1,5 @@
 import { AppError } from '@ich/errors';
-import type { Prisma } from '@ich/prisma';
+import { Prisma } from '@ich/prisma';
 import { z } from 'zod';
 import { actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
@@ -24,7 +24,7 @@ import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import type { ServiceDeps } from './deps.js';
 import { checkId, checkText } from './ids.js';
 import { type HemorrhageLabel, storedLabel } from './labels.js';
-import { containsText } from './text-filter.js';
+import { containsText, literalMatches, needsLiteralMatch } from './text-filter.js';
 
 export type StudyStatus = StudyRecord['status'];
 export type StudyOrder = 'PRIORITY' | 'RECEIVED_DESC' | 'RECEIVED_ASC';
@@ -121,7 +121,10 @@ export class StudyService {
     private readonly loaders: Loaders,
   ) {}
 
-  /** The filter validated once, with its text patterns escaped for the provider: both query paths start here. */
+  /**
+   * The filter validated once, with its text patterns escaped for the provider (PostgreSQL; SQLite keeps the text
+   * as typed, which each path then matches literally): both query paths start here.
+   */
   private worklistFilter(filter: StudyFilter | null | undefined): WorklistFilter {
     if (!filter) return {};
     const search = checkText(filter.search?.trim(), 'filter.search', 200);
@@ -137,7 +140,7 @@ export class StudyService {
     return out;
   }
 
-  private where(filter: WorklistFilter): Prisma.StudyWhereInput {
+  private async where(filter: WorklistFilter): Promise<Prisma.StudyWhereInput> {
     const and: Prisma.StudyWhereInput[] = [];
     const contains = (pattern: string) => this.containsPattern(pattern);
     if (filter.status) and.push({ status: { in: [...filter.status] as StudyStatus[] } });
@@ -146,8 +149,18 @@ export class StudyService {
     if (filter.labelContains !== undefined) and.push({ positiveLabels: contains(filter.labelContains) });
     if (filter.from) and.push({ receivedAt: { gte: filter.from } });
     if (filter.to) and.push({ receivedAt: { lt: filter.to } });
-    if (filter.searchContains !== undefined) {
-      const text = contains(filter.searchContains);
+    const search = filter.searchContains;
+    if (search !== undefined && needsLiteralMatch(this.deps.provider, search)) {
+      const ids = await literalMatches(
+        this.deps.prisma,
+        Prisma.sql`"Study" s JOIN "Patient" p ON p."id" = s."patientId"`,
+        Prisma.sql`s."id"`,
+        [Prisma.sql`p."name"`, Prisma.sql`p."patientId"`, Prisma.sql`s."accessionNumber"`, Prisma.sql`s."description"`],
+        search,
+      );
+      and.push({ id: { in: ids } });
+    } else if (search !== undefined) {
+      const text = contains(search);
       and.push({
         OR: [
           { patient: { is: { name: text } } },
@@ -194,7 +207,7 @@ export class StudyService {
       });
       count = () => countWorklist(worklist, filter);
     } else {
-      const where = this.where(filter);
+      const where = await this.where(filter);
       rows = await prisma.study.findMany({
         where: position ? { AND: [where, afterPosition(order, position)] } : where,
         orderBy: orderByFor(order),
@@ -245,16 +258,16 @@ export class StudyService {
       throw new AppError('CONFLICT', `The study cannot be analysed: ${study.notEligibleReason ?? 'not eligible'}.`);
     const active = await prisma.inferenceJob.count({ where: { studyId: id, status: { in: ['QUEUED', 'RUNNING'] } } });
     if (active > 0) throw new AppError('CONFLICT', 'The study is already queued or being processed.');
-    const { job, updated } = await prisma.$transaction(async (tx) => {
+    const updated = await audit.change(async (tx, record) => {
       const queued = await enqueueStudyAnalysis(tx, id);
-      return { job: { id: queued.jobId }, updated: await tx.study.findUniqueOrThrow({ where: { id } }) };
-    });
-    await audit.append(actorOf(this.caller), {
-      action: 'study.reprocess',
-      resourceType: 'InferenceJob',
-      resourceId: job.id,
-      studyId: id,
-      patientId: study.patientId,
+      record(actorOf(this.caller), {
+        action: 'study.reprocess',
+        resourceType: 'InferenceJob',
+        resourceId: queued.jobId,
+        studyId: id,
+        patientId: study.patientId,
+      });
+      return tx.study.findUniqueOrThrow({ where: { id } });
     });
     this.deps.events.publish({ kind: 'STATUS', studyId: id, status: updated.status, at: new Date().toISOString() });
     return updated;

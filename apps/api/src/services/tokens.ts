@@ -92,22 +92,25 @@ export class TokenService {
       }
     }
     const token = newSecret('apiToken');
-    const apiToken = await prisma.apiToken.create({
-      data: {
-        name,
-        userId: owner.id,
-        createdById: principal.userId,
-        tokenHash: hashSecret(token),
-        prefix: displayPrefix(token),
-        scopes: formatScopes(scopes),
-        expiresAt,
-      },
-    });
-    await audit.append(actorOf(this.caller), {
-      action: 'token.create',
-      resourceType: 'ApiToken',
-      resourceId: apiToken.id,
-      details: { name, ownerId: owner.id, scopes, expiresAt: apiToken.expiresAt?.toISOString() ?? null },
+    const apiToken = await audit.change(async (tx, record) => {
+      const created = await tx.apiToken.create({
+        data: {
+          name,
+          userId: owner.id,
+          createdById: principal.userId,
+          tokenHash: hashSecret(token),
+          prefix: displayPrefix(token),
+          scopes: formatScopes(scopes),
+          expiresAt,
+        },
+      });
+      record(actorOf(this.caller), {
+        action: 'token.create',
+        resourceType: 'ApiToken',
+        resourceId: created.id,
+        details: { name, ownerId: owner.id, scopes, expiresAt: created.expiresAt?.toISOString() ?? null },
+      });
+      return created;
     });
     return { token, apiToken };
   }
@@ -120,14 +123,16 @@ export class TokenService {
     if (!existing) throw new AppError('NOT_FOUND', 'No such API token.', { id });
     this.forUser(existing.userId);
     if (existing.revokedAt) return existing;
-    const revoked = await prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
-    await audit.append(actorOf(this.caller), {
-      action: 'token.revoke',
-      resourceType: 'ApiToken',
-      resourceId: id,
-      details: { name: existing.name, ownerId: existing.userId },
+    return audit.change(async (tx, record) => {
+      const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+      record(actorOf(this.caller), {
+        action: 'token.revoke',
+        resourceType: 'ApiToken',
+        resourceId: id,
+        details: { name: existing.name, ownerId: existing.userId },
+      });
+      return revoked;
     });
-    return revoked;
   }
 
   async ownerOf(token: ApiTokenRecord): Promise<UserRecord> {

@@ -1,6 +1,6 @@
 import { AppError } from '@ich/errors';
 import { z } from 'zod';
-import { actorOf } from '../audit/audit-log.js';
+import { actorOf, type Tx } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import { authorize, type Role } from '../auth/principal.js';
 import type { UserRecord } from '../db/records.js';
@@ -70,21 +70,22 @@ export class UserService {
       throw new AppError('BAD_USER_INPUT', 'email: not a valid email address', { field: 'email' });
     const name = checkText(input.name, 'name', 200) ?? '';
     const passwordHash = await this.deps.passwords.hash(checkPassword(input.password));
-    let user: UserRecord;
     try {
-      user = await this.deps.prisma.user.create({ data: { email, name, role: input.role, passwordHash } });
+      return await this.deps.audit.change(async (tx, record) => {
+        const user = await tx.user.create({ data: { email, name, role: input.role, passwordHash } });
+        record(actorOf(this.caller), {
+          action: 'user.create',
+          resourceType: 'User',
+          resourceId: user.id,
+          details: { email, role: user.role },
+        });
+        return user;
+      });
     } catch (error) {
       if (isUniqueViolation(error))
         throw new AppError('CONFLICT', 'A user with this email already exists.', { field: 'email' });
       throw error;
     }
-    await this.deps.audit.append(actorOf(this.caller), {
-      action: 'user.create',
-      resourceType: 'User',
-      resourceId: user.id,
-      details: { email, role: user.role },
-    });
-    return user;
   }
 
   async update(id: string, input: UpdateUserInput): Promise<UserRecord> {
@@ -104,45 +105,49 @@ export class UserService {
     if (name !== undefined && name !== before.name) changes['name'] = { from: before.name, to: name };
     if (role !== undefined && role !== before.role) changes['role'] = { from: before.role, to: role };
     if (active !== undefined && active !== before.active) changes['active'] = { from: before.active, to: active };
-    const user = await prisma.user.update({
-      where: { id },
-      data: {
-        ...(name !== undefined ? { name } : {}),
-        ...(role ? { role } : {}),
-        ...(active !== undefined ? { active } : {}),
-      },
+    return audit.change(async (tx, record) => {
+      const user = await tx.user.update({
+        where: { id },
+        data: {
+          ...(name !== undefined ? { name } : {}),
+          ...(role ? { role } : {}),
+          ...(active !== undefined ? { active } : {}),
+        },
+      });
+      // A deactivated account's secrets are revoked, not merely refused while it is inactive: otherwise reactivating
+      // it would bring back every token issued before, including any that leaked.
+      const revoked = active === false ? await revokeCredentials(tx, id) : null;
+      record(actorOf(this.caller), {
+        action: 'user.update',
+        resourceType: 'User',
+        resourceId: id,
+        details: { email: user.email, changes, ...(revoked ? { revoked } : {}) },
+      });
+      return user;
     });
-    // A deactivated account's secrets are revoked, not merely refused while it is inactive: otherwise reactivating it
-    // would bring back every token issued before, including any that leaked.
-    const revoked = active === false ? await this.revokeCredentials(id) : null;
-    await audit.append(actorOf(this.caller), {
-      action: 'user.update',
-      resourceType: 'User',
-      resourceId: id,
-      details: { email: user.email, changes, ...(revoked ? { revoked } : {}) },
-    });
-    return user;
   }
 
   async resetPassword(id: string, password: string): Promise<boolean> {
     this.admin();
     checkId(id);
     const passwordHash = await this.deps.passwords.hash(checkPassword(password));
-    const { prisma } = this.deps;
+    const { prisma, audit } = this.deps;
     const user = await prisma.user.findUnique({ where: { id }, select: { email: true } });
     if (!user) throw new AppError('NOT_FOUND', 'No such user.', { id });
-    await prisma.user.update({ where: { id }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
-    // The account throttle counts failures since the account's last success; a reset is one, so the owner can sign in
-    // with the new password at once. Failures counted against the addresses that sent them stay.
-    await prisma.loginAttempt.create({
-      data: { email: user.email, ipAddress: this.caller.ip ?? 'unknown', success: true },
-    });
-    const { sessions } = await this.revokeCredentials(id, { apiTokens: false });
-    await this.deps.audit.append(actorOf(this.caller), {
-      action: 'user.reset_password',
-      resourceType: 'User',
-      resourceId: id,
-      details: { revoked: { sessions } },
+    await audit.change(async (tx, record) => {
+      await tx.user.update({ where: { id }, data: { passwordHash, failedLogins: 0, lockedUntil: null } });
+      // The account throttle counts failures since the account's last success; a reset is one, so the owner can sign
+      // in with the new password at once. Failures counted against the addresses that sent them stay.
+      await tx.loginAttempt.create({
+        data: { email: user.email, ipAddress: this.caller.ip ?? 'unknown', success: true },
+      });
+      const { sessions } = await revokeCredentials(tx, id, { apiTokens: false });
+      record(actorOf(this.caller), {
+        action: 'user.reset_password',
+        resourceType: 'User',
+        resourceId: id,
+        details: { revoked: { sessions } },
+      });
     });
     return true;
   }
@@ -153,23 +158,28 @@ export class UserService {
     checkId(id);
     const user = await this.deps.prisma.user.findUnique({ where: { id }, select: { email: true } });
     if (!user) throw new AppError('NOT_FOUND', 'No such user.', { id });
-    const revoked = await this.revokeCredentials(id);
-    await this.deps.audit.append(actorOf(this.caller), {
-      action: 'user.revoke_credentials',
-      resourceType: 'User',
-      resourceId: id,
-      details: { email: user.email, revoked },
+    return this.deps.audit.change(async (tx, record) => {
+      const revoked = await revokeCredentials(tx, id);
+      record(actorOf(this.caller), {
+        action: 'user.revoke_credentials',
+        resourceType: 'User',
+        resourceId: id,
+        details: { email: user.email, revoked },
+      });
+      return revoked;
     });
-    return revoked;
   }
+}
 
-  private async revokeCredentials(userId: string, what: { apiTokens: boolean } = { apiTokens: true }) {
-    const now = new Date();
-    const { prisma } = this.deps;
-    const sessions = await prisma.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
-    const apiTokens = what.apiTokens
-      ? await prisma.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } })
-      : { count: 0 };
-    return { sessions: sessions.count, apiTokens: apiTokens.count };
-  }
+async function revokeCredentials(
+  tx: Tx,
+  userId: string,
+  what: { apiTokens: boolean } = { apiTokens: true },
+): Promise<RevokedCredentials> {
+  const now = new Date();
+  const sessions = await tx.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+  const apiTokens = what.apiTokens
+    ? await tx.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } })
+    : { count: 0 };
+  return { sessions: sessions.count, apiTokens: apiTokens.count };
 }

@@ -71,6 +71,12 @@ function ChainStatus() {
           </p>
         )
       ) : null}
+      {v ? (
+        <p className="muted">
+          Checked in the background at {new Date(v.verifiedAt).toLocaleString()}
+          {v.running ? '; a newer check is running — ask again for its result.' : '.'}
+        </p>
+      ) : null}
       <button type="button" onClick={() => void refetch()}>
         Verify again
       </button>

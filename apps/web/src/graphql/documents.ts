@@ -383,6 +383,8 @@ export const VerifyAuditLogQuery = graphql(`
       checked
       firstBrokenSeq
       reason
+      verifiedAt
+      running
     }
   }
 `);

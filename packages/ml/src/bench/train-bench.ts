@@ -40,7 +40,7 @@ export interface TrainBenchResult {
   readonly time: string;
 }
 
-const TORCH_TRAIN_SCRIPT = String.raw`
+const TORCH_TRAIN_SCRIPT = `
 import json, sys, time
 cfg = json.loads(sys.argv[1])
 try:

@@ -6,6 +6,12 @@ import { checkCtEligibility } from '../dicom/validate.js';
 import { type HounsfieldOptions, hasRsnaQuirk, toHounsfield } from '../hu/to-hounsfield.js';
 import { boundedInflateRaw } from './inflate.js';
 
+/**
+ * A frame claiming more pixels than this is refused before it is decoded (FILE_TOO_LARGE): 4096² is 64 MiB of HU
+ * values and eight times the largest CT matrix in use (1024²), while a small compressed file can claim any size.
+ */
+export const MAX_SLICE_PIXELS = 4096 * 4096;
+
 /** One decoded frame in Hounsfield units, with the attributes it came from. */
 export interface HounsfieldImage {
   readonly attrs: DicomAttributes;
@@ -22,6 +28,8 @@ export interface HounsfieldImageOptions extends DecodeFrameOptions, HounsfieldOp
   readonly frameIndex?: number;
   /** Reject non-CT images with NOT_CT (default false: any monochrome image is converted). */
   readonly requireCt?: boolean;
+  /** Most pixels (rows × columns) a frame may claim before it is decoded (default MAX_SLICE_PIXELS). */
+  readonly maxSlicePixels?: number;
 }
 
 /**
@@ -40,6 +48,14 @@ export async function decodeToHounsfield(
       const eligible = checkCtEligibility(attrs);
       if (!eligible.ok) return eligible;
     }
+    const maxPixels = options.maxSlicePixels ?? MAX_SLICE_PIXELS;
+    if (attrs.rows * attrs.columns > maxPixels)
+      return err(
+        new AppError(
+          'FILE_TOO_LARGE',
+          `the image claims ${attrs.rows}×${attrs.columns} pixels; more than ${maxPixels} per frame is not decoded`,
+        ),
+      );
     const frameIndex = options.frameIndex ?? 0;
     const stored = await decodeFrame(parsed.value, frameIndex, options);
     if (!stored.ok) return stored;

@@ -52,6 +52,53 @@ describe('loadStudies: links and special files', () => {
     const direct = await readDicomFile('/dev/zero');
     expect(direct.ok).toBe(false);
     const tooBig = await readDicomFile(join(root, 'store', study.files[0]!.name), 100);
-    expect(tooBig).toMatchObject({ ok: false, error: { code: 'BAD_DICOM' } });
+    expect(tooBig).toMatchObject({ ok: false, error: { code: 'FILE_TOO_LARGE' } });
+  });
+});
+
+// Memory bounds: every loaded slice's HU values stay until inference, so what one run keeps is bounded.
+describe('loadStudies: memory bounds', () => {
+  const study = synthStudy({ seed: 'bounds', slices: 9, size: 64, bleed: 'none' });
+  let root = '';
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ich-bounds-'));
+    for (const f of study.files) await writeFile(join(root, f.name), f.bytes);
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const codes = (rejected: ReadonlyArray<{ error: { code: string } }>) => rejected.map((r) => r.error.code);
+
+  it('keeps at most maxLoadedPixels over all slices and rejects the rest as FILE_TOO_LARGE', async () => {
+    const { studies, rejected } = await loadStudies([root], { maxLoadedPixels: 5 * 64 * 64 });
+    expect(studies.flatMap((s) => s.series.flatMap((series) => series.slices))).toHaveLength(5);
+    expect(codes(rejected)).toEqual(Array(4).fill('FILE_TOO_LARGE'));
+  });
+
+  it('keeps at most maxSlicesPerStudy slices of one study', async () => {
+    const { studies, rejected } = await loadStudies([root], { maxSlicesPerStudy: 3 });
+    expect(studies.flatMap((s) => s.series.flatMap((series) => series.slices))).toHaveLength(3);
+    expect(codes(rejected)).toEqual(Array(6).fill('FILE_TOO_LARGE'));
+  });
+
+  it('refuses a frame that claims more than maxSlicePixels before decoding it', async () => {
+    const { studies, rejected } = await loadStudies([root], { maxSlicePixels: 32 * 32 });
+    expect(studies).toEqual([]);
+    expect(codes(rejected)).toEqual(Array(9).fill('FILE_TOO_LARGE'));
+    expect(rejected[0]?.error.message).toMatch(/claims 64×64 pixels/);
+  });
+
+  it('refuses a sparse file over the size limit without reading it', async () => {
+    const big = join(root, '..', `${study.files[0]!.name}.huge`);
+    execFileSync('truncate', ['-s', '3G', big]);
+    try {
+      const before = process.memoryUsage().rss;
+      const read = await readDicomFile(big);
+      expect(read.ok).toBe(false);
+      if (!read.ok) expect(read.error.code).toBe('FILE_TOO_LARGE');
+      expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await rm(big, { force: true });
+    }
   });
 });

@@ -12,7 +12,20 @@ export interface LoadStudiesOptions extends Omit<HounsfieldImageOptions, 'frameI
   readonly requireCt?: boolean;
   /** Called after each file, e.g. to print progress on stderr. */
   readonly onProgress?: (done: number, total: number, path: string) => void;
+  /** Most decoded pixels kept over all loaded slices (default MAX_LOADED_PIXELS). */
+  readonly maxLoadedPixels?: number;
+  /** Most slices kept per study (default MAX_SLICES_PER_STUDY). */
+  readonly maxSlicesPerStudy?: number;
 }
+
+/**
+ * Bounds on what one loadStudies call keeps in memory: every loaded slice's HU values stay until inference, so 80
+ * small files each claiming 4096² had taken 5.6 GB. Slices past a bound are rejected with FILE_TOO_LARGE, never
+ * dropped in silence. 2^27 pixels is 512 MiB of float32 HU: 512 slices of 512², 128 of 1024².
+ */
+export const MAX_LOADED_PIXELS = 2 ** 27;
+/** A head CT has at most a few hundred axial slices; thin-slice series reach about 1,000. */
+export const MAX_SLICES_PER_STUDY = 2048;
 
 export interface RejectedFile {
   readonly path: string;
@@ -36,6 +49,28 @@ export async function loadStudies(
 ): Promise<{ studies: LoadedStudy[]; rejected: RejectedFile[] }> {
   const { files, rejected } = await listFiles(paths);
   const slices: LoadedSlice[] = [];
+  const maxPixels = options.maxLoadedPixels ?? MAX_LOADED_PIXELS;
+  const maxPerStudy = options.maxSlicesPerStudy ?? MAX_SLICES_PER_STUDY;
+  let loadedPixels = 0;
+  const perStudy = new Map<string, number>();
+  // Checked after each decode: at most `concurrency` slices beyond the bound exist at once, and they are dropped.
+  const keep = (slice: LoadedSlice): AppError | null => {
+    const study = slice.attrs.studyInstanceUid;
+    const count = perStudy.get(study) ?? 0;
+    if (count >= maxPerStudy)
+      return new AppError(
+        'FILE_TOO_LARGE',
+        `study ${study} has more than ${maxPerStudy} slices; the rest are not read`,
+      );
+    if (loadedPixels + slice.hu.length > maxPixels)
+      return new AppError(
+        'FILE_TOO_LARGE',
+        `the slices read so far hold ${loadedPixels} pixels; more than ${maxPixels} in one run is not kept (run fewer studies at a time)`,
+      );
+    perStudy.set(study, count + 1);
+    loadedPixels += slice.hu.length;
+    return null;
+  };
   const concurrency = Math.max(2, (options.pool ?? sharedDecodePool()).size * 2);
   let next = 0;
   let done = 0;
@@ -43,8 +78,9 @@ export async function loadStudies(
     while (next < files.length) {
       const path = files[next++] as string;
       const result = await loadSlice(path, options);
-      if (result.ok) slices.push(result.value);
-      else rejected.push({ path, error: result.error });
+      const refused = result.ok ? keep(result.value) : result.error;
+      if (refused) rejected.push({ path, error: refused });
+      else if (result.ok) slices.push(result.value);
       done += 1;
       options.onProgress?.(done, files.length, path);
     }
@@ -106,7 +142,7 @@ export async function readDicomFile(path: string, maxBytes = MAX_DICOM_FILE_BYTE
       return {
         ok: false,
         error: new AppError(
-          'BAD_DICOM',
+          'FILE_TOO_LARGE',
           `${path} is ${info.size} bytes; a DICOM file over ${maxBytes} bytes is not read (decode frames one by one)`,
         ),
       };
@@ -141,12 +177,16 @@ function kindOf(info: Awaited<ReturnType<typeof stat>>): string {
  * The regular files under these paths (each path itself when it is a file), with the same link and special-file rules
  * as loadStudies: what cannot be read as a file is in `rejected`, never dropped without a word.
  */
-export async function listFiles(paths: readonly string[]): Promise<{ files: string[]; rejected: RejectedFile[] }> {
+export async function listFiles(
+  paths: readonly string[],
+  options: { skipSidecars?: boolean } = {},
+): Promise<{ files: string[]; rejected: RejectedFile[] }> {
   const rejected: RejectedFile[] = [];
   const files: string[] = [];
   const seenFolders = new Set<string>();
   const seenFiles = new Set<string>();
-  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles);
+  const skip = options.skipSidecars ?? true;
+  for (const p of paths) await collectFiles(p, files, rejected, seenFolders, seenFiles, skip);
   return { files, rejected };
 }
 
@@ -156,6 +196,7 @@ async function collectFiles(
   rejected: RejectedFile[],
   seenFolders: Set<string>,
   seenFiles: Set<string>,
+  skipSidecars: boolean,
 ): Promise<void> {
   let info: Awaited<ReturnType<typeof stat>>;
   let real: string;
@@ -193,7 +234,7 @@ async function collectFiles(
   }
   for (const name of names) {
     // Hidden files and the sidecars that travel with studies (manifests, label sheets, previews) are not DICOM.
-    if (name.startsWith('.') || /\.(csv|json|txt|md|png|jpg)$/i.test(name)) continue;
-    await collectFiles(join(path, name), out, rejected, seenFolders, seenFiles);
+    if (skipSidecars && (name.startsWith('.') || /\.(csv|json|txt|md|png|jpg)$/i.test(name))) continue;
+    await collectFiles(join(path, name), out, rejected, seenFolders, seenFiles, skipSidecars);
   }
 }

@@ -55,7 +55,11 @@ describe.each(PROVIDERS)('audit checkpoints on %s', (provider) => {
     await t?.close();
   });
 
-  const verify = async () => (await t.gql<Verification>(VERIFY, {}, { token: admin })).data?.verifyAuditLog;
+  // verifyAuditLog serves the last background verification: run one to completion first, then read it.
+  const verify = async () => {
+    await t.api.audit.verify();
+    return (await t.gql<Verification>(VERIFY, {}, { token: admin })).data?.verifyAuditLog;
+  };
   const seqs = async () =>
     (await t.prisma.auditEvent.findMany({ select: { seq: true }, orderBy: { seq: 'asc' } })).map((r) => r.seq);
 

@@ -221,6 +221,7 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
         t.gql('query($id: ID!) { study(id: $id) { id } }', { id: studyId }, { token: clinician.token }),
       ),
     );
+    await t.api.audit.verify();
     const r = await t.gql<{ verifyAuditLog: { ok: boolean; checked: number; firstBrokenSeq: number | null } }>(
       '{ verifyAuditLog { ok checked firstBrokenSeq reason } }',
       {},
@@ -245,6 +246,7 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     } finally {
       await other.close();
     }
+    await t.api.audit.verify();
     const r = await t.gql<{ verifyAuditLog: { ok: boolean } }>(
       '{ verifyAuditLog { ok firstBrokenSeq reason } }',
       {},
@@ -276,6 +278,7 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
       Array.from({ length: 6 }, () => ['test.alternate_a', 'test.alternate_b']).flat(),
     );
     for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+    await t.api.audit.verify();
     const r = await t.gql<{ verifyAuditLog: { ok: boolean } }>(
       '{ verifyAuditLog { ok firstBrokenSeq reason } }',
       {},
@@ -345,14 +348,17 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
   });
 
   it('detects a tampered event and a deleted one', async () => {
-    const verify = async () =>
-      (
+    const verify = async () => {
+      // verifyAuditLog serves the last background verification: run one to completion first, then read it.
+      await t.api.audit.verify();
+      return (
         await t.gql<{ verifyAuditLog: { ok: boolean; firstBrokenSeq: number | null; reason: string | null } }>(
           '{ verifyAuditLog { ok firstBrokenSeq reason } }',
           {},
           { token: admin.token },
         )
       ).data!.verifyAuditLog;
+    };
     expect((await verify()).ok).toBe(true);
     const victim = await t.prisma.auditEvent.findFirstOrThrow({
       where: { action: 'study.read' },

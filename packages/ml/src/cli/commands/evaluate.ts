@@ -124,7 +124,7 @@ const command: Command = {
     const report = evaluateImages(images, { thresholds, thresholdSource, aggregation });
     if (values.roc) await writeFile(values.roc, rocPng(images));
     if (values['save-predictions']) {
-      const rows = ['sopInstanceUid,studyInstanceUid,' + LABELS.join(',')];
+      const rows = [`sopInstanceUid,studyInstanceUid,${LABELS.join(',')}`];
       for (const im of images)
         rows.push([im.id, im.study ?? '', ...Array.from(im.probability as ArrayLike<number>, String)].join(','));
       await writeFile(values['save-predictions'], `${rows.join('\n')}\n`);

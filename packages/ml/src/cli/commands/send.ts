@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat } from 'node:fs/promises';
 import { AppError } from '@ich/errors';
 import { ProgressBar } from '../../inference/progress-bar.js';
+import { listFiles, readDicomFile } from '../../pipeline/load-studies.js';
 import { type Command, parseCommandLine } from '../command.js';
 
 const usage =
@@ -43,10 +43,16 @@ const command: Command = {
       throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 1000, not "${values.batch}"`);
     const endpoint = stowEndpoint(values.url);
 
-    const files: string[] = [];
-    for (const p of positionals) await collect(p, files);
+    for (const p of positionals) await mustExist(p);
+    // Links followed once, FIFOs, devices and broken links reported: the pipeline's rules (see loadStudies). Every
+    // regular file is listed (no sidecar filter): one without the DICM marker is reported as skipped.
+    const { files, rejected } = await listFiles(positionals, { skipSidecars: false });
     const skipped: string[] = [];
-    const failures: Failure[] = [];
+    const failures: Failure[] = rejected.map((r) => ({
+      file: r.path,
+      sopInstanceUid: null,
+      reason: `${r.error.code}: ${r.error.message}`,
+    }));
     let stored = 0;
     let sentBytes = 0;
     const started = Date.now();
@@ -75,7 +81,14 @@ const command: Command = {
         );
     };
     for (const file of files) {
-      const bytes = await readFile(file);
+      // Regular files up to MAX_DICOM_FILE_BYTES only, read one at a time: a huge or endless input is refused with
+      // its code (FILE_TOO_LARGE, BAD_USER_INPUT) instead of read into memory.
+      const read = await readDicomFile(file);
+      if (!read.ok) {
+        failures.push({ file, sopInstanceUid: null, reason: `${read.error.code}: ${read.error.message}` });
+        continue;
+      }
+      const bytes = Buffer.from(read.value.buffer, read.value.byteOffset, read.value.byteLength);
       if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') {
         skipped.push(file);
         continue;
@@ -123,21 +136,11 @@ function stowEndpoint(url: string): string {
   return base.toString();
 }
 
-async function collect(path: string, out: string[]): Promise<void> {
-  let info: Awaited<ReturnType<typeof stat>>;
+async function mustExist(path: string): Promise<void> {
   try {
-    info = await stat(path);
+    await lstat(path);
   } catch {
     throw new AppError('BAD_USER_INPUT', `${path}: no such file or folder`);
-  }
-  if (info.isFile()) {
-    out.push(path);
-    return;
-  }
-  if (!info.isDirectory()) return;
-  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
-    if (e.isDirectory() || e.isFile()) await collect(join(path, e.name), out);
   }
 }
 
