@@ -16,7 +16,7 @@ set -euo pipefail
 WORK=${WORK:-data/demo-model}
 SIZE=${SIZE:-96}
 BATCH=${BATCH:-16}
-EPOCHS=${EPOCHS:-4}
+EPOCHS=${EPOCHS:-5}
 THREADS=${THREADS:-2}
 ICH=(node packages/ml/dist/cli/main.js)
 mkdir -p "$WORK"
