@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: runs the built API (which applies migrations and creates the first admin before listening), the
-// inference worker (started once the API is ready, so the database is migrated) and the built web app, as one
+// inference worker (started once the API is ready, so the database is migrated and MODEL_DIR holds a model: an empty
+// one gets the shipped demo model, packages/ml/models/demo, with its ONNX export) and the built web app, as one
 // process tree. Ctrl-C / SIGTERM stops them all; if one dies, the others are stopped too.
 import { spawn } from 'node:child_process';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,23 @@ describe('ich-ml predict', () => {
     expect(stderr).toMatch(/reading DICOM: 7\/7/);
     expect(stderr).toMatch(/inference: 6\/6 slices \(100%\)/);
   }, 60_000);
+
+  it('without --model: installs the shipped demo model into <ICH_DATA_DIR>/models/current (the product rule) and runs it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ich-default-model-'));
+    try {
+      const { code, stdout, stderr } = await ichMl(['predict', join(data, 'study1'), '--json'], {
+        ICH_DATA_DIR: dataDir,
+        MODEL_DIR: '',
+      });
+      expect(stderr).toMatch(/installing the shipped ich-inception-v3-demo@\S+ \(trained\) and exporting ONNX/);
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout) as PredictReport;
+      expect(report.model).toMatchObject({ name: 'ich-inception-v3-demo', status: 'trained' });
+      expect(existsSync(join(dataDir, 'models', 'current', 'model.onnx'))).toBe(true);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('fails with a clear message when no input is usable, or the model is missing', async () => {
     const bad = await ichMl(['predict', join(data, 'study0', 'broken.dcm'), '--model', model.dir, '--json']);
