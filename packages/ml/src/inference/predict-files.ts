@@ -3,7 +3,7 @@ import { describeEngine, type EngineChoice } from '../engines/engine.js';
 import { sharedEngine } from '../engines/select-engine.js';
 import type { LabelProbabilities } from '../labels.js';
 import { type Aggregation, type ModelCardSummary, summarizeCard } from '../model/card.js';
-import { loadStudies } from '../pipeline/load-studies.js';
+import { filesByStudy, loadStudies } from '../pipeline/load-studies.js';
 import { inferStudy, type StudyPrediction } from './infer-study.js';
 
 export interface PredictReport {
@@ -34,28 +34,39 @@ export interface PredictFilesOptions {
 
 /**
  * Files or folders → studies → predictions: the CLI's `predict`. The engine loads once (shared per process) while
- * the files decode; studies run one after another so only one study's tensors are alive at a time.
+ * the headers are read; studies are decoded and run one after another so only one study's slices are alive at a time.
  */
 export async function predictFiles(paths: readonly string[], options: PredictFilesOptions): Promise<PredictReport> {
   const enginePromise = sharedEngine(options.modelDir, { choice: options.engine ?? 'auto' });
   // Surface a model/engine failure even if loading the files fails first.
   enginePromise.catch(() => undefined);
-  const { studies, rejected } = await loadStudies(paths, {
-    ...(options.onLoadProgress ? { onProgress: (d, t) => options.onLoadProgress?.(d, t) } : {}),
-  });
+  // One study at a time: its slices are decoded, analyzed and released before the next is read, so memory holds
+  // one study (loadStudies' bound applies per study) however large the dataset.
+  const { groups, rejected } = await filesByStudy(paths);
+  const totalFiles = [...groups.values()].reduce((n, g) => n + g.length, 0);
+  let filesDone = 0;
   const { engine, card } = await enginePromise;
   const results: StudyPrediction[] = [];
-  const total = studies.length;
-  for (let index = 0; index < total; index++) {
-    // Take the study out of the list so its decoded slices can be collected as soon as it is done.
-    const study = studies.shift()!;
-    results.push(
-      await inferStudy(engine, card, study, {
-        ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-        ...(options.aggregation ? { aggregation: options.aggregation } : {}),
-        onProgress: (done, slices) => options.onInferProgress?.(index, total, done, slices),
-      }),
-    );
+  let index = 0;
+  for (const files of groups.values()) {
+    const before = filesDone;
+    const loaded = await loadStudies(files, {
+      onProgress: (done) => {
+        filesDone = before + done;
+        options.onLoadProgress?.(filesDone, totalFiles);
+      },
+    });
+    rejected.push(...loaded.rejected);
+    for (const study of loaded.studies) {
+      const at = index++;
+      results.push(
+        await inferStudy(engine, card, study, {
+          ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+          ...(options.aggregation ? { aggregation: options.aggregation } : {}),
+          onProgress: (done, slices) => options.onInferProgress?.(at, groups.size, done, slices),
+        }),
+      );
+    }
   }
   return {
     model: summarizeCard(card),

@@ -3,6 +3,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Result, toAppError } from '@ich/errors';
 import { sharedDecodePool } from '../decode/pool.js';
+import { parseDicom } from '../dicom/parse.js';
 import { groupStudies, type LoadedSlice, type LoadedStudy } from './group-studies.js';
 import { decodeToHounsfield, type HounsfieldImageOptions } from './hounsfield-image.js';
 import { boundedInflateRaw } from './inflate.js';
@@ -21,7 +22,8 @@ export interface LoadStudiesOptions extends Omit<HounsfieldImageOptions, 'frameI
 /**
  * Bounds on what one loadStudies call keeps in memory: every loaded slice's HU values stay until inference, so 80
  * small files each claiming 4096² had taken 5.6 GB. Slices past a bound are rejected with FILE_TOO_LARGE, never
- * dropped in silence. 2^27 pixels is 512 MiB of float32 HU: 512 slices of 512², 128 of 1024².
+ * dropped in silence. 2^27 pixels is 512 MiB of float32 HU: 512 slices of 512², 128 of 1024². Callers with many
+ * studies load one study at a time (filesByStudy), so the bound applies to each study, not to a whole dataset.
  */
 export const MAX_LOADED_PIXELS = 2 ** 27;
 /** A head CT has at most a few hundred axial slices; thin-slice series reach about 1,000. */
@@ -65,7 +67,7 @@ export async function loadStudies(
     if (loadedPixels + slice.hu.length > maxPixels)
       return new AppError(
         'FILE_TOO_LARGE',
-        `the slices read so far hold ${loadedPixels} pixels; more than ${maxPixels} in one run is not kept (run fewer studies at a time)`,
+        `the slices read so far hold ${loadedPixels} pixels; more than ${maxPixels} at once are not kept`,
       );
     perStudy.set(study, count + 1);
     loadedPixels += slice.hu.length;
@@ -87,6 +89,27 @@ export async function loadStudies(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
   return { studies: groupStudies(slices), rejected };
+}
+
+/**
+ * The files under `paths` grouped by the StudyInstanceUID in their headers, read without decoding pixels, so a
+ * caller can load and analyze one study at a time with loadStudies (whose memory bound then holds per study). Files
+ * whose header cannot be read go in a group of their own (key ''), where loadStudies reports each with its code.
+ */
+export async function filesByStudy(
+  paths: readonly string[],
+): Promise<{ groups: Map<string, string[]>; rejected: RejectedFile[] }> {
+  const { files, rejected } = await listFiles(paths);
+  const groups = new Map<string, string[]>();
+  for (const path of files) {
+    const read = await readDicomFile(path);
+    const parsed = read.ok ? parseDicom(read.value, { inflateRaw: boundedInflateRaw }) : null;
+    const key = parsed?.ok ? parsed.value.attrs.studyInstanceUid : '';
+    const group = groups.get(key);
+    if (group) group.push(path);
+    else groups.set(key, [path]);
+  }
+  return { groups, rejected };
 }
 
 /** One file → one slice (frame 0). */
