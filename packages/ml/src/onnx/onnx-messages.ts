@@ -14,16 +14,23 @@ export interface OnnxNode {
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
+/** Initializer data; the typed array's class picks the ONNX element type (float, int8, uint8, int32). */
+export type OnnxTensorData = Float32Array | Int8Array | Uint8Array | Int32Array;
+
 export interface OnnxTensor {
   readonly name: string;
+  /** [] for a scalar (QuantizeLinear's per-tensor scale and zero point). */
   readonly dims: readonly number[];
-  readonly data: Float32Array;
+  readonly data: OnnxTensorData;
 }
 
 export interface OnnxValueInfo {
   readonly name: string;
-  /** A number is a fixed size; a string names a symbolic dimension (e.g. the batch "N"). */
-  readonly shape: readonly (number | string)[];
+  /**
+   * A number is a fixed size; a string names a symbolic dimension (e.g. the batch "N"). Absent: unknown rank
+   * (calibration's extra outputs, whose shapes onnxruntime infers).
+   */
+  readonly shape?: readonly (number | string)[];
 }
 
 export interface OnnxGraph {
@@ -44,6 +51,13 @@ export interface OnnxModel {
 }
 
 const ONNX_FLOAT = 1;
+/** TensorProto.DataType codes. */
+function elementType(data: OnnxTensorData): number {
+  if (data instanceof Float32Array) return ONNX_FLOAT;
+  if (data instanceof Uint8Array) return 2;
+  if (data instanceof Int8Array) return 3;
+  return 6; // Int32Array
+}
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 /** IR version 8 (ONNX 1.10+): every onnxruntime from 1.10 on reads it. */
 const IR_VERSION = 8;
@@ -100,17 +114,20 @@ function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
 function encodeTensor(t: OnnxTensor): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of t.dims) w.varint(1, d);
-  w.varint(2, ONNX_FLOAT);
+  w.varint(2, elementType(t.data));
   w.string(8, t.name);
-  // raw_data is little-endian IEEE 754, which is the in-memory layout of a Float32Array on every platform we run on.
+  // raw_data is little-endian (IEEE 754 for floats), the in-memory layout of typed arrays on every platform we run on.
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   return w;
 }
 
 function encodeValueInfo(v: OnnxValueInfo): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of v.shape)
-    shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().varint(1, ONNX_FLOAT).message(2, shape);
+  const tensorType = new ProtoWriter().varint(1, ONNX_FLOAT);
+  if (v.shape) {
+    const shape = new ProtoWriter();
+    for (const d of v.shape)
+      shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
+    tensorType.message(2, shape);
+  }
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
