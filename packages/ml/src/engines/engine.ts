@@ -7,7 +7,15 @@ export type EngineKind = (typeof ENGINE_KINDS)[number];
 
 /** What a user may ask for: a specific engine, any tfjs backend, or the fastest available. */
 export type EngineChoice = 'auto' | 'tfjs' | EngineKind;
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnx', 'onnx-int8', 'tfjs', ...ENGINE_KINDS.slice(2)];
+export const ENGINE_CHOICES: readonly EngineChoice[] = [
+  'auto',
+  'onnx',
+  'tfjs',
+  'tfjs-node-gpu',
+  'tfjs-node',
+  'tfjs-wasm',
+  'onnx-int8',
+];
 
 export interface Engine {
   readonly name: EngineKind;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestModelDir } from '../../test/model/model-fixture.js';
+import { makeTestModelDir, maxRelativeError, testBatch } from '../../test/model/model-fixture.js';
 import { opTimes } from '../bench/int8.js';
 import { rocAuc } from '../evaluate/metrics.js';
 import { inferStudy, type StudyPrediction } from '../inference/infer-study.js';
@@ -12,12 +12,16 @@ import { LABELS } from '../labels.js';
 import { type ModelCard, parseModelCard } from '../model/card.js';
 import { CARD_FILE, exportOnnxInDir, ONNX_INT8_FILE, readModelCard } from '../model/model-dir.js';
 import { quantizeModelDir } from '../model/quantize-model.js';
+import { loadLayersModelFromDir } from '../model/tfjs-files.js';
+import { layersModelToOnnxGraph, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from '../onnx/export-layers-model.js';
+import { encodeModel } from '../onnx/onnx-messages.js';
+import { poolAfterPointwiseConv } from '../onnx/quantize-graph.js';
 import { loadStudies } from '../pipeline/load-studies.js';
 import type { SliceLabels } from '../synth/study.js';
 import { writeSynthStudies } from '../synth/write-studies.js';
 import type { Engine } from './engine.js';
 import { cpuFlags, createOnnxEngine, INT8_CPU_FLAGS } from './onnx-engine.js';
-import { selectEngine } from './select-engine.js';
+import { engineChoiceFrom, selectEngine } from './select-engine.js';
 
 /**
  * The INT8 accuracy guard: model.int8.onnx (calibrated on one set of phantoms) against model.onnx (FP32) on a
@@ -153,6 +157,35 @@ describe.skipIf(!vnni)('onnx-int8 engine (needs VNNI)', () => {
       if (card.status === 'trained') expect(Math.abs(aucA - aucB)).toBeLessThanOrEqual(0.005);
     });
     expect(LABELS).toEqual(expect.arrayContaining([...card.labels]));
+  });
+});
+
+describe('INT8 graph preparation', () => {
+  it("swapping Inception's AveragePool → 1×1 Conv leaves the FP32 network's outputs unchanged", async () => {
+    const ort = await import('onnxruntime-node');
+    const model = await loadLayersModelFromDir(dir);
+    const graph = layersModelToOnnxGraph(model);
+    model.dispose();
+    const swapped = poolAfterPointwiseConv(graph);
+    expect(swapped.nodes.filter((n) => n.opType === 'AveragePool' && n.inputs[0]!.endsWith('/prepool'))).toHaveLength(
+      9,
+    );
+    const x = testBatch(2, card.inputSize, 3, 0.3);
+    const run = async (g: typeof graph): Promise<Float32Array> => {
+      const bytes = encodeModel({ graph: g, opsetVersion: ONNX_OPSET, producerName: 't', producerVersion: '1' });
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2 });
+      const out = await session.run({
+        [ONNX_INPUT_NAME]: new ort.Tensor('float32', x, [2, card.inputSize, card.inputSize, 3]),
+      });
+      await session.release();
+      return out[ONNX_OUTPUT_NAME]!.data as Float32Array;
+    };
+    expect(maxRelativeError(await run(graph), await run(swapped))).toBeLessThan(1e-4);
+  });
+
+  it('ICH_ENGINE and --engine accept onnx-int8', () => {
+    expect(engineChoiceFrom(undefined, { ICH_ENGINE: 'onnx-int8' })).toBe('onnx-int8');
+    expect(engineChoiceFrom('onnx-int8', {})).toBe('onnx-int8');
   });
 });
 
