@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,7 @@ import { AppError } from '@ich/errors';
 import type { Engine } from '../engines/engine.js';
 import { cpuFlags, createOnnxEngine, INT8_CPU_FLAGS } from '../engines/onnx-engine.js';
 import { initModel } from '../model/init-model.js';
-import { readModelCard } from '../model/model-dir.js';
+import { exportOnnxInDir, readModelCard } from '../model/model-dir.js';
 import { quantizeModelDir } from '../model/quantize-model.js';
 import { writeSynthStudies } from '../synth/write-studies.js';
 
@@ -18,9 +19,15 @@ import { writeSynthStudies } from '../synth/write-studies.js';
  * Reports the median images/s of each and the ratio of the medians, plus the median of the per-round ratios. With
  * --profile, one more INT8 and FP32 run each is profiled and the time per operator type is reported.
  */
+/** The demo model's directory in the repository (trained on phantoms; committed when it exists). */
+const DEMO_MODEL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'demo');
+
 export interface Int8BenchOptions {
   readonly sizes?: readonly number[];
-  /** An existing model directory, quantized first if it has no INT8 export (its input size is measured too). */
+  /**
+   * An existing model directory, measured at its own input size on a copy (quantized there when it has no current
+   * INT8 export). Default: the committed demo model, if any.
+   */
   readonly modelDir?: string;
   readonly batch?: number;
   readonly rounds?: number;
@@ -81,7 +88,16 @@ export async function runInt8Bench(options: Int8BenchOptions = {}): Promise<Int8
     // Calibration phantoms: 4 studies × 8 slices, another seed than the accuracy tests' held-out set.
     await writeSynthStudies({ out: calib, studies: 4, slices: 8, size: 256, seed: 1001 });
     const targets: { dir: string; label: string }[] = [];
-    if (options.modelDir) targets.push({ dir: options.modelDir, label: options.modelDir });
+    // A given model directory (default: the committed demo model, when the checkout has it) is measured on a copy:
+    // quantizing writes model.int8.onnx and the card, which must not change a tracked directory.
+    const given = options.modelDir ?? (existsSync(join(DEMO_MODEL, 'card.json')) ? DEMO_MODEL : undefined);
+    if (given) {
+      const copy = join(work, 'given');
+      await cp(given, copy, { recursive: true });
+      const c = await readModelCard(copy);
+      if (!c.files.onnx || !existsSync(join(copy, c.files.onnx))) await exportOnnxInDir(copy);
+      targets.push({ dir: copy, label: `${c.name} ${c.version} (${c.status}) at ${c.inputSize} px` });
+    }
     for (const size of options.sizes ?? (options.modelDir ? [] : [299])) {
       const dir = join(work, `model-${size}`);
       log(`int8 bench: seeded InceptionV3 at ${size} px`);
