@@ -39,7 +39,7 @@ describe('INT8 quantization parameters', () => {
 /** input → Transpose → Conv(3×3) → Relu → {AveragePool → Conv 1×1 → Relu, MaxPool} → Concat → GAP → Gemm. */
 function tinyGraph(): OnnxGraph {
   const f = (n: number, v = 0.1): Float32Array => new Float32Array(n).fill(v);
-  const conv = (name: string, input: string, k: number, cin: number, cout: number) => ({
+  const conv = (name: string, input: string, k: number) => ({
     opType: 'Conv',
     name,
     inputs: [input, `${name}/W`, `${name}/B`],
@@ -60,7 +60,7 @@ function tinyGraph(): OnnxGraph {
     ],
     nodes: [
       { opType: 'Transpose', name: 't', inputs: ['input'], outputs: ['x'], attributes: { perm: [0, 3, 1, 2] } },
-      conv('c1', 'x', 3, 3, 4),
+      conv('c1', 'x', 3),
       { opType: 'Relu', name: 'r1', inputs: ['c1/out'], outputs: ['a'] },
       {
         opType: 'AveragePool',
@@ -69,7 +69,7 @@ function tinyGraph(): OnnxGraph {
         outputs: ['p'],
         attributes: { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 0 },
       },
-      conv('c2', 'p', 1, 4, 5),
+      conv('c2', 'p', 1),
       { opType: 'Relu', name: 'r2', inputs: ['c2/out'], outputs: ['b'] },
       {
         opType: 'MaxPool',
