@@ -79,6 +79,9 @@ afterAll(async () => {
   if (dir && !dir.startsWith(work)) await rm(dir, { recursive: true, force: true });
 });
 
+const maxAbsDiff = (a: Float32Array, b: Float32Array): number =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
 describe('ich-ml quantize', () => {
   it('writes model.int8.onnx and records it, the calibration set and the method on the card', async () => {
     expect(existsSync(join(dir, ONNX_INT8_FILE))).toBe(true);
@@ -93,6 +96,24 @@ describe('ich-ml quantize', () => {
       weightsHash: onDisk.weightsHash,
     });
   });
+
+  it('--method percentile: records the method, and the INT8 model still agrees with FP32', async () => {
+    const copy = await mkdtemp(join(work, 'pct-'));
+    await cp(dir, copy, { recursive: true });
+    const { card: c } = await quantizeModelDir(copy, {
+      calibration: [join(work, 'calib')],
+      maxImages: 8,
+      method: 'percentile',
+      percentile: 99.99,
+    });
+    expect(c.int8?.method).toBe('percentile 99.99');
+    if (!vnni) return;
+    const a = await createOnnxEngine(copy, c, { threads: 2, warmUp: false });
+    const b = await createOnnxEngine(copy, c, { threads: 2, warmUp: false, int8: true });
+    engines.push(a, b);
+    const x = testBatch(2, c.inputSize, 3, 0.1).map((v) => 0.5 + 0.4 * v);
+    expect(maxAbsDiff(await a.run(x, 2), await b.run(x, 2))).toBeLessThan(0.05);
+  }, 90_000);
 
   it('cards without the INT8 fields still parse, unchanged; a malformed int8 record is BAD_MODEL', async () => {
     const raw = JSON.parse(await readFile(join(dir, CARD_FILE), 'utf8')) as Record<string, unknown> & {
@@ -181,7 +202,7 @@ describe('INT8 graph preparation', () => {
       return out[ONNX_OUTPUT_NAME]!.data as Float32Array;
     };
     expect(maxRelativeError(await run(graph), await run(swapped))).toBeLessThan(1e-4);
-  });
+  }, 60_000);
 
   it('ICH_ENGINE and --engine accept onnx-int8', () => {
     expect(engineChoiceFrom(undefined, { ICH_ENGINE: 'onnx-int8' })).toBe('onnx-int8');

@@ -17,6 +17,9 @@ import { cardChannels, type Int8Record, type ModelCard } from './card.js';
 import { CARD_FILE, ONNX_INT8_FILE, readModelCard, writeAtomic } from './model-dir.js';
 import { loadLayersModelFromDir } from './tfjs-files.js';
 
+export type CalibrationMethod = 'minmax' | 'percentile';
+const PERCENTILE = 99.999;
+
 export interface QuantizeModelOptions {
   /** Folders or files of calibration DICOM studies (e.g. `ich-ml synth` output), preprocessed as inference does. */
   readonly calibration: readonly string[];
@@ -24,7 +27,11 @@ export interface QuantizeModelOptions {
   readonly maxImages?: number;
   readonly activations?: ActivationType;
   readonly threads?: number;
-  readonly onProgress?: (done: number, total: number) => void;
+  /** "minmax" (default) or "percentile": each tail clipped at `percentile` % of the calibration values. */
+  readonly method?: CalibrationMethod;
+  /** For "percentile"; default 99.999. */
+  readonly percentile?: number;
+  readonly onProgress?: (done: number, total: number, pass: string) => void;
 }
 
 /**
@@ -33,6 +40,8 @@ export interface QuantizeModelOptions {
  * preprocessed exactly as inference preprocesses them (the card's windows, size and context); each activation's
  * range is the smallest and largest value seen over all of them. Min/max keeps every calibration value
  * representable (no clipping); on the ReLU outputs of a BN-folded network the ranges are one-sided and tight.
+ * "percentile" (a second pass) clips each tail at the given percentile of the values instead, trading rare
+ * outliers for a finer step everywhere else.
  */
 export async function quantizeModelDir(
   dir: string,
@@ -73,7 +82,7 @@ export async function quantizeModelDir(
     format: 'onnx-qdq',
     activations: `${activations} per-tensor asymmetric`,
     weights: 'int8 per-channel symmetric',
-    method: 'minmax',
+    method: options.method === 'percentile' ? `percentile ${options.percentile ?? PERCENTILE}` : 'minmax',
     calibration: {
       source: options.calibration.map((p) => basename(resolve(p))).join(', '),
       studies: studies.length,
@@ -136,7 +145,7 @@ async function calibrate(
   };
   // Small batches: every activation of the trunk comes back as an output (~30 MB per 299 px image).
   const per = 4;
-  try {
+  const pass = async (visit: (name: string, data: Float32Array) => void, label: string): Promise<void> => {
     for (let start = 0; start < slices.length; start += per) {
       const n = Math.min(per, slices.length - start);
       const x = buildBatch(slices, start, n, batchOptions);
@@ -145,20 +154,52 @@ async function calibrate(
       for (const name of names) {
         const t = out[name];
         if (!t) throw new AppError('INTERNAL', `int8: calibration output ${name} missing`);
-        const data = t.data as Float32Array;
-        const r = ranges.get(name)!;
-        let lo = r.min;
-        let hi = r.max;
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i]!;
-          if (v < lo) lo = v;
-          else if (v > hi) hi = v;
-        }
-        r.min = lo;
-        r.max = hi;
+        visit(name, t.data as Float32Array);
         t.dispose();
       }
-      options.onProgress?.(start + n, slices.length);
+      options.onProgress?.(start + n, slices.length, label);
+    }
+  };
+  try {
+    await pass((name, data) => {
+      const r = ranges.get(name)!;
+      let lo = r.min;
+      let hi = r.max;
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i]!;
+        if (v < lo) lo = v;
+        else if (v > hi) hi = v;
+      }
+      r.min = lo;
+      r.max = hi;
+    }, 'min/max');
+    if (options.method === 'percentile') {
+      // Second pass: a 4096-bin histogram per activation over its min/max, then each tail clipped at the percentile.
+      const bins = 4096;
+      const hist = new Map(names.map((n) => [n, new Float64Array(bins)]));
+      await pass((name, data) => {
+        const { min, max } = ranges.get(name)!;
+        const h = hist.get(name)!;
+        const k = (bins - 1) / Math.max(max - min, 1e-12);
+        for (let i = 0; i < data.length; i++) h[Math.floor((data[i]! - min) * k)]! += 1;
+      }, 'percentile');
+      const p = options.percentile ?? PERCENTILE;
+      for (const name of names) {
+        const { min, max } = ranges.get(name)!;
+        const h = hist.get(name)!;
+        const total = h.reduce((a, b) => a + b, 0);
+        const tail = (total * (100 - p)) / 100;
+        const width = (max - min) / (bins - 1);
+        let hiBin = bins - 1;
+        for (let acc = 0; hiBin > 0 && acc + h[hiBin]! <= tail; hiBin--) acc += h[hiBin]!;
+        let loBin = 0;
+        for (let acc = 0; loBin < bins - 1 && acc + h[loBin]! <= tail; loBin++) acc += h[loBin]!;
+        // A one-sided (ReLU) range keeps its 0; only a real negative tail is clipped.
+        ranges.set(name, {
+          min: min < 0 ? Math.min(0, min + loBin * width) : min,
+          max: Math.min(max, min + (hiBin + 1) * width),
+        });
+      }
     }
   } finally {
     await session.release();

@@ -5,7 +5,7 @@ import type { ActivationType } from '../../onnx/quantize-graph.js';
 import { type Command, parseCommandLine } from '../command.js';
 
 const usage =
-  'ich-ml quantize [--model <dir>] --calib <studies dir> [--calib <dir> ...] [--images N] [--activations uint8|int8] [--json]';
+  'ich-ml quantize [--model <dir>] --calib <studies dir> [--calib <dir> ...] [--images N] [--method minmax|percentile] [--percentile P] [--activations uint8|int8] [--json]';
 
 const command: Command = {
   name: 'quantize',
@@ -18,6 +18,8 @@ const command: Command = {
       calib: { type: 'string', multiple: true },
       images: { type: 'string', default: '64' },
       activations: { type: 'string', default: 'uint8' },
+      method: { type: 'string', default: 'minmax' },
+      percentile: { type: 'string', default: '99.999' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length > 0)
@@ -30,13 +32,22 @@ const command: Command = {
     const activations = values.activations as string;
     if (activations !== 'uint8' && activations !== 'int8')
       throw new AppError('BAD_USER_INPUT', `--activations must be uint8 or int8, not "${activations}"`);
+    const method = values.method as string;
+    if (method !== 'minmax' && method !== 'percentile')
+      throw new AppError('BAD_USER_INPUT', `--method must be minmax or percentile, not "${method}"`);
+    const percentile = Number(values.percentile);
+    if (!(percentile > 90 && percentile <= 100))
+      throw new AppError('BAD_USER_INPUT', `--percentile must be in (90, 100], not "${values.percentile}"`);
     const dir = resolveModelDir(values.model as string | undefined);
     const started = Date.now();
     const { file, bytes, card } = await quantizeModelDir(dir, {
       calibration: calib,
       maxImages: images,
       activations: activations as ActivationType,
-      onProgress: (done, total) => process.stderr.write(`quantize: calibration ${done}/${total} images\r`),
+      method,
+      percentile,
+      onProgress: (done, total, pass) =>
+        process.stderr.write(`quantize: calibration (${pass}) ${done}/${total} images\r`),
     });
     process.stderr.write('\n');
     if (values.json) process.stdout.write(`${JSON.stringify({ file, bytes, int8: card.int8 })}\n`);
