@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ichMl } from '../../test/model/ich-ml-cli.js';
 import { makeTestModelDir, maxRelativeError, testBatch } from '../../test/model/model-fixture.js';
 import { opTimes } from '../bench/int8.js';
 import { rocAuc } from '../evaluate/metrics.js';
@@ -114,6 +115,25 @@ describe('ich-ml quantize', () => {
     engines.push(a, b);
     const x = testBatch(2, c.inputSize, 3, 0.1).map((v) => 0.5 + 0.4 * v);
     expect(maxAbsDiff(await a.run(x, 2), await b.run(x, 2))).toBeLessThan(0.05);
+  }, 90_000);
+
+  it('the CLI: quantize needs --calib; predict --engine onnx-int8 runs the INT8 export', async () => {
+    const bad = await ichMl(['quantize', '--model', dir]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--calib <studies dir> is required/);
+    const run = await ichMl([
+      'predict',
+      join(work, 'heldout', 'study-001'),
+      '--model',
+      dir,
+      '--engine',
+      'onnx-int8',
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { engine: string; studies: unknown[] };
+    expect(report.engine).toMatch(vnni ? /^onnx-int8 \(onnxruntime-node/ : /^onnx \(/);
+    expect(report.studies).toHaveLength(1);
   }, 90_000);
 
   it('cards without the INT8 fields still parse, unchanged; a malformed int8 record is BAD_MODEL', async () => {
