@@ -46,9 +46,12 @@ describe('npm start on a fresh data folder', () => {
     const note = page.getByRole('note').filter({ hasText: 'Model' });
     await note.waitFor();
     const text = await note.textContent();
+    // A fresh installation runs the shipped demo model: its card says what it learned and that it is not for
+    // clinical use.
     expect(text).toContain('Not for clinical use');
-    expect(text).toMatch(/untrained/);
-    expect(text).not.toMatch(/trained on synthetic phantoms/);
+    expect(text).toMatch(/trained on synthetic phantoms only/);
+    expect(text).toMatch(/Training data: synthetic phantoms from ich-ml synth/);
+    expect(text).not.toMatch(/untrained/);
     await page.close();
   });
 
@@ -62,7 +65,7 @@ describe('npm start on a fresh data folder', () => {
     expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
-  it('registers and activates an UNTRAINED model that an admin sees through the web origin', async () => {
+  it('installs, registers and activates the shipped demo model, which an admin sees through the web origin', async () => {
     const password = /created first admin first\.admin@hospital\.test with password (\S+)/.exec(product.output())?.[1];
     expect(password).toBeTruthy();
     const gql = async (query: string, variables: Record<string, unknown>, token?: string) => {
@@ -82,9 +85,13 @@ describe('npm start on a fresh data folder', () => {
     const models = await gql('{ activeModel { name version active card } }', {}, token);
     const active = models.data?.activeModel as { version: string; active: boolean; card: string } | null;
     expect(active?.active).toBe(true);
-    expect(active?.version).toMatch(/untrained/);
-    expect(JSON.parse(active?.card ?? '{}')).toMatchObject({ status: 'untrained', inputSize: 299 });
-    expect(product.output()).toMatch(/UNTRAINED: outputs are meaningless/);
+    expect(active?.version).toMatch(/demo/);
+    const card = JSON.parse(active?.card ?? '{}') as Record<string, unknown>;
+    expect(card).toMatchObject({ status: 'trained', files: { onnx: 'model.onnx' } });
+    expect(card['trainingData']).toMatch(/^synthetic phantoms from ich-ml synth/);
+    expect(card['intendedUse']).toMatch(/Not for clinical use/);
+    expect(product.output()).toMatch(/installing the shipped ich-inception-v3-demo/);
+    expect(product.output()).not.toMatch(/UNTRAINED/);
   });
 
   it('stops cleanly on SIGTERM', async () => {

@@ -101,7 +101,7 @@ describe('web: the admin console', () => {
     await signIn(page, product, ADMIN, adminPassword, '/admin/models');
     const card = page.locator('article.model').first();
     await card.waitFor();
-    expect(await card.textContent()).toMatch(/untrained.*Not for clinical use/);
+    expect(await card.textContent()).toMatch(/trained on synthetic phantoms only.*Not for clinical use/);
     expect(await card.textContent()).toContain('Thresholds');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'admin-models');

@@ -116,7 +116,7 @@ describe('web: worklist, study page, track and review (seeded predictions)', () 
     expect(await track.getAttribute('aria-valuemax')).toBe('24');
     // The card's status is what the page says about the model.
     const note = page.getByRole('note').filter({ hasText: 'Model' }).last();
-    expect(await note.textContent()).toMatch(/untrained.*Not for clinical use/);
+    expect(await note.textContent()).toMatch(/trained on synthetic phantoms only.*Not for clinical use/);
     const box = (await track.boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height * 0.75);
     await expect.poll(() => track.getAttribute('aria-valuenow')).not.toBe('1');

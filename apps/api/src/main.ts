@@ -63,7 +63,7 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
   }
   const model = await registerModelDir(db.prisma, audit, config.modelDir, (line) => console.log(`[api] ${line}`));
   console.log(
-    `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
+    `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.source === 'shipped' ? ' (the shipped demo model: synthetic phantoms only, not for clinical use)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
   );
   await audit.checkpoint();
 }

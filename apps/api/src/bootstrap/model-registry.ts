@@ -12,14 +12,17 @@ export interface RegisteredModel {
   registered: boolean;
   /** It became the active model at this start-up (there was none). */
   activated: boolean;
-  /** The directory had no model and an UNTRAINED seeded one was written. */
+  /** The directory had no model and one was written: the shipped demo model, or UNTRAINED seeded weights without it. */
   createdWeights: boolean;
+  /** Where the directory's model came from at this start-up. */
+  source: 'existing' | 'shipped' | 'untrained';
 }
 
 /**
  * Start-up: the model in MODEL_DIR becomes a ModelVersion row admins can see and activate. A fresh installation has
- * no model, so an UNTRAINED seeded one is written (its card says so everywhere it is shown) and activated, which lets
- * the pipeline run end to end. A version is immutable: a card whose name@version is already registered with other
+ * no model, so the shipped demo model (trained on synthetic phantoms; its card says so and that it is not for
+ * clinical use, everywhere it is shown) is installed there and activated, which lets the pipeline run end to end;
+ * only when the repository's demo model is missing is an UNTRAINED seeded one written instead. A version is immutable: a card whose name@version is already registered with other
  * weights is refused, because predictions stamped with that version would no longer say which weights made them.
  */
 export async function registerModelDir(
@@ -28,7 +31,7 @@ export async function registerModelDir(
   modelDir: string,
   log: (line: string) => void = () => {},
 ): Promise<RegisteredModel> {
-  const { dir, card, created } = await ensureModelDir(modelDir, { onProgress: log });
+  const { dir, card, created, source } = await ensureModelDir(modelDir, { onProgress: log });
   const existing = await prisma.modelVersion.findUnique({
     where: { name_version: { name: card.name, version: card.version } },
   });
@@ -83,5 +86,6 @@ export async function registerModelDir(
     registered: !existing,
     activated,
     createdWeights: created,
+    source,
   };
 }

@@ -160,6 +160,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, 'ich.db')}`,
     storageDir: path.resolve(cwd, e.STORAGE_DIR ?? path.join(dataDir, 'storage')),
+    // The rule of @ich/ml's resolveModelDir (ich-ml uses it too): MODEL_DIR, else <ICH_DATA_DIR>/models/current. An
+    // empty directory receives the shipped demo model at start-up (bootstrap/model-registry.ts).
     modelDir: path.resolve(cwd, e.MODEL_DIR ?? path.join(dataDir, 'models', 'current')),
     engine: e.ICH_ENGINE,
     adminEmail: e.ICH_ADMIN_EMAIL.toLowerCase(),

@@ -30,9 +30,9 @@ export function ModelsAdmin() {
             <h2 id={`model-${m.id}`}>
               {m.name} {m.version} {m.active ? <span className="badge status-done">active</span> : null}
             </h2>
-            <p className={card.status === 'trained' ? '' : 'notice notice-warn'}>
+            <p className={card.notForClinicalUse ? 'notice notice-warn' : ''}>
               Status: <strong>{card.statusLabel}</strong>
-              {card.status !== 'trained' ? '. Not for clinical use.' : ''}
+              {card.notForClinicalUse ? '. Not for clinical use.' : ''}
             </p>
             <dl>
               <dt>Intended use</dt>

@@ -10,6 +10,8 @@ export interface CardFacts {
   metrics: Record<string, number> | null;
   trainingData: string;
   intendedUse: string;
+  /** The card rules out clinical use (any card not plainly trained, or one whose intended use says so). */
+  notForClinicalUse: boolean;
   limitations: string[];
   /** A ROC picture as a data: URL, when the card carries one. */
   rocImage: string | null;
@@ -38,6 +40,9 @@ export function readCard(json: string): CardFacts {
   let status: ModelStatus = 'unknown';
   if (raw['status'] === 'untrained' || raw['status'] === 'synthetic' || raw['status'] === 'trained')
     status = raw['status'];
+  // A model trained only on the project's phantoms (the shipped demo model) is shown as such, not as "trained".
+  if (status === 'trained' && /synthetic phantoms/i.test(str(raw['trainingData']))) status = 'synthetic';
+  const intendedUse = str(raw['intendedUse']);
   const thresholds: Partial<Record<Label, number>> = {};
   const t = raw['thresholds'];
   if (t && typeof t === 'object')
@@ -57,7 +62,8 @@ export function readCard(json: string): CardFacts {
     thresholds,
     metrics,
     trainingData: str(raw['trainingData']),
-    intendedUse: str(raw['intendedUse']),
+    intendedUse,
+    notForClinicalUse: status !== 'trained' || /not for (any )?clinical use/i.test(intendedUse),
     limitations: Array.isArray(raw['limitations']) ? raw['limitations'].filter((x) => typeof x === 'string') : [],
     rocImage: roc.startsWith('data:image/png;base64,') ? roc : null,
   };

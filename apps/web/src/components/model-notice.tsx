@@ -6,11 +6,10 @@ import { type CardFacts, readCard } from './model-card';
 
 /** What the product says about a model, taken only from its card. */
 export function ModelStatusNote({ card, name, version }: { card: CardFacts; name: string; version: string }) {
-  const notForClinicalUse = card.status !== 'trained';
   return (
-    <p className={notForClinicalUse ? 'notice notice-warn' : 'notice'} role="note">
+    <p className={card.notForClinicalUse ? 'notice notice-warn' : 'notice'} role="note">
       Model {name} {version}: <strong>{card.statusLabel}</strong>.{' '}
-      {notForClinicalUse ? 'Not for clinical use: its outputs are not diagnoses. ' : ''}
+      {card.notForClinicalUse ? 'Not for clinical use: its outputs are not diagnoses. ' : ''}
       {card.trainingData ? `Training data: ${card.trainingData}` : ''}
     </p>
   );

@@ -8,6 +8,7 @@ import { LABELS } from '../labels.js';
 import { buildClassifier } from '../model/classifier.js';
 import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
 import { selectTrainingBackend } from '../train/backend.js';
+import { TorchProcess, torchAvailability } from '../train/torch-trainer.js';
 import { weightedBinaryCrossEntropy } from '../train/train.js';
 import { referencePython } from './model-reference.js';
 
@@ -71,6 +72,7 @@ print(json.dumps({"available": True, "medianStepMs": times[len(times) // 2],
 export async function runTrainBench(options: TrainBenchOptions): Promise<TrainBenchResult> {
   const rows: TrainBenchRow[] = [];
   if (options.reference) rows.push(await torchRow(options));
+  rows.push(await torchTrainerRow(options));
   rows.push(await tfjsRow(options));
   const { loadavg } = await import('node:os');
   return { options, rows, loadAverage: loadavg(), time: new Date().toISOString() };
@@ -102,6 +104,46 @@ async function tfjsRow(options: TrainBenchOptions): Promise<TrainBenchRow> {
     medianStepMs: median,
     imagesPerSecond: (options.batch * 1000) / median,
   };
+}
+
+/**
+ * `ich-ml train --trainer torch`'s own step: scripts/torch_train.py's Keras-named InceptionV3 fed over the framed
+ * stdin protocol, so the row includes the cost of handing NHWC float32 batches from Node to Python.
+ */
+async function torchTrainerRow(options: TrainBenchOptions): Promise<TrainBenchRow> {
+  const name = 'ich-ml train --trainer torch (scripts/torch_train.py)';
+  const device = `cpu (${options.threads} threads)`;
+  const available = torchAvailability();
+  if (!available.ok) return { name, device, available: false, reason: available.reason };
+  const p = new TorchProcess({
+    size: options.size,
+    channels: 3,
+    denseUnits: DEFAULT_MODEL_CONFIG.denseUnits,
+    dropout: DEFAULT_MODEL_CONFIG.dropout,
+    threads: options.threads,
+    seed: 0,
+  });
+  try {
+    const x = Float32Array.from({ length: options.batch * options.size * options.size * 3 }, () => Math.random());
+    const y = Float32Array.from({ length: options.batch * LABELS.length }, () => (Math.random() > 0.8 ? 1 : 0));
+    await p.trainStep(x, y, options.batch, 1e-4);
+    const times: number[] = [];
+    for (let i = 0; i < options.steps; i++) {
+      const s = performance.now();
+      await p.trainStep(x, y, options.batch, 1e-4);
+      times.push(performance.now() - s);
+    }
+    const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    return {
+      name: `${name}, torch ${available.torch}`,
+      device,
+      available: true,
+      medianStepMs: median,
+      imagesPerSecond: (options.batch * 1000) / median,
+    };
+  } finally {
+    await p.close();
+  }
 }
 
 function torchRow(options: TrainBenchOptions): Promise<TrainBenchRow> {

@@ -39,7 +39,7 @@ export {
   readModelCard,
   writeModelDir,
 } from '../model/model-dir.js';
-export { DEFAULT_MODEL_NAME, resolveModelDir } from '../model/resolve-model-dir.js';
+export { DEFAULT_MODEL_NAME, resolveModelDir, shippedModelDir } from '../model/resolve-model-dir.js';
 export { applySeededWeights } from '../model/seeded-weights.js';
 export { loadLayersModelFromDir, saveLayersModel, TFJS_MODEL_FILE } from '../model/tfjs-files.js';
 export {

@@ -88,6 +88,12 @@ export interface ImportKerasOptions {
   readonly contextSlices?: 1 | 3;
   readonly name?: string;
   readonly version?: string;
+  /** Store the tfjs weights as float16 (for models kept in the repository). */
+  readonly float16?: boolean;
+  /** Card fields that the importer cannot know (what the weights were trained on, thresholds, metrics, recipe). */
+  readonly card?: Partial<
+    Pick<ModelCard, 'thresholds' | 'trainingData' | 'metrics' | 'recipe' | 'limitations' | 'intendedUse'>
+  >;
 }
 
 /**
@@ -148,33 +154,39 @@ export async function importKeras(h5: string, options: ImportKerasOptions): Prom
       tf.dispose(values);
     }
     const thresholds = Object.fromEntries(LABELS.map((l) => [l, 0.5])) as LabelProbabilities;
-    return await writeModelDir(options.out, model, {
-      format: 'ich-model-card/1',
-      name: options.name ?? 'ich-inception-v3-keras',
-      version: options.version ?? '1.0.0-keras',
-      status: 'trained',
-      createdAt: new Date().toISOString(),
-      architecture: {
-        base: 'InceptionV3',
-        denseUnits: config.denseUnits,
-        dropout: config.dropout,
-        baseParameters: config.channels === 3 ? INCEPTION_V3_BASE_PARAMETERS : model.countParams(),
-        totalParameters: model.countParams(),
+    return await writeModelDir(
+      options.out,
+      model,
+      {
+        format: 'ich-model-card/1',
+        name: options.name ?? 'ich-inception-v3-keras',
+        version: options.version ?? '1.0.0-keras',
+        status: 'trained',
+        createdAt: new Date().toISOString(),
+        architecture: {
+          base: 'InceptionV3',
+          denseUnits: config.denseUnits,
+          dropout: config.dropout,
+          baseParameters: config.channels === 3 ? INCEPTION_V3_BASE_PARAMETERS : model.countParams(),
+          totalParameters: model.countParams(),
+        },
+        inputSize: config.inputSize,
+        windows: DEFAULT_WINDOWS,
+        contextSlices,
+        labels: LABELS,
+        thresholds,
+        aggregation: 'max',
+        trainingData: `imported from the Keras file ${h5}; what it was trained on is not recorded in the file`,
+        metrics: null,
+        intendedUse: 'Research and development of the triage pipeline. Not for clinical use.',
+        limitations: [
+          'Imported weights: training data, preprocessing and thresholds (0.5 here) are as good as their source',
+          'Not a medical device; never use for diagnosis or triage of patients',
+        ],
+        ...options.card,
       },
-      inputSize: config.inputSize,
-      windows: DEFAULT_WINDOWS,
-      contextSlices,
-      labels: LABELS,
-      thresholds,
-      aggregation: 'max',
-      trainingData: `imported from the Keras file ${h5}; what it was trained on is not recorded in the file`,
-      metrics: null,
-      intendedUse: 'Research and development of the triage pipeline. Not for clinical use.',
-      limitations: [
-        'Imported weights: training data, preprocessing and thresholds (0.5 here) are as good as their source',
-        'Not a medical device; never use for diagnosis or triage of patients',
-      ],
-    });
+      { weights: options.float16 ? 'float16' : 'float32' },
+    );
   } finally {
     model.dispose();
   }

@@ -44,6 +44,8 @@ export interface ModelCard {
   readonly aggregation: Aggregation;
   readonly trainingData: string;
   readonly metrics: Readonly<Record<string, number>> | null;
+  /** How the weights were made (trainer, input size, steps, minutes, seed…), so a run can be repeated. Optional. */
+  readonly recipe?: Readonly<Record<string, string | number>>;
   readonly intendedUse: string;
   readonly limitations: readonly string[];
   /** sha256 over the tfjs weight shards in manifest order: "sha256:<hex>". */
@@ -158,6 +160,16 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
       fail('metrics', 'null or an object of numbers');
     metrics = v.metrics as Record<string, number>;
   }
+  let recipe: Record<string, string | number> | undefined;
+  if (v.recipe !== undefined) {
+    if (
+      typeof v.recipe !== 'object' ||
+      v.recipe === null ||
+      Object.values(v.recipe).some((x) => typeof x !== 'number' && typeof x !== 'string')
+    )
+      fail('recipe', 'an object of numbers and strings');
+    recipe = v.recipe as Record<string, string | number>;
+  }
   const limitations =
     Array.isArray(v.limitations) && v.limitations.every((s) => typeof s === 'string')
       ? (v.limitations as string[])
@@ -198,6 +210,7 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
     aggregation,
     trainingData: str('trainingData'),
     metrics,
+    ...(recipe ? { recipe } : {}),
     intendedUse: str('intendedUse'),
     limitations,
     weightsHash,

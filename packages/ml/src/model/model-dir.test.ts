@@ -1,11 +1,12 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestModelDir } from '../../test/model/model-fixture.js';
 import { type ModelCard, parseModelCard, summarizeCard } from './card.js';
 import { ensureModelDir } from './ensure-model.js';
 import { CARD_FILE, exportOnnxInDir, readModelCard } from './model-dir.js';
-import { resolveModelDir } from './resolve-model-dir.js';
+import { resolveModelDir, shippedModelDir } from './resolve-model-dir.js';
 import { readLayersArtifacts } from './tfjs-files.js';
 
 let dir: string;
@@ -85,17 +86,42 @@ describe('model directory', () => {
     }
   });
 
-  it('resolves the model directory from an argument, then MODEL_DIR, then data/models/default at the workspace root', () => {
+  it('resolves the model directory from an argument, then MODEL_DIR, then <ICH_DATA_DIR or data>/models/current', () => {
     expect(resolveModelDir('/x/y', { MODEL_DIR: '/z' })).toBe('/x/y');
     expect(resolveModelDir(undefined, { MODEL_DIR: '/z' })).toBe('/z');
+    expect(resolveModelDir(undefined, { ICH_DATA_DIR: '/srv/ich/data' })).toBe('/srv/ich/data/models/current');
     const fallback = resolveModelDir(undefined, {}, join(process.cwd(), 'src'));
-    expect(fallback).toMatch(/data\/models\/default$/);
+    expect(fallback).toMatch(/data\/models\/current$/);
     expect(fallback).not.toContain('packages/ml');
   });
 
   it('ensureModelDir leaves an existing model alone', async () => {
     const r = await ensureModelDir(dir);
     expect(r.created).toBe(false);
+    expect(r.source).toBe('existing');
     expect(r.card.weightsHash).toBe(card.weightsHash);
+  });
+
+  it('ensureModelDir installs the shipped model into an empty directory and generates its ONNX export', async () => {
+    const target = await mkdtemp(join(tmpdir(), 'ich-ensure-'));
+    try {
+      const r = await ensureModelDir(join(target, 'models', 'current'), { shipped: dir });
+      expect(r.source).toBe('shipped');
+      expect(r.card.weightsHash).toBe(card.weightsHash);
+      expect(r.card.files.onnx).toBe('model.onnx');
+      expect((await readdir(r.dir)).sort()).toEqual([...new Set([...(await readdir(dir)), 'model.onnx'])].sort());
+      expect((await readModelCard(r.dir)).files.onnx).toBe('model.onnx');
+    } finally {
+      await rm(target, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('the repository ships a trained demo model, which ensureModelDir uses by default', async () => {
+    const shipped = await readModelCard(shippedModelDir());
+    expect(shipped.status).toBe('trained');
+    expect(shipped.trainingData).toMatch(/synthetic phantoms from ich-ml synth/);
+    expect(shipped.intendedUse).toMatch(/not for clinical use/i);
+    expect(shipped.files.onnx).toBeNull();
+    expect(shipped.metrics?.heldoutAucAny).toBeGreaterThan(0.5);
   });
 });

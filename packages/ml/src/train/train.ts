@@ -292,7 +292,8 @@ async function predictSet(
   return rows;
 }
 
-async function writeCurve(logFile: string, png: string): Promise<void> {
+/** The training curve PNG from the JSON-lines log (both trainers). */
+export async function writeCurve(logFile: string, png: string): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const records = (await readFile(logFile, 'utf8'))
     .split('\n')

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initModel } from '@ich/ml/node';
+import { initModel, readModelCard, shippedModelDir } from '@ich/ml/node';
 import { createTestDatabase, PROVIDERS } from '@ich/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../src/audit/audit-log.js';
@@ -31,14 +31,28 @@ async function actions(audit: AuditLog, db: PreparedDatabase): Promise<string[]>
 }
 
 describe('registerModelDir on an empty MODEL_DIR', () => {
-  it('writes an UNTRAINED model, registers and activates it, and is a no-op on restart', async () => {
+  it('installs the shipped demo model, registers and activates it, and is a no-op on restart', async () => {
     const { db, audit, dir } = await fresh('sqlite');
     const modelDir = join(dir, 'current');
+    const shipped = await readModelCard(shippedModelDir());
     const first = await registerModelDir(db.prisma, audit, modelDir);
-    expect(first).toMatchObject({ status: 'untrained', registered: true, activated: true, createdWeights: true });
+    expect(first).toMatchObject({
+      status: 'trained',
+      name: shipped.name,
+      version: shipped.version,
+      registered: true,
+      activated: true,
+      createdWeights: true,
+      source: 'shipped',
+    });
     const row = await db.prisma.modelVersion.findUniqueOrThrow({ where: { id: first.id } });
-    expect(row).toMatchObject({ active: true, directory: modelDir, name: first.name, version: first.version });
-    expect(JSON.parse(row.card)).toMatchObject({ status: 'untrained', inputSize: 299, weightsHash: row.weightsHash });
+    expect(row).toMatchObject({ active: true, directory: modelDir, weightsHash: shipped.weightsHash });
+    expect(JSON.parse(row.card)).toMatchObject({
+      status: 'trained',
+      inputSize: shipped.inputSize,
+      trainingData: shipped.trainingData,
+      files: { onnx: 'model.onnx' },
+    });
 
     const again = await registerModelDir(db.prisma, audit, modelDir);
     expect(again).toMatchObject({ id: first.id, registered: false, activated: false, createdWeights: false });

@@ -9,8 +9,8 @@ import { ProgressBar } from '../../inference/progress-bar.js';
 import { LABELS, type LabelProbabilities } from '../../labels.js';
 import { AGGREGATIONS, type Aggregation } from '../../model/card.js';
 import { readModelCard } from '../../model/model-dir.js';
-import { resolveModelDir } from '../../model/resolve-model-dir.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { modelDirFromArgument } from '../model-dir-arg.js';
 
 const usage =
   'ich-ml evaluate (--predictions <csv> | --model <dir> --data <dir>) --labels <csv> [--model <dir>] [--engine E] [--batch N] [--aggregation max|mean|top3-mean] [--roc <png>] [--save-predictions <csv>] [--json]';
@@ -69,7 +69,7 @@ const command: Command = {
         images.push({ id, truth: t.values, probability: p.values, ...(study ? { study } : {}) });
       }
     } else {
-      const modelDir = resolveModelDir(values.model);
+      const modelDir = await modelDirFromArgument(values.model);
       const batchSize = Number(values.batch);
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256)
         throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);

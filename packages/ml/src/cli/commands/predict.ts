@@ -5,8 +5,8 @@ import { type PredictReport, predictFiles } from '../../inference/predict-files.
 import { ProgressBar } from '../../inference/progress-bar.js';
 import { LABELS } from '../../labels.js';
 import { AGGREGATIONS, type Aggregation } from '../../model/card.js';
-import { resolveModelDir } from '../../model/resolve-model-dir.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { modelDirFromArgument } from '../model-dir-arg.js';
 
 const usage =
   'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm|onnx-int8] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
@@ -44,7 +44,7 @@ const command: Command = {
         `--aggregation must be one of ${AGGREGATIONS.join(', ')}, not "${aggregation}"`,
       );
     const engine = engineChoiceFrom(values.engine);
-    const modelDir = resolveModelDir(values.model);
+    const modelDir = await modelDirFromArgument(values.model);
     const json = values.json === true;
 
     const loading = new ProgressBar('reading DICOM');

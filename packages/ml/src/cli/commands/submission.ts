@@ -6,8 +6,8 @@ import { disposeSharedEngines, engineChoiceFrom } from '../../engines/select-eng
 import { predictFiles } from '../../inference/predict-files.js';
 import { ProgressBar } from '../../inference/progress-bar.js';
 import { LABELS } from '../../labels.js';
-import { resolveModelDir } from '../../model/resolve-model-dir.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { modelDirFromArgument } from '../model-dir-arg.js';
 
 const usage = 'ich-ml submission --data <dir> --out <sub.csv> [--model <dir>] [--engine E] [--batch N]';
 
@@ -36,7 +36,7 @@ const command: Command = {
     const inferring = new ProgressBar('inference  ');
     try {
       const report = await predictFiles([values.data], {
-        modelDir: resolveModelDir(values.model),
+        modelDir: await modelDirFromArgument(values.model),
         engine: engineChoiceFrom(values.engine),
         batchSize,
         onLoadProgress: (d, t) => {
