@@ -10,6 +10,7 @@ import { cpuFlags, createOnnxEngine, INT8_CPU_FLAGS } from '../engines/onnx-engi
 import { initModel } from '../model/init-model.js';
 import { exportOnnxInDir, readModelCard } from '../model/model-dir.js';
 import { quantizeModelDir } from '../model/quantize-model.js';
+import { shippedModelDir } from '../model/resolve-model-dir.js';
 import { writeSynthStudies } from '../synth/write-studies.js';
 
 /**
@@ -19,9 +20,6 @@ import { writeSynthStudies } from '../synth/write-studies.js';
  * Reports the median images/s of each and the ratio of the medians, plus the median of the per-round ratios. With
  * --profile, one more INT8 and FP32 run each is profiled and the time per operator type is reported.
  */
-/** The demo model's directory in the repository (trained on phantoms; committed when it exists). */
-const DEMO_MODEL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'demo');
-
 export interface Int8BenchOptions {
   readonly sizes?: readonly number[];
   /**
@@ -90,7 +88,8 @@ export async function runInt8Bench(options: Int8BenchOptions = {}): Promise<Int8
     const targets: { dir: string; label: string }[] = [];
     // A given model directory (default: the committed demo model, when the checkout has it) is measured on a copy:
     // quantizing writes model.int8.onnx and the card, which must not change a tracked directory.
-    const given = options.modelDir ?? (existsSync(join(DEMO_MODEL, 'card.json')) ? DEMO_MODEL : undefined);
+    const given =
+      options.modelDir ?? (existsSync(join(shippedModelDir(), 'card.json')) ? shippedModelDir() : undefined);
     if (given) {
       const copy = join(work, 'given');
       await cp(given, copy, { recursive: true });

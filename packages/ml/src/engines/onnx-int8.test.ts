@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ichMl } from '../../test/model/ich-ml-cli.js';
 import { makeTestModelDir, maxRelativeError, testBatch } from '../../test/model/model-fixture.js';
@@ -13,6 +12,7 @@ import { LABELS } from '../labels.js';
 import { type ModelCard, parseModelCard } from '../model/card.js';
 import { CARD_FILE, exportOnnxInDir, ONNX_INT8_FILE, readModelCard } from '../model/model-dir.js';
 import { quantizeModelDir } from '../model/quantize-model.js';
+import { shippedModelDir } from '../model/resolve-model-dir.js';
 import { loadLayersModelFromDir } from '../model/tfjs-files.js';
 import { layersModelToOnnxGraph, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from '../onnx/export-layers-model.js';
 import { encodeModel } from '../onnx/onnx-messages.js';
@@ -30,7 +30,7 @@ import { engineChoiceFrom, selectEngine } from './select-engine.js';
  * study roll-up). It runs on the demo model (packages/ml/models/demo, trained) when the checkout has it, else on a
  * small seeded untrained model, where the AUC comparison is not meaningful and is not asserted.
  */
-const DEMO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'demo');
+const DEMO = shippedModelDir();
 const vnni = INT8_CPU_FLAGS.some((f) => cpuFlags().includes(f));
 
 let work: string;
