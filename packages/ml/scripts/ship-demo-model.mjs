@@ -37,6 +37,10 @@ if (heldout.study) {
 }
 for (const k of Object.keys(metrics)) if (k.startsWith('val')) metrics[k] = round(metrics[k]);
 
+// A label the validation patients never showed kept the default threshold: say so rather than let it look tuned.
+const untuned = Object.keys(card.thresholds).filter((label) => card.metrics?.[`valAuc_${label}`] === undefined);
+const percent = (x) => (typeof x === 'number' ? `${Math.round(x * 1000) / 10}%` : 'unknown');
+
 const shipped = {
   ...card,
   name: 'ich-inception-v3-demo',
@@ -47,6 +51,10 @@ const shipped = {
   limitations: [
     'Trained on synthetic phantoms from ich-ml synth only: it has never seen a real CT, and its figures say nothing about real patients',
     `Held-out figures are from ${heldout.images} slices of phantoms synthesized from other seeds (demo-test-512, demo-test-256)`,
+    ...untuned.map(
+      (label) =>
+        `No validation patient had a ${label} bleed, so its threshold stayed at ${card.thresholds[label]}: held-out ${label} sensitivity at that threshold ${percent(heldout.labels[label]?.atThreshold?.sensitivity)} (AUC ${round(heldout.labels[label]?.auc ?? Number.NaN)})`,
+    ),
     ...card.limitations.filter((l) => !/^Validation figures/.test(l)),
   ],
   files: { tfjs: card.files.tfjs, onnx: null },
