@@ -11,7 +11,10 @@
 #   4. ich-ml evaluate --model on them with the product's ONNX engine (JSON + ROC PNG)
 #   5. with SHIP=1: the float16 tfjs files and the card, with the held-out figures, into packages/ml/models/demo
 # Resumable: run it again and training continues from the last finished epoch (--resume).
-# Run from the repository root after `npm run build`. Measured: about 50 minutes of training on 2 shared cores.
+# Run from the repository root after `npm run build`; SHIP=1 packages/ml/scripts/demo-model.sh also ships the result.
+# Measured for the shipped model (2 cores shared with other work, load average 15-30): synthesis ~25 min, training
+# 38 min wall (5 epochs, 1,435 steps, 8-14 img/s), held-out weighted log loss 0.062 against 0.207 for a constant
+# prediction, 'any' AUC 0.994, study-level triage sensitivity 30/30 at the card thresholds (specificity 19/20).
 set -euo pipefail
 WORK=${WORK:-data/demo-model}
 SIZE=${SIZE:-96}
@@ -53,8 +56,8 @@ synth "$WORK/test/m512" demo-test-512 30 512
 synth "$WORK/test/m256" demo-test-256 20 256
 merge_labels "$WORK/test/labels-rsna.csv" "$WORK/test/m512/labels-rsna.csv" "$WORK/test/m256/labels-rsna.csv"
 "${ICH[@]}" evaluate --model "$WORK/model" --data "$WORK/test" --labels "$WORK/test/labels-rsna.csv" \
-  --roc "$WORK/heldout-roc.png" --json > "$WORK/heldout.json"
-"${ICH[@]}" evaluate --model "$WORK/model" --data "$WORK/test" --labels "$WORK/test/labels-rsna.csv"
+  --engine onnx --roc "$WORK/heldout-roc.png" --json > "$WORK/heldout.json"
+"${ICH[@]}" evaluate --model "$WORK/model" --data "$WORK/test" --labels "$WORK/test/labels-rsna.csv" --engine onnx
 
 if [ "${SHIP:-0}" = 1 ]; then
   node packages/ml/scripts/ship-demo-model.mjs "$WORK/model" "$WORK/heldout.json" packages/ml/models/demo

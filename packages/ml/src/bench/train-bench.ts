@@ -111,7 +111,7 @@ async function tfjsRow(options: TrainBenchOptions): Promise<TrainBenchRow> {
  * stdin protocol, so the row includes the cost of handing NHWC float32 batches from Node to Python.
  */
 async function torchTrainerRow(options: TrainBenchOptions): Promise<TrainBenchRow> {
-  const name = 'ich-ml train --trainer torch (scripts/torch_train.py)';
+  const name = 'ich-ml train --trainer torch';
   const device = `cpu (${options.threads} threads)`;
   const available = torchAvailability();
   if (!available.ok) return { name, device, available: false, reason: available.reason };
@@ -135,7 +135,7 @@ async function torchTrainerRow(options: TrainBenchOptions): Promise<TrainBenchRo
     }
     const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
     return {
-      name: `${name}, torch ${available.torch}`,
+      name: `${name} (torch ${available.torch})`,
       device,
       available: true,
       medianStepMs: median,
