@@ -82,7 +82,7 @@ export class ActiveModel {
     this.current = { version, engine: selected.engine, card: selected.card, users: 0, retired: false };
     const loadMs = performance.now() - started;
     this.log(
-      `model ${version.name}@${version.version} loaded on ${selected.engine.name} (${selected.engine.device}) in ${Math.round(loadMs)} ms${previous ? `, replacing ${previous.version.name}@${previous.version.version}` : ''}`,
+      `model ${version.name}@${version.version} loaded on ${selected.engine.name} (${selected.engine.device}) in ${Math.round(loadMs)} ms${previous ? `, replacing ${previous.version.name}@${previous.version.version}` : ''}${selected.skipped.map((s) => `; ${s.kind} unavailable: ${s.reason}`).join('')}`,
     );
     // A job still running on the previous engine keeps it until it releases it.
     if (previous) {

@@ -2,9 +2,11 @@
  * `npm run bench` in @ich/ml: every benchmark of the package, one after another (CPU timings must not overlap):
  * preprocessing (vs pydicom + numpy + OpenCV) and model inference (vs PyTorch). Each prints its own table against its
  * named reference and writes JSON under bench-results/. Flags go to the model benchmark (`ich-ml bench --help`);
- * `--only model` or `--only preprocess` runs one of them.
+ * `--only model`, `--only preprocess` or `--only int8` runs one of them (int8: FP32 vs INT8 onnxruntime, with its own
+ * flags --sizes 299,N --model <dir> --batch N --rounds N --threads N --profile --json).
  */
 import { formatCliError, toAppError } from '@ich/errors';
+import { runInt8BenchCli } from './int8.js';
 import { runModelBenchCli } from './model-cli.js';
 import { runPreprocessBenchCli } from './preprocess.js';
 
@@ -16,6 +18,8 @@ const modelArgs = onlyAt >= 0 ? [...argv.slice(0, onlyAt), ...argv.slice(onlyAt 
 const benches: { name: string; run: () => Promise<number> }[] = [
   { name: 'preprocess', run: () => runPreprocessBenchCli() },
   { name: 'model', run: () => runModelBenchCli(modelArgs) },
+  // Its own flags (--sizes, --profile) apply with `--only int8`; in the full run it takes its defaults.
+  { name: 'int8', run: () => runInt8BenchCli(only === 'int8' ? modelArgs : []) },
 ];
 
 let status = 0;

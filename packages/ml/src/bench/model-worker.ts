@@ -80,6 +80,15 @@ async function serve(config: ServeConfig): Promise<void> {
       return say({ type: 'ready', available: false, reason: error.message });
     throw error;
   }
+  if (engine.name !== config.engine) {
+    // onnx-int8 falls back to FP32 onnx where it cannot run; measuring that under its name would mislead.
+    await engine.dispose();
+    return say({
+      type: 'ready',
+      available: false,
+      reason: `${config.engine} is unavailable (fell back to ${engine.name})`,
+    });
+  }
   const loadMs = performance.now() - t0;
   const per = engine.inputSize * engine.inputSize * engine.channels;
   const w0 = performance.now();

@@ -6,6 +6,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '@ich/errors';
 import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
+
+/** Every engine but onnx-int8, which needs an INT8 export and has its own FP32-vs-INT8 bench (`--only int8`). */
+const DEFAULT_ENGINES = ENGINE_KINDS.filter((k) => k !== 'onnx-int8');
+
 import { initModel } from '../model/init-model.js';
 import { PYTORCH_REFERENCE_SCRIPT, referencePython } from './model-reference.js';
 import type {
@@ -146,7 +150,7 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
     const readyOf = new Map<string, Extract<ReadyMessage, { available: true }>>();
     const here = fileURLToPath(import.meta.url);
     const worker = join(dirname(here), `model-worker${here.endsWith('.ts') ? '.ts' : '.js'}`);
-    for (const engine of options.engines ?? ENGINE_KINDS) {
+    for (const engine of options.engines ?? DEFAULT_ENGINES) {
       log(`loading ${engine} ...`);
       const config: ServeConfig = { engine, modelDir, threads };
       const p = await startParticipant(engine, false, process.execPath, [
@@ -240,7 +244,7 @@ export async function runModelBench(options: ModelBenchOptions = {}): Promise<Mo
         batches: measured.get(key) ?? [],
       };
     };
-    const engines: ModelWorkerResult[] = (options.engines ?? ENGINE_KINDS).map((engine) => ({
+    const engines: ModelWorkerResult[] = (options.engines ?? DEFAULT_ENGINES).map((engine) => ({
       engine,
       ...resultFor(engine),
     }));

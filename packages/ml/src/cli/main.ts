@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   synth: async () => (await import('./commands/synth.js')).default,
   predict: async () => (await import('./commands/predict.js')).default,
   'export-onnx': async () => (await import('./commands/export-onnx.js')).default,
+  quantize: async () => (await import('./commands/quantize.js')).default,
   bench: async () => (await import('./commands/bench.js')).default,
   'init-model': async () => (await import('./commands/init-model.js')).default,
   send: async () => (await import('./commands/send.js')).default,

@@ -2,12 +2,20 @@
  * One interface for every way of running the classifier. All engines take the same NHWC float32 batch
  * (n × size × size × channels, as the preprocessing layer builds it) and return n × labels probabilities.
  */
-export const ENGINE_KINDS = ['onnx', 'tfjs-node-gpu', 'tfjs-node', 'tfjs-wasm'] as const;
+export const ENGINE_KINDS = ['onnx', 'onnx-int8', 'tfjs-node-gpu', 'tfjs-node', 'tfjs-wasm'] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];
 
 /** What a user may ask for: a specific engine, any tfjs backend, or the fastest available. */
 export type EngineChoice = 'auto' | 'tfjs' | EngineKind;
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnx', 'tfjs', ...ENGINE_KINDS.slice(1)];
+export const ENGINE_CHOICES: readonly EngineChoice[] = [
+  'auto',
+  'onnx',
+  'tfjs',
+  'tfjs-node-gpu',
+  'tfjs-node',
+  'tfjs-wasm',
+  'onnx-int8',
+];
 
 export interface Engine {
   readonly name: EngineKind;

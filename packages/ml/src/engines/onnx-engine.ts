@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +31,34 @@ export interface OnnxEngineOptions {
    * then fight them (measured on 2 busy cores: ~7 img/s spinning vs ~8.5 without). ICH_ORT_SPIN=1 turns it on.
    */
   readonly spinning?: boolean;
+  /** Run the card's INT8 QDQ export (files.onnxInt8) on the CPU instead of model.onnx: the `onnx-int8` engine. */
+  readonly int8?: boolean;
+  /** Write onnxruntime's per-node profile (JSON) to files starting with this prefix; `dispose` ends it. */
+  readonly profilePrefix?: string;
+  /** CPU feature flags (default: /proc/cpuinfo's); the INT8 engine needs a VNNI flag. */
+  readonly cpuFlags?: readonly string[];
+}
+
+/**
+ * INT8 pays only with dot-product instructions: VNNI (AVX512_VNNI on Cascade Lake and later Xeons, AVX_VNNI on
+ * Alder Lake and later) or AMX. Without them onnxruntime's u8×s8 kernels use AVX2 vpmaddubsw, which saturates
+ * int16 intermediate sums (a known accuracy hazard) and gains little over FP32, so the engine declines.
+ */
+export const INT8_CPU_FLAGS = ['avx512_vnni', 'avx_vnni', 'amx_int8'] as const;
+
+export function cpuFlags(): string[] {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const line = info.split('\n').find((l) => l.startsWith('flags'));
+    return line
+      ? line
+          .slice(line.indexOf(':') + 1)
+          .trim()
+          .split(/\s+/)
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -39,13 +67,7 @@ export interface OnnxEngineOptions {
  * `.npmrc` disables here, so on such machines the provider file is simply absent and we stay on CPU).
  */
 export async function createOnnxEngine(dir: string, card: ModelCard, options: OnnxEngineOptions = {}): Promise<Engine> {
-  if (!card.files.onnx)
-    throw new AppError(
-      'ENGINE_UNAVAILABLE',
-      `onnx: the model directory ${dir} has no ONNX export (run ich-ml export-onnx)`,
-    );
-  const file = join(dir, card.files.onnx);
-  if (!existsSync(file)) throw new AppError('ENGINE_UNAVAILABLE', `onnx: ${file} not found (run ich-ml export-onnx)`);
+  const file = options.int8 ? int8File(dir, card, options.cpuFlags ?? cpuFlags()) : fp32File(dir, card);
   const specifier = options.module ?? 'onnxruntime-node';
   let ort: Ort;
   try {
@@ -66,24 +88,31 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: options.memoryArena ?? process.env.ICH_ORT_ARENA !== '0',
+    ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
     ...((options.spinning ?? process.env.ICH_ORT_SPIN === '1')
       ? {}
       : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
   });
-  let cuda = hasCudaProvider(specifier);
+  // The INT8 graph is for the CPU's integer kernels; the CUDA provider would run its Q/DQ pairs in float.
+  let cuda = !options.int8 && hasCudaProvider(specifier);
   let session: import('onnxruntime-node').InferenceSession;
   try {
     session = await ort.InferenceSession.create(file, sessionOptions(cuda ? ['cuda', 'cpu'] : ['cpu']));
   } catch (cause) {
     // The CUDA provider library can be present on a machine without a usable GPU or driver: run on CPU then.
     if (!cuda)
-      throw new AppError('BAD_MODEL', `onnx: cannot load ${file}: ${(cause as Error).message}`, { file }, { cause });
+      throw new AppError(
+        'BAD_MODEL',
+        `${options.int8 ? 'onnx-int8' : 'onnx'}: cannot load ${file}: ${(cause as Error).message}`,
+        { file },
+        { cause },
+      );
     cuda = false;
     session = await ort.InferenceSession.create(file, sessionOptions(['cpu']));
   }
   const channels = cardChannels(card);
   const engine: Engine = {
-    name: 'onnx',
+    name: options.int8 ? 'onnx-int8' : 'onnx',
     device: cuda ? 'cuda (cpu fallback)' : `cpu (${threads} thread${threads === 1 ? '' : 's'})`,
     runtime: `onnxruntime-node ${ort.env.versions.node ?? ''}`.trim(),
     inputSize: card.inputSize,
@@ -100,11 +129,42 @@ export async function createOnnxEngine(dir: string, card: ModelCard, options: On
       return data;
     },
     async dispose() {
+      if (options.profilePrefix) session.endProfiling();
       await session.release();
     },
   };
   if (options.warmUp ?? true) await engine.run(new Float32Array(card.inputSize * card.inputSize * channels), 1);
   return engine;
+}
+
+function fp32File(dir: string, card: ModelCard): string {
+  if (!card.files.onnx)
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      `onnx: the model directory ${dir} has no ONNX export (run ich-ml export-onnx)`,
+    );
+  const file = join(dir, card.files.onnx);
+  if (!existsSync(file)) throw new AppError('ENGINE_UNAVAILABLE', `onnx: ${file} not found (run ich-ml export-onnx)`);
+  return file;
+}
+
+function int8File(dir: string, card: ModelCard, flags: readonly string[]): string {
+  const hint = `run ich-ml quantize --model ${dir} --calib <studies>`;
+  if (!INT8_CPU_FLAGS.some((f) => flags.includes(f)))
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      `onnx-int8: this CPU has no VNNI/AMX int8 instructions (${INT8_CPU_FLAGS.join(', ')}), where INT8 is not faster than FP32`,
+    );
+  if (!card.files.onnxInt8)
+    throw new AppError('ENGINE_UNAVAILABLE', `onnx-int8: the model directory ${dir} has no INT8 export (${hint})`);
+  const file = join(dir, card.files.onnxInt8);
+  if (!existsSync(file)) throw new AppError('ENGINE_UNAVAILABLE', `onnx-int8: ${file} not found (${hint})`);
+  if (card.int8?.weightsHash !== card.weightsHash)
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      `onnx-int8: ${file} was quantized from other weights than the card's (${hint} again)`,
+    );
+  return file;
 }
 
 function hasCudaProvider(specifier: string): boolean {

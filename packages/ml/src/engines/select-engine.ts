@@ -10,6 +10,9 @@ const ORDER: Record<EngineChoice, readonly EngineKind[]> = {
   auto: ['onnx', 'tfjs-node-gpu', 'tfjs-node', 'tfjs-wasm'],
   tfjs: ['tfjs-node-gpu', 'tfjs-node', 'tfjs-wasm'],
   onnx: ['onnx'],
+  // INT8 is asked for, never picked by auto (its accuracy is guarded against FP32, not equal to it); where it
+  // cannot run (no VNNI, no or stale model.int8.onnx) the FP32 onnx engine takes over and `skipped` says why.
+  'onnx-int8': ['onnx-int8', 'onnx'],
   'tfjs-node-gpu': ['tfjs-node-gpu'],
   'tfjs-node': ['tfjs-node'],
   'tfjs-wasm': ['tfjs-wasm'],
@@ -21,6 +24,8 @@ export interface SelectEngineOptions {
   readonly modules?: Partial<Record<EngineKind, string>>;
   readonly warmUp?: boolean;
   readonly threads?: number;
+  /** The CPU's feature flags for onnx-int8 (default: read from /proc/cpuinfo); tests pass a CPU without VNNI. */
+  readonly cpuFlags?: readonly string[];
 }
 
 export interface SelectedEngine {
@@ -57,14 +62,22 @@ export async function selectEngine(dir: string, options: SelectEngineOptions = {
     };
     try {
       const engine =
-        kind === 'onnx'
-          ? await createOnnxEngine(dir, card, { ...common, ...(options.threads ? { threads: options.threads } : {}) })
+        kind === 'onnx' || kind === 'onnx-int8'
+          ? await createOnnxEngine(dir, card, {
+              ...common,
+              ...(options.threads ? { threads: options.threads } : {}),
+              ...(kind === 'onnx-int8'
+                ? { int8: true, ...(options.cpuFlags ? { cpuFlags: options.cpuFlags } : {}) }
+                : {}),
+            })
           : await createTfjsEngine(kind, dir, card, common);
       return { engine, card, skipped };
     } catch (error) {
       if (isAppError(error) && error.code === 'ENGINE_UNAVAILABLE') {
         // Asked for exactly one engine: its own reason is the whole story.
         if (ORDER[choice].length === 1) throw error;
+        if (kind === 'onnx-int8')
+          process.emitWarning(`${error.message}; falling back to FP32 onnx`, 'IchEngineFallback');
         skipped.push({ kind, reason: error.message });
         continue;
       }

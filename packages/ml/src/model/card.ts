@@ -50,7 +50,10 @@ export interface ModelCard {
   readonly limitations: readonly string[];
   /** sha256 over the tfjs weight shards in manifest order: "sha256:<hex>". */
   readonly weightsHash: string;
-  readonly files: { readonly tfjs: string; readonly onnx: string | null };
+  /** onnxInt8: the INT8 QDQ export (`ich-ml quantize`); absent on cards written before it existed. */
+  readonly files: { readonly tfjs: string; readonly onnx: string | null; readonly onnxInt8?: string | null };
+  /** How files.onnxInt8 was made; absent or null when there is none. */
+  readonly int8?: Int8Record | null;
   /**
    * Optional: the triage flag's sensitivity and specificity the model is meant to reach in use, each in [0, 1]. The
    * API's accuracy-in-use monitor alerts admins when clinicians' reviews show the model falling short of them. Cards
@@ -62,6 +65,21 @@ export interface ModelCard {
 export interface ModelTargets {
   readonly sensitivity: number;
   readonly specificity: number;
+}
+
+/** The card's record of an INT8 export: enough to judge it without opening it. */
+export interface Int8Record {
+  readonly format: 'onnx-qdq';
+  /** e.g. "int8 per-tensor asymmetric". */
+  readonly activations: string;
+  /** e.g. "int8 per-channel symmetric". */
+  readonly weights: string;
+  /** Calibration method: "minmax" (each activation's range is the min and max seen over the calibration set). */
+  readonly method: string;
+  readonly calibration: { readonly source: string; readonly studies: number; readonly images: number };
+  /** The card's weightsHash when it was quantized: an INT8 file from older weights is stale and never used. */
+  readonly weightsHash: string;
+  readonly createdAt: string;
 }
 
 /** The card fields that results and listings carry (the CLI's `model` object). */
@@ -186,6 +204,11 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
       typeof o[k] === 'number' && o[k] >= 0 && o[k] <= 1 ? o[k] : fail(`targets.${k}`, 'a proportion in [0, 1]');
     targets = { sensitivity: rate('sensitivity'), specificity: rate('specificity') };
   }
+  const onnxInt8 =
+    files.onnxInt8 === undefined || files.onnxInt8 === null || typeof files.onnxInt8 === 'string'
+      ? (files.onnxInt8 ?? null)
+      : fail('files.onnxInt8', 'a file name, null or absent');
+  const int8 = v.int8 === undefined || v.int8 === null ? null : parseInt8Record(v.int8, fail);
 
   return {
     format: MODEL_CARD_FORMAT,
@@ -212,7 +235,34 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
     intendedUse: str('intendedUse'),
     limitations,
     weightsHash,
-    files: { tfjs, onnx },
+    // Old cards stay byte-for-byte what they were: the INT8 fields appear only where an INT8 export exists.
+    files: { tfjs, onnx, ...(onnxInt8 ? { onnxInt8 } : {}) },
+    ...(int8 ? { int8 } : {}),
     ...(targets ? { targets } : {}),
+  };
+}
+
+function parseInt8Record(value: unknown, fail: (field: string, want: string) => never): Int8Record {
+  const o = (typeof value === 'object' && value !== null ? value : fail('int8', 'an object or null')) as Record<
+    string,
+    unknown
+  >;
+  const text = (k: string): string =>
+    typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(`int8.${k}`, 'a non-empty string');
+  if (o.format !== 'onnx-qdq') fail('int8.format', '"onnx-qdq"');
+  const c = (
+    typeof o.calibration === 'object' && o.calibration !== null ? o.calibration : fail('int8.calibration', 'an object')
+  ) as Record<string, unknown>;
+  const count = (k: string): number =>
+    Number.isInteger(c[k]) && (c[k] as number) > 0 ? (c[k] as number) : fail(`int8.calibration.${k}`, 'a count');
+  if (typeof c.source !== 'string') fail('int8.calibration.source', 'a string');
+  return {
+    format: 'onnx-qdq',
+    activations: text('activations'),
+    weights: text('weights'),
+    method: text('method'),
+    calibration: { source: c.source as string, studies: count('studies'), images: count('images') },
+    weightsHash: text('weightsHash'),
+    createdAt: text('createdAt'),
   };
 }

@@ -12,6 +12,8 @@ import { loadLayersModelFromDir, readLayersArtifacts, saveLayersModel, TFJS_MODE
  */
 export const CARD_FILE = 'card.json';
 export const ONNX_FILE = 'model.onnx';
+/** The INT8 QDQ export (`ich-ml quantize`), generated like model.onnx, never committed. */
+export const ONNX_INT8_FILE = 'model.int8.onnx';
 
 export async function readModelCard(dir: string): Promise<ModelCard> {
   const file = join(dir, CARD_FILE);
@@ -49,7 +51,10 @@ export async function writeModelDir(
   const withOnnx = options.onnx ?? true;
   if (withOnnx) await writeOnnx(dir, model, card.name, card.version);
   else await rm(join(dir, ONNX_FILE), { force: true });
-  const full: ModelCard = { ...card, weightsHash, files: { tfjs: TFJS_MODEL_FILE, onnx: withOnnx ? ONNX_FILE : null } };
+  // New weights: an INT8 export of the old ones must not survive next to them.
+  await rm(join(dir, ONNX_INT8_FILE), { force: true });
+  const { int8: _stale, ...rest } = card as Omit<ModelCard, 'weightsHash' | 'files'>;
+  const full: ModelCard = { ...rest, weightsHash, files: { tfjs: TFJS_MODEL_FILE, onnx: withOnnx ? ONNX_FILE : null } };
   await writeAtomic(join(dir, CARD_FILE), `${JSON.stringify(full, null, 2)}\n`);
   return full;
 }
@@ -83,7 +88,7 @@ async function writeOnnx(dir: string, model: tf.LayersModel, name: string, versi
   return bytes.byteLength;
 }
 
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, file);

@@ -14,11 +14,15 @@ export interface OnnxNode {
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
+/** Initializer data; the typed array's class picks the ONNX element type (float, int8, uint8, int32, int64). */
+export type OnnxTensorData = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+
 export interface OnnxTensor {
   readonly name: string;
+  /** [] for a scalar (QuantizeLinear's per-tensor scale and zero point). */
   readonly dims: readonly number[];
-  /** float32 weights, or int64 shapes/indices (the preprocessing prologue's sizes and axes). */
-  readonly data: Float32Array | BigInt64Array;
+  /** float32 weights, int8/uint8/int32 (quantization), or int64 shapes/indices (the preprocessing prologue). */
+  readonly data: OnnxTensorData;
 }
 
 /** The element types a graph input or output may have here. */
@@ -26,8 +30,11 @@ export type OnnxElementType = 'float' | 'int16';
 
 export interface OnnxValueInfo {
   readonly name: string;
-  /** A number is a fixed size; a string names a symbolic dimension (e.g. the batch "N"). */
-  readonly shape: readonly (number | string)[];
+  /**
+   * A number is a fixed size; a string names a symbolic dimension (e.g. the batch "N"). Absent: unknown rank
+   * (calibration's extra outputs, whose shapes onnxruntime infers).
+   */
+  readonly shape?: readonly (number | string)[];
   /** Default 'float'. */
   readonly elementType?: OnnxElementType;
 }
@@ -50,7 +57,14 @@ export interface OnnxModel {
 }
 
 /** TensorProto.DataType codes. */
-export const ONNX_DATA_TYPE = { float: 1, int16: 5, int64: 7 } as const;
+export const ONNX_DATA_TYPE = { float: 1, uint8: 2, int8: 3, int16: 5, int32: 6, int64: 7 } as const;
+function elementType(data: OnnxTensorData): number {
+  if (data instanceof Float32Array) return ONNX_DATA_TYPE.float;
+  if (data instanceof Uint8Array) return ONNX_DATA_TYPE.uint8;
+  if (data instanceof Int8Array) return ONNX_DATA_TYPE.int8;
+  if (data instanceof BigInt64Array) return ONNX_DATA_TYPE.int64;
+  return ONNX_DATA_TYPE.int32;
+}
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 /** IR version 8 (ONNX 1.10+): every onnxruntime from 1.10 on reads it. */
 const IR_VERSION = 8;
@@ -107,17 +121,20 @@ function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
 function encodeTensor(t: OnnxTensor): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of t.dims) w.varint(1, d);
-  w.varint(2, t.data instanceof BigInt64Array ? ONNX_DATA_TYPE.int64 : ONNX_DATA_TYPE.float);
+  w.varint(2, elementType(t.data));
   w.string(8, t.name);
-  // raw_data is little endian, the in-memory layout of a typed array on every platform we run on.
+  // raw_data is little-endian (IEEE 754 for floats), the in-memory layout of typed arrays on every platform we run on.
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   return w;
 }
 
 function encodeValueInfo(v: OnnxValueInfo): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of v.shape)
-    shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().varint(1, ONNX_DATA_TYPE[v.elementType ?? 'float']).message(2, shape);
+  const tensorType = new ProtoWriter().varint(1, ONNX_DATA_TYPE[v.elementType ?? 'float']);
+  if (v.shape) {
+    const shape = new ProtoWriter();
+    for (const d of v.shape)
+      shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
+    tensorType.message(2, shape);
+  }
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }

@@ -9,7 +9,7 @@ import { type Command, parseCommandLine } from '../command.js';
 import { modelDirFromArgument } from '../model-dir-arg.js';
 
 const usage =
-  'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
+  'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm|onnx-int8] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
 
 const SHORT: Record<(typeof LABELS)[number], string> = {
   any: 'any',
