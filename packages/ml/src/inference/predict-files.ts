@@ -47,8 +47,11 @@ export async function predictFiles(paths: readonly string[], options: PredictFil
   let filesDone = 0;
   const { engine, card } = await enginePromise;
   const results: StudyPrediction[] = [];
+  // Unreadable files first (their rejections are reported while the studies load), then one study per group.
+  const ordered = [...groups.entries()].sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : 0)).map(([, g]) => g);
+  const studyCount = [...groups.keys()].filter((key) => key !== '').length;
   let index = 0;
-  for (const files of groups.values()) {
+  for (const files of ordered) {
     const before = filesDone;
     const loaded = await loadStudies(files, {
       onProgress: (done) => {
@@ -63,7 +66,7 @@ export async function predictFiles(paths: readonly string[], options: PredictFil
         await inferStudy(engine, card, study, {
           ...(options.batchSize ? { batchSize: options.batchSize } : {}),
           ...(options.aggregation ? { aggregation: options.aggregation } : {}),
-          onProgress: (done, slices) => options.onInferProgress?.(at, groups.size, done, slices),
+          onProgress: (done, slices) => options.onInferProgress?.(at, studyCount, done, slices),
         }),
       );
     }

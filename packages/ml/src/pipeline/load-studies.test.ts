@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthStudy } from '../synth/study.js';
-import { loadStudies, readDicomFile } from './load-studies.js';
+import { filesByStudy, loadStudies, readDicomFile } from './load-studies.js';
 
 // What a folder can hold besides plain files: every slice is either loaded or reported, never dropped in silence.
 describe('loadStudies: links and special files', () => {
@@ -100,5 +100,34 @@ describe('loadStudies: memory bounds', () => {
     } finally {
       await rm(big, { force: true });
     }
+  });
+});
+
+describe('filesByStudy', () => {
+  const a = synthStudy({ seed: 'group-a', slices: 4, size: 32, bleed: 'none' });
+  const b = synthStudy({ seed: 'group-b', slices: 3, size: 32, bleed: 'none' });
+  let root = '';
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ich-groups-'));
+    // Study a is split over two folders and one folder mixes both studies: headers decide, not folders.
+    for (const dir of ['one', 'two']) await mkdir(join(root, dir));
+    for (const [n, f] of a.files.entries()) await writeFile(join(root, n < 2 ? 'one' : 'two', f.name), f.bytes);
+    for (const f of b.files) await writeFile(join(root, 'two', `b-${f.name}`), f.bytes);
+    await writeFile(join(root, 'two', 'junk.dcm'), 'not a DICOM file');
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('groups files by the StudyInstanceUID in their headers; unreadable files form their own group', async () => {
+    const { groups, rejected } = await filesByStudy([root]);
+    expect(rejected).toEqual([]);
+    expect([...groups.keys()].sort()).toEqual(['', a.studyInstanceUid, b.studyInstanceUid].sort());
+    expect(groups.get(a.studyInstanceUid)).toHaveLength(4);
+    expect(groups.get(b.studyInstanceUid)).toHaveLength(3);
+    expect(groups.get('')).toEqual([join(root, 'two', 'junk.dcm')]);
+    // Each group then loads as exactly one study, so a per-call memory bound is a per-study bound.
+    const loaded = await loadStudies(groups.get(a.studyInstanceUid)!);
+    expect(loaded.studies.map((s) => s.studyInstanceUid)).toEqual([a.studyInstanceUid]);
   });
 });
