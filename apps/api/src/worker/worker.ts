@@ -224,30 +224,30 @@ export class InferenceWorker {
       const writeStarted = performance.now();
       const durationMs = writeStarted - started;
       const result = await storeResult(
-        prisma,
+        audit,
         job,
         { version: loaded.version, engine: loaded.engine.name, thresholds: loaded.card.thresholds },
         analysis,
         durationMs,
+        (predictionId) => ({
+          action: 'study.analyze',
+          resourceType: 'StudyPrediction',
+          resourceId: predictionId,
+          studyId: job.studyId,
+          patientId: study.patientId,
+          details: {
+            jobId: job.id,
+            worker: this.id,
+            attempt: job.attempts,
+            modelVersion: `${loaded!.version.name}@${loaded!.version.version}`,
+            engine: loaded!.engine.name,
+            slices: analysis.prediction.slices.length,
+            triage: analysis.prediction.triage,
+            durationMs: Math.round(durationMs),
+          },
+        }),
       );
       const writeMs = performance.now() - writeStarted;
-      await audit.append(SYSTEM_ACTOR, {
-        action: 'study.analyze',
-        resourceType: 'StudyPrediction',
-        resourceId: result.predictionId,
-        studyId: job.studyId,
-        patientId: study.patientId,
-        details: {
-          jobId: job.id,
-          worker: this.id,
-          attempt: job.attempts,
-          modelVersion: `${loaded.version.name}@${loaded.version.version}`,
-          engine: loaded.engine.name,
-          slices: analysis.prediction.slices.length,
-          triage: analysis.prediction.triage,
-          durationMs: Math.round(durationMs),
-        },
-      });
       this.publish(job.studyId, 'RESULT', result.status);
       const resultStarted = performance.now();
       const resultObjectsOk = await this.writeResultObjects(result.predictionId);

@@ -108,6 +108,11 @@ describe.each(PROVIDERS)('worker processes on %s', (provider) => {
     const prediction = await t.prisma.studyPrediction.findFirstOrThrow({ where: { studyId: stored.study.id } });
     expect(prediction.jobId).toBe(jobId);
     expect(await t.prisma.slicePrediction.count({ where: { studyPredictionId: prediction.id } })).toBe(120);
+    // Its audit event committed with it (same transaction): there the moment the job reads DONE, exactly once.
+    const analyzed = await t.prisma.auditEvent.findMany({
+      where: { action: 'study.analyze', studyId: stored.study.id, outcome: 'SUCCESS' },
+    });
+    expect(analyzed.map((e) => e.resourceId)).toEqual([prediction.id]);
     // The result crossed from the worker process to this API process's subscribers.
     await waitFor('the DONE event from the other process', async () =>
       sub.results.some((r) => r.data?.studyUpdated.status === 'DONE'),
