@@ -5,6 +5,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { loadCheckpointKey } from './audit/checkpoint.js';
 import type { Caller } from './auth/caller.js';
 import { createPasswordHasher } from './auth/password.js';
+import { loadSecretKey } from './auth/secret-box.js';
 import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
 import type { Config } from './config/env.js';
 import type { RequestContext } from './context/request-context.js';
@@ -41,6 +42,8 @@ export interface ApiOptions {
     | 'auditCheckpointFile'
     | 'auditCheckpointMs'
     | 'sessionIdleMs'
+    | 'destinationKeyFile'
+    | 'sends'
   >;
   db: { prisma: Db; provider: DbProvider };
   /** Password hashing (argon2id). Production uses the defaults; tests pass `createPasswordHasher(LOW_COST_PASSWORD_PARAMS)`. */
@@ -99,6 +102,11 @@ export function buildApi(options: ApiOptions): Api {
     sessionTtlMs: config.sessionTtlMs,
     throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
     events: options.events ?? createLocalStudyEvents(),
+    destinations: {
+      secretKey: loadSecretKey(config.destinationKeyFile),
+      maxAttempts: config.sends.maxAttempts,
+      timeoutMs: config.sends.timeoutMs,
+    },
   };
   const secureCookie = config.nodeEnv === 'production';
   const schema = buildSchema();

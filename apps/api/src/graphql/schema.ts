@@ -7,6 +7,7 @@ import { adminResolvers } from './admin/resolvers.js';
 import { auditResolvers } from './audit/resolvers.js';
 import { authResolvers } from './auth/resolvers.js';
 import { baseResolvers } from './base/resolvers.js';
+import { destinationResolvers } from './destinations/resolvers.js';
 import { modelResolvers } from './models/resolvers.js';
 import { reviewResolvers } from './reviews/resolvers.js';
 import { studyResolvers } from './studies/resolvers.js';
@@ -35,6 +36,7 @@ export function buildSchema(): GraphQLSchema {
       modelResolvers,
       adminResolvers,
       auditResolvers,
+      destinationResolvers,
     ],
     inheritResolversFromInterfaces: false,
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },

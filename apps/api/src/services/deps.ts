@@ -34,4 +34,6 @@ export interface ServiceDeps {
   throttle: LoginThrottle;
   /** Study arrivals, status changes and results, for live worklist and viewer updates. */
   events: StudyEvents;
+  /** Destinations: the key that seals their secrets, attempts per send, the connection test's time limit. */
+  destinations: { secretKey: Buffer; maxAttempts: number; timeoutMs: number };
 }

@@ -4,6 +4,7 @@ import { AppError, toAppError } from '@ich/errors';
 import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { WorkerSettings } from '../config/env.js';
 import type { Db } from '../db/records.js';
+import { queueAutoSends } from '../destinations/enqueue.js';
 import type { StudyEvents } from '../events/study-events.js';
 import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
 import type { JobWakeup } from '../queue/wakeup.js';
@@ -22,6 +23,11 @@ export interface WorkerDeps {
   audit: AuditLog;
   storageDir: string;
   settings: WorkerSettings;
+  /**
+   * Auto-send: after a result, the prediction's result objects are queued to every enabled auto-send destination
+   * (the sends themselves run in `ResultSender`). Absent: nothing is queued.
+   */
+  autoSend?: { maxAttempts: number };
   log?: (line: string) => void;
 }
 
@@ -127,6 +133,21 @@ export class InferenceWorker {
     return Math.max(20, Math.min(poll, next.getTime() - Date.now()));
   }
 
+  /**
+   * Queues the prediction's result objects (SR, summary image) to the auto-send destinations. Runs after the result
+   * objects were created; a failure here is logged and does not fail the analysis (an admin can send manually).
+   */
+  private async queueAutoSends(predictionId: string): Promise<void> {
+    if (!this.deps.autoSend) return;
+    try {
+      const queued = await queueAutoSends(this.deps.prisma, predictionId, this.deps.autoSend.maxAttempts);
+      if (queued.queued > 0)
+        this.log(`prediction ${predictionId}: ${queued.queued} sends queued to ${queued.destinations} destinations`);
+    } catch (error) {
+      this.log(`prediction ${predictionId}: queueing auto-sends failed: ${toAppError(error).message}`);
+    }
+  }
+
   private async run(job: ClaimedJob): Promise<JobOutcome> {
     const { prisma, queue, model, audit, storageDir, settings } = this.deps;
     const claimedAt = Date.now();
@@ -192,6 +213,7 @@ export class InferenceWorker {
         },
       });
       this.publish(job.studyId, 'RESULT', result.status);
+      await this.queueAutoSends(result.predictionId);
       const timings: JobTimings = {
         claimedAt,
         modelLoadMs: loaded.loadMs,
