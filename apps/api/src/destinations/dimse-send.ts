@@ -9,8 +9,8 @@ import {
 
 const { Client, constants, log, requests } = dimse;
 
-// dcmjs-dimse logs every PDU at info level; the sender reports outcomes itself.
-log.setLevel('warn');
+// dcmjs-dimse logs PDUs and connection errors itself; the sender reports every outcome (and the send status keeps it).
+log.setLevel('silent');
 
 function address(destination: ResolvedDestination) {
   if (!destination.host || !destination.port || !destination.calledAet)

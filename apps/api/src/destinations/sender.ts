@@ -38,6 +38,8 @@ export type SendOutcome = {
   kind: 'SENT' | 'RETRY' | 'FAILED' | 'LOST' | 'POSTPONED';
   attempt: number;
   message?: string;
+  /** RETRY: when the next attempt is due. */
+  retryAt?: Date;
 };
 
 /**
@@ -162,7 +164,7 @@ export class ResultSender {
         `send ${send.id} of ${row.sopInstanceUid} to ${row.destination.name} attempt ${send.attempts}/${send.maxAttempts} failed (${error.code}: ${message}): ${outcome.kind}`,
       );
       if (outcome.kind === 'FAILED') await auditEntry('FAILURE', { code: error.code, message });
-      return { ...base, kind: outcome.kind, message };
+      return { ...base, kind: outcome.kind, message, ...(outcome.kind === 'RETRY' ? { retryAt: outcome.runAfter } : {}) };
     } finally {
       clearInterval(heartbeat);
     }

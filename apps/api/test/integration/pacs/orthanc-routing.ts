@@ -21,6 +21,8 @@ export interface RoutedOrthanc {
   /** Orthanc's DICOM port as the product reaches it (host side). */
   dicomPort: number;
   dicomAet: string;
+  /** Counted at the relays in front of Orthanc: STOW-RS requests and DICOM connections that reached it. */
+  wire: { stowRequests: number; dicomConnections: number };
   /** Stops Orthanc, keeping its storage (the PACS is down: connections to it fail). */
   down(): Promise<void>;
   /** Starts Orthanc again on the same storage. */
@@ -30,8 +32,9 @@ export interface RoutedOrthanc {
   stop(): Promise<void>;
 }
 
-function pipeTo(target: () => Socket): Server {
+function pipeTo(target: () => Socket, onClient?: (client: Socket) => void): Server {
   return createServer((client) => {
+    onClient?.(client);
     const upstream = target();
     const close = () => {
       client.destroy();
@@ -111,9 +114,23 @@ net.createServer((c) => pipe(c, net.connect(${JSON.stringify(sock.product)}))).l
   const target = new URL(options.productDicomWebUrl);
   const productRelay = pipeTo(() => connect(Number(target.port), target.hostname));
   await listen(productRelay, sock.product);
-  const httpRelay = pipeTo(() => connect(sock.http));
+  // What reached the PACS on the wire, whatever Orthanc made of it (it stores an instance it has once however
+  // often it is sent): STOW-RS requests (their request lines) and DICOM connections (associations).
+  const wire = { stowRequests: 0, dicomConnections: 0 };
+  const httpRelay = pipeTo(
+    () => connect(sock.http),
+    (client) =>
+      client.on('data', (chunk: Buffer) => {
+        wire.stowRequests += chunk.toString('latin1').split('POST /dicom-web/studies').length - 1;
+      }),
+  );
   await listen(httpRelay, 0);
-  const dicomRelay = pipeTo(() => connect(sock.dicom));
+  const dicomRelay = pipeTo(
+    () => connect(sock.dicom),
+    () => {
+      wire.dicomConnections += 1;
+    },
+  );
   await listen(dicomRelay, 0);
 
   let child: ChildProcess | null = null;
@@ -199,6 +216,7 @@ net.createServer((c) => pipe(c, net.connect(${JSON.stringify(sock.product)}))).l
     dicomWebUrl: `http://127.0.0.1:${(httpRelay.address() as AddressInfo).port}/dicom-web`,
     dicomPort: (dicomRelay.address() as AddressInfo).port,
     dicomAet: String(shipped['DicomAet'] ?? 'ORTHANC'),
+    wire,
     down,
     up,
     log: () => logText,
