@@ -164,7 +164,12 @@ export class ResultSender {
         `send ${send.id} of ${row.sopInstanceUid} to ${row.destination.name} attempt ${send.attempts}/${send.maxAttempts} failed (${error.code}: ${message}): ${outcome.kind}`,
       );
       if (outcome.kind === 'FAILED') await auditEntry('FAILURE', { code: error.code, message });
-      return { ...base, kind: outcome.kind, message, ...(outcome.kind === 'RETRY' ? { retryAt: outcome.runAfter } : {}) };
+      return {
+        ...base,
+        kind: outcome.kind,
+        message,
+        ...(outcome.kind === 'RETRY' ? { retryAt: outcome.runAfter } : {}),
+      };
     } finally {
       clearInterval(heartbeat);
     }

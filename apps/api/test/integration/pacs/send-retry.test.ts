@@ -131,9 +131,8 @@ describe.skipIf(unavailable !== null)(
           async () => (await t.prisma.sendJob.count({ where: { destinationId, status: 'DONE' } })) === SLICES,
           30_000,
         );
-        const studies = await orthanc.json<Array<{ MainDicomTags: { StudyInstanceUID: string }; ID: string }>>(
-          '/studies?expand',
-        );
+        const studies =
+          await orthanc.json<Array<{ MainDicomTags: { StudyInstanceUID: string }; ID: string }>>('/studies?expand');
         const inOrthanc = studies.find((s) => s.MainDicomTags.StudyInstanceUID === stored.synth.studyInstanceUid);
         expect(inOrthanc).toBeDefined();
         const instances = await orthanc.json<Array<{ MainDicomTags: { SOPInstanceUID: string } }>>(
@@ -170,6 +169,65 @@ describe.skipIf(unavailable !== null)(
         }
       }, 60_000);
 
+      it("C-STOREs to Orthanc's DICOM port, and the connection test answers for both protocols", async () => {
+        const stored = await storeSynthStudy(t.prisma, t.storageDir, { slices: 2 });
+        const created = await t.gql<{ createDestination: { id: string } }>(
+          CREATE,
+          {
+            input: {
+              name: `dimse-${provider}`,
+              kind: 'DIMSE',
+              host: '127.0.0.1',
+              port: orthanc.dicomPort,
+              calledAet: orthanc.dicomAet,
+              callingAet: 'ICH_TEST',
+            },
+          },
+          { token: admin },
+        );
+        expect(created.errors).toBeUndefined();
+        const destinationId = created.data?.createDestination.id as string;
+        const TEST = 'mutation($id: ID!) { testDestination(id: $id) { ok message durationMs } }';
+        const echo = await t.gql<{ testDestination: { ok: boolean; message: string } }>(
+          TEST,
+          { id: destinationId },
+          { token: admin },
+        );
+        expect(echo.data?.testDestination).toMatchObject({ ok: true, message: 'C-ECHO succeeded' });
+        const web = await t.gql<{ createDestination: { id: string } }>(
+          CREATE,
+          { input: { name: `web-${provider}`, kind: 'DICOMWEB', url: orthanc.dicomWebUrl } },
+          { token: admin },
+        );
+        const qido = await t.gql<{ testDestination: { ok: boolean } }>(
+          TEST,
+          { id: web.data?.createDestination.id },
+          { token: admin },
+        );
+        expect(qido.data?.testDestination.ok).toBe(true);
+
+        const connections = orthanc.wire.dicomConnections;
+        await queueSends(t.prisma, {
+          destinationId,
+          studyId: stored.study.id,
+          instances: stored.instances.map((i) => ({ instanceId: i.id, sopInstanceUid: i.sopInstanceUid })),
+          trigger: 'MANUAL',
+          maxAttempts: 3,
+        });
+        await waitFor(
+          'both C-STOREs acknowledged',
+          async () => (await t.prisma.sendJob.count({ where: { destinationId, status: 'DONE' } })) === 2,
+          20_000,
+        );
+        const found = await orthanc.call('POST', '/tools/find', {
+          Level: 'Instance',
+          Query: { StudyInstanceUID: stored.synth.studyInstanceUid },
+        });
+        expect((JSON.parse(found.body.toString()) as string[]).length).toBe(2);
+        // One association per send.
+        expect(orthanc.wire.dicomConnections - connections).toBe(2);
+      }, 60_000);
+
       it('after the last attempt a send is FAILED, and admins see it through GraphQL', async () => {
         const stored = await storeSynthStudy(t.prisma, t.storageDir, { slices: 2 });
         const created = await t.gql<{ createDestination: { id: string } }>(
@@ -200,7 +258,12 @@ describe.skipIf(unavailable !== null)(
           20_000,
         );
         const failed = await t.gql<{
-          failedSends: Array<{ sopInstanceUid: string; attempts: number; lastErrorCode: string; destination: { id: string } }>;
+          failedSends: Array<{
+            sopInstanceUid: string;
+            attempts: number;
+            lastErrorCode: string;
+            destination: { id: string };
+          }>;
           destination: { sendCounts: { failed: number; sent: number }; failures: Array<{ sopInstanceUid: string }> };
         }>(
           `query($id: ID!) {
