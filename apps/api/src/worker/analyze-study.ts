@@ -27,7 +27,8 @@ export async function analyzeStudy(
   model: LoadedModel,
 ): Promise<StudyAnalysis> {
   const instances = await prisma.instance.findMany({
-    where: { series: { studyId } },
+    // The product's own result objects (SR, summary image) live in the study too; they are not slices to read.
+    where: { series: { studyId }, resultObject: { is: null } },
     select: { id: true, sopInstanceUid: true, storageKey: true },
   });
   if (instances.length === 0) throw new AppError('BAD_SERIES', 'The study has no stored instances.');

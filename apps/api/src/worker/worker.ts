@@ -8,11 +8,15 @@ import { queueAutoSends } from '../destinations/enqueue.js';
 import type { StudyEvents } from '../events/study-events.js';
 import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
 import type { JobWakeup } from '../queue/wakeup.js';
+import { generateResultObjects, type ResultDeps, sweepResultObjects } from '../results/generate.js';
+import { ContentStore } from '../storage/content-store.js';
 import type { ActiveModel, LoadedModel } from './active-model.js';
 import { analyzeStudy } from './analyze-study.js';
 import { storeResult } from './store-result.js';
 
 const CLAIM_ERROR_PAUSE_MS = 3_000;
+/** How often an idle worker looks for predictions whose result objects are missing (and at start). */
+const RESULT_SWEEP_MS = 60_000;
 
 export interface WorkerDeps {
   prisma: Db;
@@ -38,6 +42,8 @@ export interface JobTimings {
   readMs: number;
   inferMs: number;
   writeMs: number;
+  /** Generating and storing the DICOM SR and summary image after the prediction committed (0 when it failed). */
+  resultObjectsMs: number;
   totalMs: number;
 }
 
@@ -57,8 +63,16 @@ export class InferenceWorker {
   private loops: Promise<void>[] = [];
   private readonly active = new Map<string, { job: ClaimedJob; release: () => void }>();
   private readonly listeners = new Set<(outcome: JobOutcome) => void>();
+  private readonly results: ResultDeps;
+  private storeReady: Promise<void> | null = null;
+  private lastSweep = 0;
+  private sweeping = false;
+  /** Predictions whose result objects failed in a sweep: not retried by this process (the log said why). */
+  private readonly sweepSkip = new Set<string>();
 
-  constructor(private readonly deps: WorkerDeps) {}
+  constructor(private readonly deps: WorkerDeps) {
+    this.results = { prisma: deps.prisma, store: new ContentStore(deps.storageDir), storageDir: deps.storageDir };
+  }
 
   /** Called after every job (tests and the benchmark watch them). */
   onJob(listener: (outcome: JobOutcome) => void): () => void {
@@ -116,11 +130,58 @@ export class InferenceWorker {
         continue;
       }
       if (!job) {
+        await this.sweepResults();
         if (this.running) await this.deps.wakeup.wait(await this.sleepMs());
         continue;
       }
       const outcome = await this.run(job);
       for (const listener of this.listeners) listener(outcome);
+    }
+  }
+
+  private async ensureStore(): Promise<void> {
+    this.storeReady ??= this.results.store.init().catch((error: unknown) => {
+      this.storeReady = null;
+      throw error;
+    });
+    await this.storeReady;
+  }
+
+  /**
+   * The prediction's DICOM SR and summary image (src/results), right after it committed. A failure here does not
+   * fail the job (the prediction stands); the sweep generates them later, as it does when this process died
+   * between the two steps.
+   */
+  private async writeResultObjects(predictionId: string): Promise<boolean> {
+    try {
+      await this.ensureStore();
+      await generateResultObjects(this.results, predictionId);
+      return true;
+    } catch (error) {
+      this.log(
+        `result objects for prediction ${predictionId} failed (the sweep retries): ${toAppError(error).message}`,
+      );
+      return false;
+    }
+  }
+
+  /** At start and then every RESULT_SWEEP_MS while idle: result objects a crash or a failure left missing. */
+  private async sweepResults(): Promise<void> {
+    if (this.sweeping || Date.now() - this.lastSweep < RESULT_SWEEP_MS) return;
+    this.sweeping = true;
+    this.lastSweep = Date.now();
+    try {
+      await this.ensureStore();
+      const done = await sweepResultObjects(this.results, {
+        skip: this.sweepSkip,
+        log: (line) => this.log(line),
+        onGenerated: (predictionId) => this.queueAutoSends(predictionId),
+      });
+      if (done > 0) this.log(`generated missing result objects for ${done} prediction(s)`);
+    } catch (error) {
+      this.log(`result object sweep failed: ${toAppError(error).message}`);
+    } finally {
+      this.sweeping = false;
     }
   }
 
@@ -213,13 +274,17 @@ export class InferenceWorker {
         },
       });
       this.publish(job.studyId, 'RESULT', result.status);
-      await this.queueAutoSends(result.predictionId);
+      const resultStarted = performance.now();
+      const resultObjectsOk = await this.writeResultObjects(result.predictionId);
+      // Only once the SR and summary image exist: auto-send queues them (the sweep's objects are queued there).
+      if (resultObjectsOk) await this.queueAutoSends(result.predictionId);
       const timings: JobTimings = {
         claimedAt,
         modelLoadMs: loaded.loadMs,
         readMs: analysis.timings.readMs,
         inferMs: analysis.timings.inferMs,
         writeMs,
+        resultObjectsMs: resultObjectsOk ? performance.now() - resultStarted : 0,
         totalMs: performance.now() - started,
       };
       this.log(
@@ -266,6 +331,7 @@ function roundTimings(t: JobTimings): Record<keyof JobTimings, number> {
     readMs: Math.round(t.readMs),
     inferMs: Math.round(t.inferMs),
     writeMs: Math.round(t.writeMs),
+    resultObjectsMs: Math.round(t.resultObjectsMs),
     totalMs: Math.round(t.totalMs),
   };
 }
