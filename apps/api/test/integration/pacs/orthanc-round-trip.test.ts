@@ -227,19 +227,19 @@ describe.skipIf(unavailable !== null)(
           expect(orthanc.log()).not.toContain(`forwarding study ${orthancStudy} failed`);
 
           // An admin's manual send of the same results: both already acknowledged, so nothing goes on the wire.
-        const wire = { ...orthanc.wire };
-        const manual = await t.gql<{ sendStudyResults: Array<{ status: string; sopInstanceUid: string }> }>(
-          'mutation($s: ID!, $d: ID!) { sendStudyResults(studyId: $s, destinationId: $d) { status sopInstanceUid } }',
-          { s: row.id, d: destinationId },
-          { token: admin },
-        );
-        expect(manual.errors).toBeUndefined();
-        expect(manual.data?.sendStudyResults.map((m) => m.status)).toEqual(['SENT', 'SENT']);
-        await new Promise((r) => setTimeout(r, 500));
-        expect(orthanc.wire).toEqual(wire);
-        expect(await t.prisma.auditEvent.count({ where: { action: 'dicom.send', studyId: row.id } })).toBe(2);
+          const wire = { ...orthanc.wire };
+          const manual = await t.gql<{ sendStudyResults: Array<{ status: string; sopInstanceUid: string }> }>(
+            'mutation($s: ID!, $d: ID!) { sendStudyResults(studyId: $s, destinationId: $d) { status sopInstanceUid } }',
+            { s: row.id, d: destinationId },
+            { token: admin },
+          );
+          expect(manual.errors).toBeUndefined();
+          expect(manual.data?.sendStudyResults.map((m) => m.status)).toEqual(['SENT', 'SENT']);
+          await new Promise((r) => setTimeout(r, 500));
+          expect(orthanc.wire).toEqual(wire);
+          expect(await t.prisma.auditEvent.count({ where: { action: 'dicom.send', studyId: row.id } })).toBe(2);
 
-        // The next study goes to the next test's destination only.
+          // The next study goes to the next test's destination only.
           await t.gql(
             'mutation($id: ID!) { updateDestination(id: $id, input: { autoSend: false }) { id } }',
             { id: destinationId },
