@@ -92,7 +92,11 @@ export class ResultSender {
         if (this.running) await this.deps.wakeup.wait(await this.sleepMs());
         continue;
       }
-      const outcome = await this.run(send);
+      const outcome = await this.run(send).catch((error: unknown): SendOutcome => {
+        // The database failed mid-send: the lease runs out and another loop (or process) takes the send again.
+        this.log(`send ${send?.id}: ${toAppError(error).message}`);
+        return { sendId: send?.id ?? '', destinationId: '', sopInstanceUid: '', attempt: 0, kind: 'LOST' };
+      });
       for (const listener of this.listeners) listener(outcome);
     }
   }
@@ -106,13 +110,17 @@ export class ResultSender {
 
   private async run(send: ClaimedSend): Promise<SendOutcome> {
     const { prisma, queue, audit, storageDir, secretKey, settings } = this.deps;
-    const row = await prisma.sendJob.findUniqueOrThrow({
+    const row = await prisma.sendJob.findUnique({
       where: { id: send.id },
       include: {
         destination: true,
         instance: { select: { storageKey: true, series: { select: { study: { select: { patientId: true } } } } } },
       },
     });
+    if (!row) {
+      // Deleted with its destination (or its study) after the claim: nothing left to send.
+      return { sendId: send.id, destinationId: '', sopInstanceUid: '', attempt: send.attempts, kind: 'LOST' };
+    }
     const base = {
       sendId: send.id,
       destinationId: row.destinationId,
