@@ -136,6 +136,8 @@ describe('web: admin destinations', () => {
     await page.getByRole('heading', { name: 'Edit radiology-pacs' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('radiology-pacs-2');
     await page.getByRole('button', { name: 'Save' }).click();
+    await message.filter({ hasText: /radiology-pacs-2|error|:/ }).waitFor();
+    expect(await message.textContent()).toBe('Saved radiology-pacs-2.');
     await page.locator('tr[data-destination-name="radiology-pacs-2"]').waitFor();
   }, 180_000);
 });

@@ -69,7 +69,7 @@ function DestinationForm({
     await onSubmit(inputFrom(new FormData(event.currentTarget), kind));
   };
   return (
-    <form className="inline-form" onSubmit={submit} key={editing?.id ?? 'new'} data-testid="destination-form">
+    <form className="inline-form" onSubmit={submit} data-testid="destination-form">
       <div>
         <label htmlFor="d-name">Name</label>
         <input id="d-name" name="name" required maxLength={100} defaultValue={editing?.name ?? ''} />
@@ -225,6 +225,7 @@ export function DestinationsAdmin() {
       <section className="panel" aria-labelledby="destination-form-heading">
         <h2 id="destination-form-heading">{editing ? `Edit ${editing.name}` : 'New destination'}</h2>
         <DestinationForm
+          key={editing?.id ?? 'new'}
           editing={editing}
           busy={creating.loading || updating.loading}
           onSubmit={save}
