@@ -154,3 +154,26 @@ export async function seedManyStudies(prisma: PrismaClient, count: number): Prom
     });
   }
 }
+
+/**
+ * A clinician's review of a seeded study's latest prediction, as the review mutation records it: the verdict on that
+ * prediction's triage flag, linked to it, and the study marked reviewed.
+ */
+export async function seedReview(
+  prisma: PrismaClient,
+  spec: { studyId: string; reviewerId: string; verdict: 'AGREE' | 'DISAGREE' },
+): Promise<void> {
+  const prediction = await prisma.studyPrediction.findFirstOrThrow({
+    where: { studyId: spec.studyId },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+  });
+  await prisma.review.create({
+    data: {
+      studyId: spec.studyId,
+      studyPredictionId: prediction.id,
+      reviewerId: spec.reviewerId,
+      verdict: spec.verdict,
+    },
+  });
+  await prisma.study.update({ where: { id: spec.studyId }, data: { reviewed: true } });
+}

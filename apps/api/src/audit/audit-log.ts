@@ -4,6 +4,7 @@ import type { Caller } from '../auth/caller.js';
 import type { Db, DbProvider } from '../db/records.js';
 import { type AuditCheckpoint, CheckpointFile, CheckpointMatcher, signCheckpoint } from './checkpoint.js';
 import { auditHash, type ChainRow, checkLink, GENESIS_HASH, type HashedAuditFields } from './hash-chain.js';
+import type { AuditAction } from './vocabulary.js';
 
 export type ActorType = 'ANONYMOUS' | 'USER' | 'API_TOKEN' | 'SYSTEM';
 
@@ -16,8 +17,8 @@ export interface AuditActor {
 }
 
 export interface AuditEntry {
-  /** Dotted verb, e.g. `auth.login`, `study.read`, `user.update`. */
-  action: string;
+  /** Dotted verb, e.g. `auth.login`, `study.read`, `user.update`: one of the vocabulary's (vocabulary.ts). */
+  action: AuditAction;
   outcome?: 'SUCCESS' | 'FAILURE';
   resourceType?: string | null;
   resourceId?: string | null;

@@ -42,7 +42,7 @@ describe('audit export formats', () => {
       action: 'R',
       recorded: '2026-03-04T05:06:07.089Z',
       outcome: '0',
-      type: { code: '110110', display: 'Patient Record' },
+      type: { code: '110103', display: 'DICOM Instances Accessed' },
       subtype: [{ code: 'study.read' }],
       agent: [
         {

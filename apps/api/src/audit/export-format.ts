@@ -1,5 +1,6 @@
 import type { AuditCheckpoint } from './checkpoint.js';
 import { type ChainRow, HASHED_FIELDS } from './hash-chain.js';
+import { type Coding, DCM_SYSTEM, dicomAuditCoding } from './vocabulary.js';
 
 /** An audit event as exported: the stored row, hash chain included, so an export can be re-verified offline. */
 export type ExportedEvent = ChainRow;
@@ -97,36 +98,8 @@ export function csvRow(event: ExportedEvent): string {
   return `${CSV_COLUMNS.map((c) => csvCell(event[c])).join(',')}\r\n`;
 }
 
-interface Coding {
-  system: string;
-  code: string;
-  display: string;
-}
-
-const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
-
-/** DICOM audit event types (DCM), the vocabulary FHIR AuditEvent.type uses for imaging audit trails. */
-function eventType(action: string): Coding {
-  if (action.startsWith('auth.')) return { system: DCM, code: '110114', display: 'User Authentication' };
-  if (action.startsWith('upload.') || action === 'study.ingest')
-    return { system: DCM, code: '110107', display: 'Import' };
-  if (action.startsWith('audit.export')) return { system: DCM, code: '110106', display: 'Export' };
-  if (action.startsWith('user.') || action.startsWith('token.'))
-    return { system: DCM, code: '110137', display: 'User Security Attributes Changed' };
-  if (action.startsWith('model.')) return { system: DCM, code: '110100', display: 'Application Activity' };
-  if (action.startsWith('study.') || action.startsWith('patient.') || action.startsWith('review.')) {
-    return { system: DCM, code: '110110', display: 'Patient Record' };
-  }
-  return { system: DCM, code: '110100', display: 'Application Activity' };
-}
-
-/** FHIR R4 AuditEvent.action: C(reate) R(ead) U(pdate) D(elete) E(xecute). */
-function crude(action: string): 'C' | 'R' | 'U' | 'E' {
-  if (/\.(read|list|export|verify)$/.test(action)) return 'R';
-  if (/\.(create|review)$/.test(action) || action.startsWith('upload.')) return 'C';
-  if (/\.(update|activate|revoke|reset_password|reprocess)$/.test(action)) return 'U';
-  return 'E';
-}
+/** The product's own action names, carried as a second AuditEvent.subtype beside the DICOM event codes. */
+const ACTION_SYSTEM = 'urn:ich-triage:audit-action';
 
 const ROLE_TYPES = 'http://terminology.hl7.org/CodeSystem/extra-security-role-type';
 
@@ -136,7 +109,7 @@ const ROLE_TYPES = 'http://terminology.hl7.org/CodeSystem/extra-security-role-ty
  * Displays are the code systems' own.
  */
 function agentType(actorType: string): Coding {
-  if (actorType === 'SYSTEM') return { system: DCM, code: '110150', display: 'Application' };
+  if (actorType === 'SYSTEM') return { system: DCM_SYSTEM, code: '110150', display: 'Application' };
   if (actorType === 'API_TOKEN') return { system: ROLE_TYPES, code: 'datacollector', display: 'data collector' };
   return { system: ROLE_TYPES, code: 'humanuser', display: 'human user' };
 }
@@ -175,6 +148,7 @@ export function fhirAuditEvent(event: ExportedEvent): Record<string, unknown> {
   } else if (event.details !== '{}') {
     entity.push({ what: { display: 'details' }, detail: [{ type: 'details', valueString: event.details }] });
   }
+  const coding = dicomAuditCoding(event);
   return {
     resourceType: 'AuditEvent',
     id: event.id,
@@ -183,9 +157,14 @@ export function fhirAuditEvent(event: ExportedEvent): Record<string, unknown> {
       { url: 'urn:ich-triage:audit-prev-hash', valueString: event.prevHash },
       { url: 'urn:ich-triage:audit-hash', valueString: event.hash },
     ],
-    type: eventType(event.action),
-    subtype: [{ system: 'urn:ich-triage:audit-action', code: event.action, display: event.action }],
-    action: crude(event.action),
+    // IHE BALP: type is the DICOM audit event ID, subtype refines it (a DICOM subtype where one applies, then the
+    // product's action), action is the CRUDE verb.
+    type: coding.type,
+    subtype: [
+      ...(coding.subtype ? [coding.subtype] : []),
+      { system: ACTION_SYSTEM, code: event.action, display: event.action },
+    ],
+    action: coding.action,
     recorded: event.at.toISOString(),
     outcome: event.outcome === 'SUCCESS' ? '0' : '4',
     agent: [agent],

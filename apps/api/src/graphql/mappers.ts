@@ -24,6 +24,12 @@ export type {
   UserRecord,
 } from '../db/records.js';
 export type {
+  Alert as ModelAlertRecord,
+  Proportion as ObservedProportionRecord,
+  TargetCheck as TargetCheckRecord,
+} from '../monitoring/accuracy.js';
+export type { ModelPerformanceRecord } from '../services/monitoring.js';
+export type {
   ChainRow as AuditEventRecord,
   ChainVerification as AuditVerificationRecord,
   JobFailure as JobFailureRecord,

@@ -16,6 +16,7 @@ describe('GraphQL schema', () => {
         'destinations',
         'failedSends',
         'me',
+        'modelPerformance',
         'modelVersions',
         'patient',
         'patients',

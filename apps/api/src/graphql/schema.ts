@@ -9,6 +9,7 @@ import { authResolvers } from './auth/resolvers.js';
 import { baseResolvers } from './base/resolvers.js';
 import { destinationResolvers } from './destinations/resolvers.js';
 import { modelResolvers } from './models/resolvers.js';
+import { monitoringResolvers } from './monitoring/resolvers.js';
 import { reviewResolvers } from './reviews/resolvers.js';
 import { studyResolvers } from './studies/resolvers.js';
 
@@ -34,6 +35,7 @@ export function buildSchema(): GraphQLSchema {
       studyResolvers,
       reviewResolvers,
       modelResolvers,
+      monitoringResolvers,
       adminResolvers,
       auditResolvers,
       destinationResolvers,

@@ -63,7 +63,12 @@ export class AuthService {
     const claim = await this.claimAttempt(email, ip);
     if ('refused' in claim) {
       const throttled = claim.refused;
-      await audit.append(actor, { action: 'auth.login', outcome: 'FAILURE', details: { email, reason: throttled } });
+      // A lockout, not a wrong password: exported as a DICOM Security Alert (audit/vocabulary.ts).
+      await audit.append(actor, {
+        action: 'auth.login',
+        outcome: 'FAILURE',
+        details: { email, reason: throttled, lockout: true },
+      });
       throw new AppError('RATE_LIMITED', 'Too many failed sign-ins; try again later.');
     }
 

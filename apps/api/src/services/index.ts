@@ -5,6 +5,7 @@ import { AuthService, type SessionCookieJar } from './auth.js';
 import type { ServiceDeps } from './deps.js';
 import { DestinationService } from './destinations.js';
 import { ModelService } from './models.js';
+import { MonitoringService } from './monitoring.js';
 import { PatientService } from './patients.js';
 import { ReviewService } from './reviews.js';
 import { StudyService } from './studies.js';
@@ -22,6 +23,7 @@ export function createServices(deps: ServiceDeps, caller: Caller, cookies: Sessi
     patients: new PatientService(deps, caller, loaders),
     reviews: new ReviewService(deps, caller, loaders),
     models: new ModelService(deps, caller),
+    monitoring: new MonitoringService(deps, caller),
     users: new UserService(deps, caller),
     tokens: new TokenService(deps, caller, loaders),
     audit: new AuditService(deps, caller),

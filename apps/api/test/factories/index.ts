@@ -31,18 +31,61 @@ export async function createUser(prisma: PrismaClient, spec: UserSpec = {}) {
   return { user, password };
 }
 
-export async function createModelVersion(prisma: PrismaClient, spec: { active?: boolean; version?: string } = {}) {
+/** A complete model card (what `parseModelCard` accepts), e.g. to declare accuracy targets. */
+export function modelCard(version: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    format: 'ich-model-card/1',
+    name: 'ich-inceptionv3',
+    version,
+    status: 'trained',
+    createdAt: '2026-11-01T00:00:00.000Z',
+    architecture: {
+      base: 'InceptionV3',
+      denseUnits: 64,
+      dropout: 0.3,
+      baseParameters: 21_802_784,
+      totalParameters: 21_933_862,
+    },
+    inputSize: 299,
+    windows: [{ name: 'brain', center: 40, width: 80 }],
+    contextSlices: 1,
+    labels: ['any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural'],
+    thresholds: {
+      any: 0.5,
+      epidural: 0.5,
+      intraparenchymal: 0.5,
+      intraventricular: 0.5,
+      subarachnoid: 0.5,
+      subdural: 0.5,
+    },
+    aggregation: 'max',
+    trainingData: 'synthetic phantoms',
+    metrics: null,
+    intendedUse: 'test',
+    limitations: [],
+    weightsHash: `sha256:${'f'.repeat(64)}`,
+    files: { tfjs: 'model.json', onnx: null },
+    ...extra,
+  };
+}
+
+export async function createModelVersion(
+  prisma: PrismaClient,
+  spec: { active?: boolean; version?: string; card?: Record<string, unknown> } = {},
+) {
   const version = spec.version ?? randomUUID().slice(0, 8);
   return prisma.modelVersion.create({
     data: {
       name: 'ich-inceptionv3',
       version,
-      card: JSON.stringify({
-        inputSize: 299,
-        windows: ['brain', 'subdural', 'soft'],
-        threshold: 0.5,
-        trainedOn: 'synthetic phantoms',
-      }),
+      card: JSON.stringify(
+        spec.card ?? {
+          inputSize: 299,
+          windows: ['brain', 'subdural', 'soft'],
+          threshold: 0.5,
+          trainedOn: 'synthetic phantoms',
+        },
+      ),
       directory: `/models/${version}`,
       weightsHash: 'f'.repeat(64),
       active: spec.active ?? false,

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { formatTime } from '@/components/format';
 import { readCard } from '@/components/model-card';
 import { ActivateModelMutation, ActiveModelQuery, ModelVersionsQuery } from '@/graphql/documents';
+import { ModelPerformance } from './model-performance';
 
 export function ModelsAdmin() {
   const { data, loading, error } = useQuery(ModelVersionsQuery);
@@ -77,6 +78,7 @@ export function ModelsAdmin() {
             ) : (
               <p className="muted">The card has no metrics.</p>
             )}
+            <ModelPerformance modelVersionId={m.id} label={`${m.name} ${m.version}`} />
             {card.rocImage ? (
               // biome-ignore lint/performance/noImgElement: an embedded data: picture from the card
               <img src={card.rocImage} alt={`ROC curve of ${m.name} ${m.version}`} className="roc" />

@@ -291,6 +291,62 @@ export const ActivateModelMutation = graphql(`
   }
 `);
 
+export const ModelPerformanceQuery = graphql(`
+  query ModelPerformance($id: ID!, $from: DateTime, $to: DateTime) {
+    modelPerformance(modelVersionId: $id, from: $from, to: $to) {
+      from
+      to
+      truePositives
+      falsePositives
+      falseNegatives
+      trueNegatives
+      reviewed
+      unreviewed
+      sensitivity {
+        successes
+        total
+        estimate
+        lower
+        upper
+      }
+      specificity {
+        successes
+        total
+        estimate
+        lower
+        upper
+      }
+      ppv {
+        successes
+        total
+        estimate
+        lower
+        upper
+      }
+      targets {
+        sensitivity
+        specificity
+      }
+      checks {
+        metric
+        target
+        minimumReviews
+        total
+        armed
+        firing
+      }
+      alerts {
+        metric
+        target
+        lowerBound
+        estimate
+        successes
+        total
+      }
+    }
+  }
+`);
+
 export const AuditEventsQuery = graphql(`
   query AuditEvents($filter: AuditFilter, $first: Int, $after: String) {
     auditEvents(filter: $filter, first: $first, after: $after) {

@@ -38,7 +38,7 @@ export function ReviewPanel({ studyId, reviews }: { studyId: string; reviews: Re
       <h2 id="review-heading">Review</h2>
       <form onSubmit={onSubmit} className="stack-form">
         <fieldset>
-          <legend>Do you agree with the model's result?</legend>
+          <legend>Do you agree with the model's triage flag (suspected bleed or no bleed)?</legend>
           <label>
             <input type="radio" name="verdict" value="AGREE" /> Agree
           </label>

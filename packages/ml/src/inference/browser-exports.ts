@@ -10,6 +10,7 @@ export {
   MODEL_CARD_FORMAT,
   type ModelCard,
   type ModelCardSummary,
+  type ModelTargets,
   parseModelCard,
   summarizeCard,
 } from '../model/card.js';

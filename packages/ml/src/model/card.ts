@@ -49,6 +49,17 @@ export interface ModelCard {
   /** sha256 over the tfjs weight shards in manifest order: "sha256:<hex>". */
   readonly weightsHash: string;
   readonly files: { readonly tfjs: string; readonly onnx: string | null };
+  /**
+   * Optional: the triage flag's sensitivity and specificity the model is meant to reach in use, each in [0, 1]. The
+   * API's accuracy-in-use monitor alerts admins when clinicians' reviews show the model falling short of them. Cards
+   * written before this field existed have none and are still valid (the monitor then has nothing to alert on).
+   */
+  readonly targets?: ModelTargets;
+}
+
+export interface ModelTargets {
+  readonly sensitivity: number;
+  readonly specificity: number;
 }
 
 /** The card fields that results and listings carry (the CLI's `model` object). */
@@ -153,6 +164,16 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
   const tfjs = typeof files.tfjs === 'string' ? files.tfjs : fail('files.tfjs', 'a file name');
   const onnx =
     files.onnx === null || typeof files.onnx === 'string' ? files.onnx : fail('files.onnx', 'a file name or null');
+  let targets: ModelTargets | undefined;
+  if (v.targets !== undefined) {
+    const o =
+      typeof v.targets === 'object' && v.targets !== null && !Array.isArray(v.targets)
+        ? (v.targets as Record<string, unknown>)
+        : fail('targets', 'an object {sensitivity, specificity}');
+    const rate = (k: 'sensitivity' | 'specificity') =>
+      typeof o[k] === 'number' && o[k] >= 0 && o[k] <= 1 ? o[k] : fail(`targets.${k}`, 'a proportion in [0, 1]');
+    targets = { sensitivity: rate('sensitivity'), specificity: rate('specificity') };
+  }
 
   return {
     format: MODEL_CARD_FORMAT,
@@ -179,5 +200,6 @@ export function parseModelCard(value: unknown, source = 'card.json'): ModelCard 
     limitations,
     weightsHash,
     files: { tfjs, onnx },
+    ...(targets ? { targets } : {}),
   };
 }

@@ -9,6 +9,8 @@ import { AuditLog, SYSTEM_ACTOR } from '../../../src/audit/audit-log.js';
 import { CheckpointFile, readCheckpointKey, signCheckpoint } from '../../../src/audit/checkpoint.js';
 import { auditHash } from '../../../src/audit/hash-chain.js';
 import { verifyCsvExport } from '../../../src/audit/offline-verify.js';
+// Synthetic actions outside the product's vocabulary: these tests exercise the chain, not what it records.
+import type { AuditAction } from '../../../src/audit/vocabulary.js';
 import { createUser } from '../../factories/index.js';
 import { PROVIDERS, startApi, type TestApi } from './harness.js';
 
@@ -133,13 +135,13 @@ describe.each(PROVIDERS)('audit checkpoints on %s', (provider) => {
   it('writes checkpoints periodically and a last one at shutdown', async () => {
     const file = path.join(path.dirname(t.config.auditCheckpointFile), 'periodic.jsonl');
     const log = new AuditLog(t.prisma, provider, { key: readCheckpointKey(t.config.auditKeyFile), file });
-    await log.append(SYSTEM_ACTOR, { action: 'test.periodic' });
+    await log.append(SYSTEM_ACTOR, { action: 'test.periodic' as AuditAction });
     log.startCheckpoints(25);
     const head = async () => (await t.prisma.auditEvent.findFirstOrThrow({ orderBy: { seq: 'desc' } })).seq;
     for (let i = 0; i < 100 && new CheckpointFile(file).latest()?.seq !== (await head()); i += 1)
       await new Promise((r) => setTimeout(r, 25));
     expect(new CheckpointFile(file).latest()?.seq).toBe(await head());
-    await log.append(SYSTEM_ACTOR, { action: 'test.last' });
+    await log.append(SYSTEM_ACTOR, { action: 'test.last' as AuditAction });
     await log.stopCheckpoints();
     const last = new CheckpointFile(file).latest();
     expect(last?.seq).toBe(await head());

@@ -3,6 +3,8 @@ import { AuditLog, SYSTEM_ACTOR } from '../../../src/audit/audit-log.js';
 import { readCheckpointKey } from '../../../src/audit/checkpoint.js';
 import { CSV_COLUMNS, parseCsv } from '../../../src/audit/export-format.js';
 import { verifyCsvExport } from '../../../src/audit/offline-verify.js';
+// Synthetic actions outside the product's vocabulary: these tests exercise the chain, not what it records.
+import type { AuditAction } from '../../../src/audit/vocabulary.js';
 import { createDatabaseClient } from '../../../src/db/index.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
 import { createModelVersion, createStudy, createUser } from '../../factories/index.js';
@@ -136,7 +138,8 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
       actorId: clinician.id,
       studyId,
       patientId,
-      details: '{"verdict":"AGREE"}',
+      // The verdict names the flag it judged and the version that set it (accuracy in use credits that version).
+      details: expect.stringMatching(/^\{"verdict":"AGREE","triage":(true|false),"modelVersionId":"[^"]+"\}$/),
     });
     await t.gql('mutation($id: ID!) { reprocessStudy(id: $id) { id } }', { id: studyId }, { token: clinician.token });
     expect(await latest('study.reprocess')).toMatchObject({ studyId });
@@ -208,7 +211,7 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
   it('completes appends issued one after another, each right after the previous one resolves', async () => {
     const before = await t.prisma.auditEvent.count();
     for (let i = 0; i < 5; i += 1)
-      await t.api.audit.append(SYSTEM_ACTOR, { action: 'test.sequential', details: { i } });
+      await t.api.audit.append(SYSTEM_ACTOR, { action: 'test.sequential' as AuditAction, details: { i } });
     expect(await t.prisma.auditEvent.count()).toBe(before + 5);
   });
 
@@ -234,8 +237,8 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
       const second = new AuditLog(other.prisma, provider);
       await Promise.all(
         Array.from({ length: 30 }, (_, i) => [
-          t.api.audit.append(SYSTEM_ACTOR, { action: 'test.process_a', details: { i } }),
-          second.append(SYSTEM_ACTOR, { action: 'test.process_b', details: { i } }),
+          t.api.audit.append(SYSTEM_ACTOR, { action: 'test.process_a' as AuditAction, details: { i } }),
+          second.append(SYSTEM_ACTOR, { action: 'test.process_b' as AuditAction, details: { i } }),
         ]).flat(),
       );
       await second.flush();
@@ -259,8 +262,8 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     try {
       const second = new AuditLog(other.prisma, provider);
       for (let i = 0; i < 6; i += 1) {
-        await t.api.audit.append(SYSTEM_ACTOR, { action: 'test.alternate_a', details: { i } });
-        await second.append(SYSTEM_ACTOR, { action: 'test.alternate_b', details: { i } });
+        await t.api.audit.append(SYSTEM_ACTOR, { action: 'test.alternate_a' as AuditAction, details: { i } });
+        await second.append(SYSTEM_ACTOR, { action: 'test.alternate_b' as AuditAction, details: { i } });
       }
     } finally {
       await other.close();
@@ -311,7 +314,13 @@ describe.each(PROVIDERS)('audit log on %s', (provider) => {
     expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
     expect(bundle.entry.length).toBe(await t.prisma.auditEvent.count({ where: { action: 'study.read' } }));
     for (const { resource } of bundle.entry)
-      expect(resource).toMatchObject({ resourceType: 'AuditEvent', action: 'R', subtype: [{ code: 'study.read' }] });
+      expect(resource).toMatchObject({
+        resourceType: 'AuditEvent',
+        // IHE BALP: the DICOM audit event ID as type, the product's action as subtype (audit/vocabulary.ts).
+        type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110103' },
+        action: 'R',
+        subtype: [{ code: 'study.read' }],
+      });
     expect(bundle.entry.some((e) => e.resource.entity?.some((x) => x.what.reference === `Patient/${patientId}`))).toBe(
       true,
     );

@@ -125,6 +125,12 @@ describe.each(PROVIDERS)('authentication on %s', (provider) => {
     const blocked = await t.gql(LOGIN, { e: user.email, p: password }, { headers: { 'x-forwarded-for': '10.1.0.99' } });
     expect(codes(blocked)).toEqual(['RATE_LIMITED']);
     expect(await t.prisma.session.count({ where: { userId: user.id } })).toBe(0);
+    // The refusal is recorded as a lockout, which the audit export codes as a DICOM Security Alert (110113).
+    const refused = await t.prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'auth.login', outcome: 'FAILURE', details: { contains: user.email } },
+      orderBy: { seq: 'desc' },
+    });
+    expect(JSON.parse(refused.details)).toMatchObject({ lockout: true, reason: 'too many failures for this account' });
   });
 
   it('throttles repeated failures per address across accounts', async () => {

@@ -146,6 +146,16 @@ const OPERATIONS: Operation[] = [
     build: async () => ({ query: '{ activeModel { id } }' }),
   },
   {
+    // Aggregate accuracy of a model names no patient; clinicians judging how far to trust the flag may read it.
+    name: 'modelPerformance',
+    scope: 'read:studies',
+    admin: false,
+    build: async (t) => ({
+      query: 'query($id: ID!) { modelPerformance(modelVersionId: $id) { reviewed alerts { metric } } }',
+      variables: { id: (await createModelVersion(t.prisma)).id },
+    }),
+  },
+  {
     name: 'reviewStudy',
     scope: 'write:studies',
     admin: false,
