@@ -56,6 +56,8 @@ const config: CodegenConfig = {
           StudyConnection: mapper('StudyConnectionRecord'),
           PatientConnection: mapper('PatientConnectionRecord'),
           AuditEventConnection: mapper('AuditEventConnectionRecord'),
+          Destination: mapper('DestinationRecord'),
+          StudySend: mapper('SendJobRecord'),
         },
       },
     },

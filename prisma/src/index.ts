@@ -13,6 +13,7 @@ export { type DatabaseTarget, parseDatabaseUrl, providerOf } from './database-ur
 export type {
   ApiToken,
   AuditEvent,
+  Destination,
   InferenceJob,
   Instance,
   LoginAttempt,
@@ -21,6 +22,7 @@ export type {
   PrismaClient,
   ResultObject,
   Review,
+  SendJob,
   Series,
   Session,
   SlicePrediction,

@@ -5,6 +5,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { loadCheckpointKey } from './audit/checkpoint.js';
 import type { Caller } from './auth/caller.js';
 import { createPasswordHasher } from './auth/password.js';
+import { loadSecretKey } from './auth/secret-box.js';
 import { clearedSessionCookie, sessionCookie } from './auth/session-cookie.js';
 import type { Config } from './config/env.js';
 import type { RequestContext } from './context/request-context.js';
@@ -47,6 +48,8 @@ export interface ApiOptions {
     | 'sessionIdleMs'
     | 'storageGc'
     | 'worklistFastPath'
+    | 'destinationKeyFile'
+    | 'sends'
   >;
   /** `reader` (DatabaseClient's) serves the worklist's fast path when config.worklistFastPath is on. */
   db: { prisma: Db; provider: DbProvider; reader?: SqlReader };
@@ -111,6 +114,11 @@ export function buildApi(options: ApiOptions): Api {
     throttle: options.throttle ?? DEFAULT_LOGIN_THROTTLE,
     events: options.events ?? createLocalStudyEvents(),
     ...(config.worklistFastPath && db.reader ? { worklist: db.reader } : {}),
+    destinations: {
+      secretKey: loadSecretKey(config.destinationKeyFile),
+      maxAttempts: config.sends.maxAttempts,
+      timeoutMs: config.sends.timeoutMs,
+    },
   };
   const secureCookie = config.nodeEnv === 'production';
   const schema = buildSchema();

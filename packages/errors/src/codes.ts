@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   MIGRATION_PENDING: { http: 503, exit: 9, summary: 'The database has migrations that are not applied yet.' },
   MIGRATION_DRIFT: { http: 500, exit: 9, summary: 'The database schema differs from what its migrations produce.' },
   API_UNREACHABLE: { http: 502, exit: 8, summary: 'The API is not reachable.' },
+  // Sending result objects to a PACS: unreachable (network, timeout, 5xx) or refusing them (4xx, a failure status).
+  DESTINATION_UNREACHABLE: { http: 502, exit: 8, summary: 'The destination could not be reached.' },
+  DESTINATION_REJECTED: { http: 502, exit: 8, summary: 'The destination refused the objects.' },
   AUDIT_CHAIN_BROKEN: {
     http: 500,
     exit: 10,

@@ -63,6 +63,14 @@ export const AUDIT_ACTIONS = {
   'auth.change_password': { event: '110113', subtype: '110137', action: 'U' },
   'auth.login': { event: '110114', subtype: '110122', action: 'E' },
   'auth.logout': { event: '110114', subtype: '110123', action: 'E' },
+  // Where results go is the application's configuration (Software Configuration, as for model.activate).
+  'destination.create': { event: '110113', subtype: '110131', action: 'C' },
+  'destination.delete': { event: '110113', subtype: '110131', action: 'D' },
+  'destination.test': { event: '110100', action: 'E' },
+  'destination.update': { event: '110113', subtype: '110131', action: 'U' },
+  // Result objects to a PACS: each instance the sender delivered (or gave up on) is DICOM Instances Transferred,
+  // Read from the product's side as the sender (PS3.15 A.5.3.5); an admin's request to send is Begin Transferring.
+  'dicom.send': { event: '110104', action: 'R' },
   'dicomweb.retrieve': { event: '110103', action: 'R' },
   'dicomweb.search': { event: '110112', action: 'E' },
   'model.activate': { event: '110113', subtype: '110131', action: 'U' },
@@ -79,6 +87,7 @@ export const AUDIT_ACTIONS = {
   'study.list': { event: '110112', action: 'E' },
   'study.read': { event: '110103', action: 'R' },
   'study.reprocess': { event: '110111', action: 'U' },
+  'study.send_results': { event: '110102', action: 'E' },
   'token.create': { event: '110113', subtype: '110137', action: 'C' },
   'token.list': { event: '110100', action: 'R' },
   'token.revoke': { event: '110113', subtype: '110137', action: 'D' },

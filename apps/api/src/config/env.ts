@@ -95,6 +95,16 @@ const schema = z.object({
   WORKER_RETRY_BACKOFF_SECONDS: z.coerce.number().min(0).max(3_600).default(5),
   /** On SIGTERM, how long a running job may take to finish before it is released for another worker. */
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  /** Attempts per send of a result object to a destination before it is FAILED (and shown to admins). */
+  SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** First retry delay after a failed send; doubled for each further attempt (30 s → 1, 2, 4 min with 5 attempts). */
+  SEND_RETRY_BACKOFF_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+  /** One STOW-RS request or C-STORE association may take this long before the attempt counts as failed. */
+  SEND_TIMEOUT_SECONDS: z.coerce.number().positive().max(3_600).default(60),
+  /** Sends one worker process runs at once (they wait on the network, not the CPU). */
+  SEND_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** The AES-256 key that encrypts destinations' passwords and tokens; created (0600) when missing. */
+  DESTINATION_KEY_FILE: z.string().min(1).optional(),
   /** SQLite only: how often each process reads other processes' study events (live updates). */
   EVENTS_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
 });
@@ -131,7 +141,17 @@ export interface Config {
   httpTimeouts: { headersMs: number; requestMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   worker: WorkerSettings;
+  sends: SendSettings;
+  destinationKeyFile: string;
   eventsPollMs: number;
+}
+
+/** The send queue (result objects to destinations); its lease and polling follow the worker's settings. */
+export interface SendSettings {
+  maxAttempts: number;
+  retryBackoffMs: number;
+  timeoutMs: number;
+  concurrency: number;
 }
 
 export interface WorkerSettings {
@@ -203,6 +223,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBackoffMs: e.WORKER_RETRY_BACKOFF_SECONDS * 1000,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     },
+    sends: {
+      maxAttempts: e.SEND_MAX_ATTEMPTS,
+      retryBackoffMs: e.SEND_RETRY_BACKOFF_SECONDS * 1000,
+      timeoutMs: e.SEND_TIMEOUT_SECONDS * 1000,
+      concurrency: e.SEND_CONCURRENCY,
+    },
+    destinationKeyFile: path.resolve(cwd, e.DESTINATION_KEY_FILE ?? path.join(dataDir, 'secrets', 'destination.key')),
     eventsPollMs: e.EVENTS_POLL_MS,
   };
 }

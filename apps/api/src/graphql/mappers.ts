@@ -12,9 +12,11 @@ import type { JobFailure } from '../services/studies.js';
 
 export type {
   ApiTokenRecord,
+  DestinationRecord,
   ModelVersionRecord,
   PatientRecord,
   ReviewRecord,
+  SendJobRecord,
   SeriesRecord,
   SlicePredictionRecord,
   StudyPredictionRecord,

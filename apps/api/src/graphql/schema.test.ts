@@ -12,6 +12,9 @@ describe('GraphQL schema', () => {
         'activeModel',
         'apiTokens',
         'auditEvents',
+        'destination',
+        'destinations',
+        'failedSends',
         'me',
         'modelPerformance',
         'modelVersions',
@@ -28,7 +31,9 @@ describe('GraphQL schema', () => {
         'activateModel',
         'changePassword',
         'createApiToken',
+        'createDestination',
         'createUser',
+        'deleteDestination',
         'login',
         'logout',
         'reprocessStudy',
@@ -36,6 +41,9 @@ describe('GraphQL schema', () => {
         'revokeAllCredentials',
         'revokeApiToken',
         'reviewStudy',
+        'sendStudyResults',
+        'testDestination',
+        'updateDestination',
         'updateUser',
       ].sort(),
     );
@@ -50,7 +58,7 @@ describe('GraphQL schema', () => {
     const study = schema.getType('Study');
     expect(isObjectType(study)).toBe(true);
     if (!isObjectType(study)) return;
-    for (const name of ['patient', 'series', 'prediction', 'reviews', 'positiveLabels', 'failure']) {
+    for (const name of ['patient', 'series', 'prediction', 'reviews', 'positiveLabels', 'failure', 'sends']) {
       expect(study.getFields()[name]?.resolve, `Study.${name}`).toBeTypeOf('function');
     }
   });

@@ -7,6 +7,7 @@ import { adminResolvers } from './admin/resolvers.js';
 import { auditResolvers } from './audit/resolvers.js';
 import { authResolvers } from './auth/resolvers.js';
 import { baseResolvers } from './base/resolvers.js';
+import { destinationResolvers } from './destinations/resolvers.js';
 import { modelResolvers } from './models/resolvers.js';
 import { monitoringResolvers } from './monitoring/resolvers.js';
 import { reviewResolvers } from './reviews/resolvers.js';
@@ -37,6 +38,7 @@ export function buildSchema(): GraphQLSchema {
       monitoringResolvers,
       adminResolvers,
       auditResolvers,
+      destinationResolvers,
     ],
     inheritResolversFromInterfaces: false,
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },

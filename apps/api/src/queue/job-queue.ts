@@ -1,14 +1,8 @@
 import type { Db, DbProvider } from '../db/records.js';
+import { LeaseClaimer, type LeasedRow, ownedBy, retryAt } from './lease.js';
 
 /** A job a worker holds: its lease is `owner`'s until it expires or is renewed by a heartbeat. */
-export interface ClaimedJob {
-  id: string;
-  studyId: string;
-  /** This claim included (1 on the first run). */
-  attempts: number;
-  maxAttempts: number;
-  owner: string;
-}
+export type ClaimedJob = LeasedRow;
 
 export interface QueueTiming {
   leaseMs: number;
@@ -20,93 +14,28 @@ export type FailureOutcome = { kind: 'RETRY'; runAfter: Date } | { kind: 'FAILED
 
 /**
  * The inference queue on the InferenceJob table, which is also the record users see (status, attempts, error).
- *
- * - Claimable: QUEUED with runAfter reached, or RUNNING with an expired lease (its worker died or hung). A claim
- *   counts an attempt and sets the lease; PostgreSQL claims with `FOR UPDATE SKIP LOCKED` so any number of workers
- *   on any hosts take distinct jobs without waiting on each other; SQLite (one worker process) claims with a
- *   compare-and-set update.
- * - Every later write (heartbeat, result, retry, release) is conditional on `leaseOwner = owner AND status =
- *   RUNNING`, so a worker whose lease was taken over can no longer touch the job: it gets `false` / LOST.
- * - Times come from the worker's clock; hosts sharing a PostgreSQL queue need synchronised clocks (NTP), and the
- *   lease should be many times larger than any skew.
+ * Claims, leases and heartbeats are `LeaseClaimer`'s (shared with the send queue): a claim takes a QUEUED job whose
+ * runAfter is reached, or a RUNNING one whose lease expired, and every later write is conditional on still holding
+ * the lease, so a worker whose lease was taken over gets `false` / LOST.
  */
 export class JobQueue {
+  private readonly lease: LeaseClaimer;
+
   constructor(
     private readonly prisma: Db,
-    private readonly provider: DbProvider,
+    provider: DbProvider,
     private readonly timing: QueueTiming,
-  ) {}
-
-  async claim(owner: string): Promise<ClaimedJob | null> {
-    const now = new Date();
-    const leaseUntil = new Date(now.getTime() + this.timing.leaseMs);
-    const row =
-      this.provider === 'postgresql'
-        ? await this.claimPostgres(owner, now, leaseUntil)
-        : await this.claimCas(owner, now, leaseUntil);
-    return row ? { ...row, owner } : null;
+  ) {
+    this.lease = new LeaseClaimer(prisma, provider, 'InferenceJob', timing.leaseMs);
   }
 
-  private async claimPostgres(owner: string, now: Date, leaseUntil: Date) {
-    const rows = await this.prisma.$queryRaw<
-      Array<{ id: string; studyId: string; attempts: number; maxAttempts: number }>
-    >`
-      UPDATE "InferenceJob"
-         SET "status" = 'RUNNING', "attempts" = "attempts" + 1, "leaseOwner" = ${owner},
-             "leaseExpiresAt" = ${leaseUntil}, "startedAt" = ${now}
-       WHERE "id" = (
-         SELECT "id" FROM "InferenceJob"
-          WHERE ("status" = 'QUEUED' AND "runAfter" <= ${now})
-             OR ("status" = 'RUNNING' AND "leaseExpiresAt" < ${now})
-          ORDER BY "runAfter", "createdAt", "id"
-          LIMIT 1
-          FOR UPDATE SKIP LOCKED)
-      RETURNING "id", "studyId", "attempts", "maxAttempts"`;
-    return rows[0] ?? null;
-  }
-
-  private async claimCas(owner: string, now: Date, leaseUntil: Date) {
-    const claimable = {
-      OR: [
-        { status: 'QUEUED' as const, runAfter: { lte: now } },
-        { status: 'RUNNING' as const, leaseExpiresAt: { lt: now } },
-      ],
-    };
-    // A candidate someone else took between the read and the write fails the conditional update; try the next.
-    for (let tries = 0; tries < 5; tries += 1) {
-      const candidate = await this.prisma.inferenceJob.findFirst({
-        where: claimable,
-        orderBy: [{ runAfter: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-        select: { id: true },
-      });
-      if (!candidate) return null;
-      const taken = await this.prisma.inferenceJob.updateMany({
-        where: { id: candidate.id, ...claimable },
-        data: {
-          status: 'RUNNING',
-          attempts: { increment: 1 },
-          leaseOwner: owner,
-          leaseExpiresAt: leaseUntil,
-          startedAt: now,
-        },
-      });
-      if (taken.count === 1) {
-        return this.prisma.inferenceJob.findUniqueOrThrow({
-          where: { id: candidate.id },
-          select: { id: true, studyId: true, attempts: true, maxAttempts: true },
-        });
-      }
-    }
-    return null;
+  claim(owner: string): Promise<ClaimedJob | null> {
+    return this.lease.claim(owner);
   }
 
   /** Renews the lease; false when the job is no longer this worker's (taken over after an expiry, or finished). */
-  async heartbeat(job: ClaimedJob): Promise<boolean> {
-    const renewed = await this.prisma.inferenceJob.updateMany({
-      where: { id: job.id, leaseOwner: job.owner, status: 'RUNNING' },
-      data: { leaseExpiresAt: new Date(Date.now() + this.timing.leaseMs) },
-    });
-    return renewed.count === 1;
+  heartbeat(job: ClaimedJob): Promise<boolean> {
+    return this.lease.heartbeat(job);
   }
 
   /**
@@ -116,10 +45,10 @@ export class JobQueue {
   async fail(job: ClaimedJob, error: { code: string; message: string }): Promise<FailureOutcome> {
     const now = new Date();
     const final = job.attempts >= job.maxAttempts;
-    const runAfter = new Date(now.getTime() + this.timing.retryBackoffMs * 2 ** (job.attempts - 1));
+    const runAfter = retryAt(now, this.timing.retryBackoffMs, job.attempts);
     return this.prisma.$transaction(async (tx) => {
       const updated = await tx.inferenceJob.updateMany({
-        where: { id: job.id, leaseOwner: job.owner, status: 'RUNNING' },
+        where: ownedBy(job),
         data: final
           ? {
               status: 'FAILED',
@@ -150,7 +79,7 @@ export class JobQueue {
   async release(job: ClaimedJob): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const updated = await tx.inferenceJob.updateMany({
-        where: { id: job.id, leaseOwner: job.owner, status: 'RUNNING' },
+        where: ownedBy(job),
         data: {
           status: 'QUEUED',
           attempts: { decrement: 1 },

@@ -28,12 +28,18 @@ export function pollingWakeup(): JobWakeup {
 }
 
 export const JOB_CHANNEL = 'ich_inference_jobs';
+/** Notified by the SendJob trigger (see the result_destinations migration) when a send becomes claimable. */
+export const SEND_CHANNEL = 'ich_send_jobs';
 
 /**
- * PostgreSQL: LISTEN on the channel the InferenceJob trigger notifies (see the queue_worker migration), on a
+ * PostgreSQL: LISTEN on the channel a queue table's trigger notifies (InferenceJob: the queue_worker migration), on a
  * connection of its own. A lost connection is re-opened after a second; meanwhile the poll interval still finds jobs.
  */
-export function postgresWakeup(databaseUrl: string, log: (line: string) => void = () => {}): JobWakeup {
+export function postgresWakeup(
+  databaseUrl: string,
+  log: (line: string) => void = () => {},
+  channel: typeof JOB_CHANNEL | typeof SEND_CHANNEL = JOB_CHANNEL,
+): JobWakeup {
   // A notification with nobody waiting is remembered, so a worker finishing a job does not sleep past it.
   let pending = false;
   const waiters = new Set<() => void>();
@@ -58,7 +64,7 @@ export function postgresWakeup(databaseUrl: string, log: (line: string) => void 
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${JOB_CHANNEL}`);
+      await c.query(`LISTEN ${channel}`);
       client = c;
       // Jobs may have been queued while disconnected.
       wake();

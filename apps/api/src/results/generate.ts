@@ -178,7 +178,13 @@ async function readSourceHeader(file: string): Promise<NaturalDataset> {
  */
 export async function sweepResultObjects(
   deps: ResultDeps,
-  options: { limit?: number; skip?: Set<string>; log?: (line: string) => void } = {},
+  options: {
+    limit?: number;
+    skip?: Set<string>;
+    log?: (line: string) => void;
+    /** Called after a prediction's objects were generated (the worker queues its auto-sends there). */
+    onGenerated?: (predictionId: string) => Promise<void>;
+  } = {},
 ): Promise<number> {
   const pending = await deps.prisma.studyPrediction.findMany({
     where: {
@@ -194,6 +200,7 @@ export async function sweepResultObjects(
     try {
       await generateResultObjects(deps, id);
       done += 1;
+      await options.onGenerated?.(id);
     } catch (error) {
       options.skip?.add(id);
       options.log?.(`result objects for prediction ${id} failed: ${(error as Error).message}`);

@@ -37,4 +37,6 @@ export interface ServiceDeps {
   events: StudyEvents;
   /** Prepared SQL for the worklist page (WORKLIST_FAST_PATH); absent, the worklist goes through Prisma. */
   worklist?: SqlReader;
+  /** Destinations: the key that seals their secrets, attempts per send, the connection test's time limit. */
+  destinations: { secretKey: Buffer; maxAttempts: number; timeoutMs: number };
 }

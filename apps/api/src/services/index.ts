@@ -3,6 +3,7 @@ import { createLoaders } from '../db/loaders.js';
 import { AuditService } from './audit.js';
 import { AuthService, type SessionCookieJar } from './auth.js';
 import type { ServiceDeps } from './deps.js';
+import { DestinationService } from './destinations.js';
 import { ModelService } from './models.js';
 import { MonitoringService } from './monitoring.js';
 import { PatientService } from './patients.js';
@@ -26,5 +27,6 @@ export function createServices(deps: ServiceDeps, caller: Caller, cookies: Sessi
     users: new UserService(deps, caller),
     tokens: new TokenService(deps, caller, loaders),
     audit: new AuditService(deps, caller),
+    destinations: new DestinationService(deps, caller),
   };
 }

@@ -1,10 +1,13 @@
 import { exitStatusFor, formatCliError, toAppError } from '@ich/errors';
 import { AuditLog } from '../audit/audit-log.js';
+import { loadSecretKey } from '../auth/secret-box.js';
 import { loadConfig } from '../config/env.js';
 import { createDatabaseClient } from '../db/index.js';
+import { SendQueue } from '../destinations/send-queue.js';
+import { ResultSender } from '../destinations/sender.js';
 import { createStudyEvents } from '../events/create-study-events.js';
 import { JobQueue } from '../queue/job-queue.js';
-import { pollingWakeup, postgresWakeup } from '../queue/wakeup.js';
+import { pollingWakeup, postgresWakeup, SEND_CHANNEL } from '../queue/wakeup.js';
 import { ActiveModel } from './active-model.js';
 import { InferenceWorker } from './worker.js';
 
@@ -30,6 +33,27 @@ async function main(): Promise<void> {
     audit,
     storageDir: config.storageDir,
     settings: config.worker,
+    autoSend: { maxAttempts: config.sends.maxAttempts },
+    log,
+  });
+  // Result objects go out from here too: sends wait on the network, so they have loops of their own.
+  const sender = new ResultSender({
+    prisma: db.prisma,
+    queue: new SendQueue(db.prisma, db.provider, {
+      leaseMs: config.worker.leaseMs,
+      retryBackoffMs: config.sends.retryBackoffMs,
+    }),
+    wakeup: db.provider === 'postgresql' ? postgresWakeup(config.databaseUrl, log, SEND_CHANNEL) : pollingWakeup(),
+    audit,
+    storageDir: config.storageDir,
+    secretKey: loadSecretKey(config.destinationKeyFile),
+    settings: {
+      concurrency: config.sends.concurrency,
+      leaseMs: config.worker.leaseMs,
+      pollMs: config.worker.pollMs,
+      timeoutMs: config.sends.timeoutMs,
+      disabledRecheckMs: 60_000,
+    },
     log,
   });
   // Load before the first job so a study does not wait for it; a model that cannot load is retried per job.
@@ -38,6 +62,7 @@ async function main(): Promise<void> {
     (error: unknown) => log(`model not loaded yet: ${toAppError(error).message}`),
   );
   worker.start();
+  sender.start();
   log(
     `${worker.id} claiming jobs (${db.provider}, concurrency ${config.worker.concurrency}, lease ${config.worker.leaseMs / 1000} s)`,
   );
@@ -47,8 +72,7 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     log(`${signal} received: finishing or releasing the running job`);
-    void worker
-      .stop()
+    void Promise.all([worker.stop(), sender.stop()])
       .then(async () => {
         await model.close();
         await events.close();

@@ -4,6 +4,7 @@ import { AppError, toAppError } from '@ich/errors';
 import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { WorkerSettings } from '../config/env.js';
 import type { Db } from '../db/records.js';
+import { queueAutoSends } from '../destinations/enqueue.js';
 import type { StudyEvents } from '../events/study-events.js';
 import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
 import type { JobWakeup } from '../queue/wakeup.js';
@@ -26,6 +27,11 @@ export interface WorkerDeps {
   audit: AuditLog;
   storageDir: string;
   settings: WorkerSettings;
+  /**
+   * Auto-send: after a result, the prediction's result objects are queued to every enabled auto-send destination
+   * (the sends themselves run in `ResultSender`). Absent: nothing is queued.
+   */
+  autoSend?: { maxAttempts: number };
   log?: (line: string) => void;
 }
 
@@ -166,7 +172,11 @@ export class InferenceWorker {
     this.lastSweep = Date.now();
     try {
       await this.ensureStore();
-      const done = await sweepResultObjects(this.results, { skip: this.sweepSkip, log: (line) => this.log(line) });
+      const done = await sweepResultObjects(this.results, {
+        skip: this.sweepSkip,
+        log: (line) => this.log(line),
+        onGenerated: (predictionId) => this.queueAutoSends(predictionId),
+      });
       if (done > 0) this.log(`generated missing result objects for ${done} prediction(s)`);
     } catch (error) {
       this.log(`result object sweep failed: ${toAppError(error).message}`);
@@ -182,6 +192,21 @@ export class InferenceWorker {
     if (!next) return poll;
     // Never 0: a due job another worker is claiming right now must not turn this into a busy loop.
     return Math.max(20, Math.min(poll, next.getTime() - Date.now()));
+  }
+
+  /**
+   * Queues the prediction's result objects (SR, summary image) to the auto-send destinations. Runs after the result
+   * objects were created; a failure here is logged and does not fail the analysis (an admin can send manually).
+   */
+  private async queueAutoSends(predictionId: string): Promise<void> {
+    if (!this.deps.autoSend) return;
+    try {
+      const queued = await queueAutoSends(this.deps.prisma, predictionId, this.deps.autoSend.maxAttempts);
+      if (queued.queued > 0)
+        this.log(`prediction ${predictionId}: ${queued.queued} sends queued to ${queued.destinations} destinations`);
+    } catch (error) {
+      this.log(`prediction ${predictionId}: queueing auto-sends failed: ${toAppError(error).message}`);
+    }
   }
 
   private async run(job: ClaimedJob): Promise<JobOutcome> {
@@ -251,6 +276,8 @@ export class InferenceWorker {
       this.publish(job.studyId, 'RESULT', result.status);
       const resultStarted = performance.now();
       const resultObjectsOk = await this.writeResultObjects(result.predictionId);
+      // Only once the SR and summary image exist: auto-send queues them (the sweep's objects are queued there).
+      if (resultObjectsOk) await this.queueAutoSends(result.predictionId);
       const timings: JobTimings = {
         claimedAt,
         modelLoadMs: loaded.loadMs,

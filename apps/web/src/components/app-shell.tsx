@@ -16,6 +16,7 @@ const ADMIN_LINKS = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/tokens', label: 'API tokens' },
   { href: '/admin/models', label: 'Models' },
+  { href: '/admin/destinations', label: 'Destinations' },
   { href: '/admin/audit', label: 'Audit log' },
 ];
 

@@ -431,3 +431,77 @@ export const StudyUpdatedSubscription = graphql(`
     }
   }
 `);
+
+export const DestinationsQuery = graphql(`
+  query Destinations {
+    destinations {
+      id
+      name
+      kind
+      enabled
+      autoSend
+      url
+      authType
+      username
+      hasSecret
+      host
+      port
+      calledAet
+      callingAet
+      updatedAt
+      sendCounts {
+        queued
+        sending
+        sent
+        failed
+      }
+    }
+    failedSends(first: 50) {
+      id
+      studyId
+      sopInstanceUid
+      attempts
+      lastErrorCode
+      lastError
+      createdAt
+      destination {
+        id
+        name
+      }
+    }
+  }
+`);
+
+export const CreateDestinationMutation = graphql(`
+  mutation CreateDestination($input: DestinationInput!) {
+    createDestination(input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+export const UpdateDestinationMutation = graphql(`
+  mutation UpdateDestination($id: ID!, $input: DestinationInput!) {
+    updateDestination(id: $id, input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+export const DeleteDestinationMutation = graphql(`
+  mutation DeleteDestination($id: ID!) {
+    deleteDestination(id: $id)
+  }
+`);
+
+export const TestDestinationMutation = graphql(`
+  mutation TestDestination($id: ID!) {
+    testDestination(id: $id) {
+      ok
+      message
+      durationMs
+    }
+  }
+`);

@@ -200,14 +200,20 @@ describe.each(PROVIDERS)('accuracy in use on %s', (provider) => {
     const at = new Date('2026-07-01T00:00:00.000Z');
     const window = [new Date(at.getTime() - DAY), new Date(at.getTime() + DAY)] as const;
     await seedCase(t.prisma, { modelVersionId: version.id, triage: true, at, verdicts: ['AGREE'], reviewer });
+    // The audit appender writes in the background: settle it before and after each measured request, so each
+    // count holds exactly that request's own operations (its audit event included).
+    await t.api.audit.flush();
     let before = t.operations.count;
     await performance(version.id, ...window);
+    await t.api.audit.flush();
     const few = t.operations.count - before;
     for (let i = 0; i < 40; i += 1) {
       await seedCase(t.prisma, { modelVersionId: version.id, triage: i % 2 === 0, at, verdicts: ['AGREE'], reviewer });
     }
+    await t.api.audit.flush();
     before = t.operations.count;
     const perf = await performance(version.id, ...window);
+    await t.api.audit.flush();
     expect(perf.reviewed).toBe(41);
     expect(t.operations.count - before).toBe(few);
   });

@@ -31,6 +31,49 @@ async function tokenOf(t: TestApi, userId: string) {
   });
 }
 
+async function destinationOf(t: TestApi) {
+  return t.prisma.destination.create({
+    data: { name: `pacs-${randomUUID().slice(0, 8)}`, kind: 'DICOMWEB', url: 'http://127.0.0.1:9/dicom-web' },
+  });
+}
+
+/** A analysed study with a result object row (an SR instance in a series of its own), ready for sendStudyResults. */
+async function studyWithResults(t: TestApi) {
+  const model = await createModelVersion(t.prisma);
+  const { study, prediction } = await createStudy(t.prisma, { modelVersionId: model.id, labels: ['subdural'] });
+  const series = await t.prisma.series.create({
+    data: {
+      seriesInstanceUid: `2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+      studyId: study.id,
+      modality: 'SR',
+    },
+  });
+  const sop = `2.25.${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+  const instance = await t.prisma.instance.create({
+    data: {
+      sopInstanceUid: sop,
+      seriesId: series.id,
+      rows: 0,
+      columns: 0,
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      contentHash: randomUUID(),
+      storageKey: `k/${randomUUID()}`,
+      sizeBytes: 1,
+    },
+  });
+  await t.prisma.resultObject.create({
+    data: {
+      studyPredictionId: prediction?.id as string,
+      studyId: study.id,
+      kind: 'SR',
+      sopInstanceUid: sop,
+      seriesInstanceUid: series.seriesInstanceUid,
+      instanceId: instance.id,
+    },
+  });
+  return study;
+}
+
 const OPERATIONS: Operation[] = [
   { name: 'me', scope: null, admin: false, anonymous: 'OK', build: async () => ({ query: '{ me { id } }' }) },
   {
@@ -221,6 +264,77 @@ const OPERATIONS: Operation[] = [
     build: async (t) => ({
       query: 'mutation($id: ID!) { activateModel(id: $id) { active } }',
       variables: { id: (await createModelVersion(t.prisma)).id },
+    }),
+  },
+  {
+    name: 'destinations',
+    scope: 'admin',
+    admin: true,
+    build: async () => ({ query: '{ destinations { id hasSecret } }' }),
+  },
+  {
+    name: 'destination',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'query($id: ID!) { destination(id: $id) { id sendCounts { failed } } }',
+      variables: { id: (await destinationOf(t)).id },
+    }),
+  },
+  {
+    name: 'createDestination',
+    scope: 'admin',
+    admin: true,
+    build: async () => ({
+      query:
+        'mutation($n: String!) { createDestination(input: { name: $n, kind: DIMSE, host: "127.0.0.1", port: 104, calledAet: "PACS" }) { id } }',
+      variables: { n: `new-${randomUUID().slice(0, 8)}` },
+    }),
+  },
+  {
+    name: 'updateDestination',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { updateDestination(id: $id, input: { autoSend: true }) { autoSend } }',
+      variables: { id: (await destinationOf(t)).id },
+    }),
+  },
+  {
+    name: 'deleteDestination',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { deleteDestination(id: $id) }',
+      variables: { id: (await destinationOf(t)).id },
+    }),
+  },
+  {
+    name: 'testDestination',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($id: ID!) { testDestination(id: $id) { ok } }',
+      variables: { id: (await destinationOf(t)).id },
+    }),
+  },
+  {
+    name: 'sendStudyResults',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'mutation($s: ID!, $d: ID!) { sendStudyResults(studyId: $s, destinationId: $d) { status } }',
+      variables: { s: (await studyWithResults(t)).id, d: (await destinationOf(t)).id },
+    }),
+  },
+  { name: 'failedSends', scope: 'admin', admin: true, build: async () => ({ query: '{ failedSends { id } }' }) },
+  {
+    name: 'Study.sends',
+    scope: 'admin',
+    admin: true,
+    build: async (t) => ({
+      query: 'query($id: ID!) { study(id: $id) { id sends { status } } }',
+      variables: { id: (await doneStudy(t)).id },
     }),
   },
   {

@@ -1,0 +1,5 @@
+import { DestinationsAdmin } from '@/admin/destinations';
+
+export default function Page() {
+  return <DestinationsAdmin />;
+}
