@@ -165,58 +165,72 @@ export class DestinationService {
   async create(input: DestinationInput): Promise<DestinationRecord> {
     this.authorizeAdmin();
     const { merged, secretChange, secret } = this.validate(input, null);
-    const { prisma, audit, destinations } = this.deps;
-    const row = await this.nameTaken(async () => {
-      const created = await prisma.destination.create({ data: merged });
-      if (secretChange !== 'set') return created;
-      // Sealed under the row's id, which exists only now.
-      return prisma.destination.update({
-        where: { id: created.id },
-        data: { secretCipher: sealSecret(destinations.secretKey, secret as string, secretContext(created.id)) },
-      });
-    }, merged.name);
-    await audit.append(actorOf(this.caller), {
-      action: 'destination.create',
-      resourceType: 'Destination',
-      resourceId: row.id,
-      details: this.described(row),
-    });
-    return row;
+    const { audit, destinations } = this.deps;
+    // The row and its audit event commit together (AuditLog.change): no destination exists unaudited.
+    return this.nameTaken(
+      () =>
+        audit.change(async (tx, record) => {
+          const created = await tx.destination.create({ data: merged });
+          const row =
+            secretChange !== 'set'
+              ? created
+              : // Sealed under the row's id, which exists only now.
+                await tx.destination.update({
+                  where: { id: created.id },
+                  data: {
+                    secretCipher: sealSecret(destinations.secretKey, secret as string, secretContext(created.id)),
+                  },
+                });
+          record(actorOf(this.caller), {
+            action: 'destination.create',
+            resourceType: 'Destination',
+            resourceId: row.id,
+            details: this.described(row),
+          });
+          return row;
+        }),
+      merged.name,
+    );
   }
 
   async update(id: string, input: DestinationInput): Promise<DestinationRecord> {
     this.authorizeAdmin();
     const existing = await this.require(id);
     const { merged, secretChange, secret } = this.validate(input, existing);
-    const { prisma, audit, destinations } = this.deps;
+    const { audit, destinations } = this.deps;
     const secretCipher =
       secretChange === 'keep'
         ? undefined
         : secretChange === 'clear'
           ? null
           : sealSecret(destinations.secretKey, secret as string, secretContext(existing.id));
-    const row = await this.nameTaken(
-      () => prisma.destination.update({ where: { id: existing.id }, data: { ...merged, secretCipher } }),
+    return this.nameTaken(
+      () =>
+        audit.change(async (tx, record) => {
+          const row = await tx.destination.update({ where: { id: existing.id }, data: { ...merged, secretCipher } });
+          record(actorOf(this.caller), {
+            action: 'destination.update',
+            resourceType: 'Destination',
+            resourceId: row.id,
+            details: { ...this.described(row), secretChanged: secretChange !== 'keep' },
+          });
+          return row;
+        }),
       merged.name,
     );
-    await audit.append(actorOf(this.caller), {
-      action: 'destination.update',
-      resourceType: 'Destination',
-      resourceId: row.id,
-      details: { ...this.described(row), secretChanged: secretChange !== 'keep' },
-    });
-    return row;
   }
 
   async delete(id: string): Promise<boolean> {
     this.authorizeAdmin();
     const existing = await this.require(id);
-    await this.deps.prisma.destination.delete({ where: { id: existing.id } });
-    await this.deps.audit.append(actorOf(this.caller), {
-      action: 'destination.delete',
-      resourceType: 'Destination',
-      resourceId: existing.id,
-      details: { name: existing.name, kind: existing.kind },
+    await this.deps.audit.change(async (tx, record) => {
+      await tx.destination.delete({ where: { id: existing.id } });
+      record(actorOf(this.caller), {
+        action: 'destination.delete',
+        resourceType: 'Destination',
+        resourceId: existing.id,
+        details: { name: existing.name, kind: existing.kind },
+      });
     });
     return true;
   }
