@@ -3,12 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ichMl } from '../../test/model/ich-ml-cli.js';
-import { makeTestModelDir } from '../../test/model/model-fixture.js';
-import { LABELS } from '../labels.js';
-import type { ModelCard } from '../model/card.js';
-import { synthStudy } from '../synth/study.js';
-import type { PredictReport } from './predict-files.js';
+import type { PredictReport } from '../../../src/inference/predict-files.js';
+import { LABELS } from '../../../src/labels.js';
+import type { ModelCard } from '../../../src/model/card.js';
+import { synthStudy } from '../../../src/synth/study.js';
+import { ichMl } from '../../model/ich-ml-cli.js';
+import { makeTestModelDir } from '../../model/model-fixture.js';
 
 let model: { dir: string; card: ModelCard; cleanup: () => Promise<void> };
 let data: string;

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ichMl } from '../../test/model/ich-ml-cli.js';
-import type { ModelCard } from '../model/card.js';
-import type { ModelBenchResult } from './model.js';
+import type { ModelBenchResult } from '../../../src/bench/model.js';
+import type { ModelCard } from '../../../src/model/card.js';
+import { ichMl } from '../../model/ich-ml-cli.js';
 
 let work: string;
 beforeAll(async () => {

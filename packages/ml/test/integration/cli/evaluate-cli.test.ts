@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ichMl } from '../../test/model/ich-ml-cli.js';
-import { makeTestModelDir } from '../../test/model/model-fixture.js';
-import { parseLabelTable } from '../dataset/label-table.js';
-import { LABELS } from '../labels.js';
-import type { ModelCard } from '../model/card.js';
-import type { EvaluationReport } from './evaluate.js';
+import { parseLabelTable } from '../../../src/dataset/label-table.js';
+import type { EvaluationReport } from '../../../src/evaluate/evaluate.js';
+import { LABELS } from '../../../src/labels.js';
+import type { ModelCard } from '../../../src/model/card.js';
+import { ichMl } from '../../model/ich-ml-cli.js';
+import { makeTestModelDir } from '../../model/model-fixture.js';
 
 let work: string;
 let data: string;
