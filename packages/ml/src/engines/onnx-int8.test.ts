@@ -3,9 +3,9 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opTimes } from '../../bench/int8.js';
 import { ichMl } from '../../test/model/ich-ml-cli.js';
 import { makeTestModelDir, maxRelativeError, testBatch } from '../../test/model/model-fixture.js';
-import { opTimes } from '../bench/int8.js';
 import { rocAuc } from '../evaluate/metrics.js';
 import { inferStudy, type StudyPrediction } from '../inference/infer-study.js';
 import { LABELS } from '../labels.js';

@@ -200,8 +200,11 @@ describe.each(PROVIDERS)('accuracy in use on %s', (provider) => {
     const at = new Date('2026-07-01T00:00:00.000Z');
     const window = [new Date(at.getTime() - DAY), new Date(at.getTime() + DAY)] as const;
     await seedCase(t.prisma, { modelVersionId: version.id, triage: true, at, verdicts: ['AGREE'], reviewer });
-    // The audit appender writes in the background: settle it before and after each measured request, so each
-    // count holds exactly that request's own operations (its audit event included).
+    // The API process's background work uses the same counted client: stop the STOW-RS sweep (it polls every
+    // 750 ms), finish the start-up audit verification, and settle the audit appender before and after each measured
+    // request, so each count holds exactly that request's own operations (its audit event included).
+    await t.api.stableSweep.stop();
+    await t.api.audit.verify();
     await t.api.audit.flush();
     let before = t.operations.count;
     await performance(version.id, ...window);

@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
-import type { Engine } from '../engines/engine.js';
-import { cpuFlags, createOnnxEngine, INT8_CPU_FLAGS } from '../engines/onnx-engine.js';
-import { initModel } from '../model/init-model.js';
-import { exportOnnxInDir, readModelCard } from '../model/model-dir.js';
-import { quantizeModelDir } from '../model/quantize-model.js';
-import { shippedModelDir } from '../model/resolve-model-dir.js';
-import { writeSynthStudies } from '../synth/write-studies.js';
+import type { Engine } from '../src/engines/engine.js';
+import { cpuFlags, createOnnxEngine, INT8_CPU_FLAGS } from '../src/engines/onnx-engine.js';
+import { initModel } from '../src/model/init-model.js';
+import { exportOnnxInDir, readModelCard } from '../src/model/model-dir.js';
+import { quantizeModelDir } from '../src/model/quantize-model.js';
+import { shippedModelDir } from '../src/model/resolve-model-dir.js';
+import { writeSynthStudies } from '../src/synth/write-studies.js';
 
 /**
  * `npm run bench -w @ich/ml -- --only int8`: FP32 (model.onnx) against INT8 (model.int8.onnx) on onnxruntime's CPU
@@ -303,8 +303,8 @@ export async function runInt8BenchCli(argv: readonly string[]): Promise<number> 
     profile: values.profile === true,
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
-  // dist/bench/int8.js or src/bench/int8.ts → <package>/bench-results, beside the other benchmarks' JSON.
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench-results');
+  // bench/int8.ts → <package>/bench-results, beside the other benchmarks' JSON.
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `int8-${result.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);

@@ -6,8 +6,8 @@
  * flags --sizes 299,N --model <dir> --batch N --rounds N --threads N --profile --json).
  */
 import { formatCliError, toAppError } from '@ich/errors';
+import { runModelBenchCli } from '../src/bench/model-cli.js';
 import { runInt8BenchCli } from './int8.js';
-import { runModelBenchCli } from './model-cli.js';
 import { runPreprocessBenchCli } from './preprocess.js';
 
 const argv = process.argv.slice(2);

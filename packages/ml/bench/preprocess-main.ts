@@ -1,4 +1,4 @@
-/** `node dist/bench/preprocess-main.js`: the preprocessing benchmark alone (also run by `npm run bench`). */
+/** `npx tsx bench/preprocess-main.ts`: the preprocessing benchmark alone (also run by `npm run bench`). */
 import { formatCliError, toAppError } from '@ich/errors';
 import { runPreprocessBenchCli } from './preprocess.js';
 

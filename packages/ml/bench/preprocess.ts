@@ -9,21 +9,21 @@ import { promisify } from 'node:util';
 import { AppError } from '@ich/errors';
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
-import { decodeNativeFrame } from '../decode/native.js';
-import { parseDicom } from '../dicom/parse.js';
-import { createOnnxEngine } from '../engines/onnx-engine.js';
-import { toHounsfield } from '../hu/to-hounsfield.js';
-import { CARD_FILE, readModelCard } from '../model/model-dir.js';
-import { resolveModelDir } from '../model/resolve-model-dir.js';
-import { ONNX_INPUT_NAME } from '../onnx/export-layers-model.js';
-import { exportPrologueToOnnx, PROLOGUE_INPUT_NAME } from '../onnx/preprocess-prologue.js';
-import { preprocessDicomInto, preprocessKernel } from '../pipeline/preprocess-dicom.js';
-import { planResize } from '../resize/bilinear.js';
-import { synthStudy } from '../synth/study.js';
-import { huInt16 } from '../tensor/hu-int16.js';
-import { preprocessTensor } from '../tensor/preprocess-tfjs.js';
-import { windowResizeInto } from '../tensor/window-resize.js';
-import { DEFAULT_WINDOWS } from '../window/windows.js';
+import { decodeNativeFrame } from '../src/decode/native.js';
+import { parseDicom } from '../src/dicom/parse.js';
+import { createOnnxEngine } from '../src/engines/onnx-engine.js';
+import { toHounsfield } from '../src/hu/to-hounsfield.js';
+import { CARD_FILE, readModelCard } from '../src/model/model-dir.js';
+import { resolveModelDir } from '../src/model/resolve-model-dir.js';
+import { ONNX_INPUT_NAME } from '../src/onnx/export-layers-model.js';
+import { exportPrologueToOnnx, PROLOGUE_INPUT_NAME } from '../src/onnx/preprocess-prologue.js';
+import { preprocessDicomInto, preprocessKernel } from '../src/pipeline/preprocess-dicom.js';
+import { planResize } from '../src/resize/bilinear.js';
+import { synthStudy } from '../src/synth/study.js';
+import { huInt16 } from '../src/tensor/hu-int16.js';
+import { preprocessTensor } from '../src/tensor/preprocess-tfjs.js';
+import { windowResizeInto } from '../src/tensor/window-resize.js';
+import { DEFAULT_WINDOWS } from '../src/window/windows.js';
 
 /**
  * Preprocessing throughput: 512×512 int16 CT slices (synthetic phantoms, explicit little endian) → read, parse,
@@ -219,7 +219,7 @@ export async function runPreprocessBench(options: PreprocessBenchOptions = {}): 
     const nodeCpuRates = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<NodePath, number[]>;
 
     const python = options.python ?? '/usr/bin/python3';
-    const script = fileURLToPath(new URL('../../src/bench/preprocess-reference.py', import.meta.url));
+    const script = fileURLToPath(new URL('./preprocess-reference.py', import.meta.url));
     const outPrefix = join(dir, 'first');
     const pyNames = Object.keys(PYTHON_REFERENCES) as PythonReference[];
     const pyRates = Object.fromEntries(pyNames.map((n) => [n, [] as number[]])) as Record<PythonReference, number[]>;
@@ -484,8 +484,8 @@ export function formatPreprocessBench(r: PreprocessBenchResult): string {
 }
 
 export async function writePreprocessBenchJson(result: PreprocessBenchResult): Promise<string> {
-  // dist/bench/preprocess.js or src/bench/preprocess.ts → <package>/bench-results
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench-results');
+  // bench/preprocess.ts → <package>/bench-results
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `preprocess-${result.date.replace(/[:.]/g, '-')}.json`);
   const text = `${JSON.stringify(result, null, 2)}\n`;
@@ -502,8 +502,9 @@ export async function writePreprocessBenchJson(result: PreprocessBenchResult): P
 export async function runPreprocessBenchCli(): Promise<number> {
   if (process.env.ICH_BENCH_CPU === undefined && process.platform === 'linux' && existsSync('/usr/bin/taskset')) {
     const cpu = String(cpus().length - 1);
-    const main = fileURLToPath(new URL('./preprocess-main.js', import.meta.url));
-    const child = spawn('/usr/bin/taskset', ['-c', cpu, process.execPath, main], {
+    const main = fileURLToPath(new URL('./preprocess-main.ts', import.meta.url));
+    // process.execArgv carries tsx's loader (the bench runs from source, outside dist/).
+    const child = spawn('/usr/bin/taskset', ['-c', cpu, process.execPath, ...process.execArgv, main], {
       stdio: 'inherit',
       env: { ...process.env, ICH_BENCH_CPU: cpu },
     });
