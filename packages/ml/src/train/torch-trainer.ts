@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { AppError } from '@ich/errors';
 import type { DatasetImage } from '../dataset/dataset-index.js';
 import { BatchGenerator, planEpoch } from '../dataset/generator.js';
 import { type EvaluatedImage, evaluateImages } from '../evaluate/evaluate.js';
-import { rocAuc, type Scored, thresholdForSensitivity, weightedLogLoss } from '../evaluate/metrics.js';
+import { type Scored, thresholdForSensitivity } from '../evaluate/metrics.js';
 import { aggregate } from '../inference/aggregate.js';
 import { importKeras } from '../keras/import-keras.js';
 import { LABELS, type LabelProbabilities } from '../labels.js';
@@ -17,8 +17,9 @@ import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
 import { hashString } from '../synth/random.js';
 import { DEFAULT_WINDOWS } from '../window/windows.js';
 import type { LoopState } from './checkpoint.js';
+import { type EpochRecord, endEpoch } from './epoch-end.js';
 import { buildIndexForTraining } from './prepare-data.js';
-import { type EpochRecord, learningRateAt, type TrainOptions, writeCurve } from './train.js';
+import { learningRateAt, type TrainOptions } from './train.js';
 
 /**
  * The PyTorch trainer behind `ich-ml train --trainer torch`. Node keeps everything the product owns: the index, the
@@ -234,9 +235,9 @@ export async function trainTorch(options: TorchTrainOptions): Promise<TorchTrain
     state = JSON.parse(await readFile(stateFile(checkpointDir), 'utf8')) as LoopState;
     await torch.request({ cmd: 'load', dir: checkpointDir });
   } else await writeFile(logFile, '');
-  const save = async (dir: string): Promise<void> => {
+  const save = async (dir: string, saved: LoopState): Promise<void> => {
     await torch.request({ cmd: 'save', dir });
-    await writeFile(stateFile(dir), `${JSON.stringify(state)}\n`);
+    await writeFile(stateFile(dir), `${JSON.stringify(saved)}\n`);
   };
 
   const windows = context === 3 ? [DEFAULT_WINDOWS[0]] : DEFAULT_WINDOWS;
@@ -279,40 +280,25 @@ export async function trainTorch(options: TorchTrainOptions): Promise<TorchTrain
       }
       const seconds = (Date.now() - t0) / 1000;
       const val = valSet.length > 0 ? await predictSet(torch, valGenerator, valSet) : null;
-      const valLoss = val ? weightedLogLoss(val) : null;
-      const valAnyAuc = val
-        ? rocAuc(
-            val.map((r) => r.truth[0]!),
-            val.map((r) => r.probability[0]!),
-          )
-        : null;
-      const monitored = valLoss ?? lossSum / images;
-      const improved = monitored < state.bestValLoss - 1e-6;
-      state = {
-        ...state,
-        epoch: epoch + 1,
-        bestValLoss: improved ? monitored : state.bestValLoss,
-        bestEpoch: improved ? epoch : state.bestEpoch,
-        epochsWithoutImprovement: improved ? 0 : state.epochsWithoutImprovement + 1,
-      };
-      const record: EpochRecord = {
+      const end = await endEpoch({
+        state,
         epoch,
         lr: rate,
-        trainLoss: lossSum / images,
-        valLoss,
-        valAnyAuc,
-        imagesPerSecond: images / seconds,
+        lossSum,
+        images,
         seconds,
-        improved,
-      };
+        val,
+        patience,
+        backend,
+        files: { logFile, bestDir, checkpointDir },
+        save: (dir, next) => save(dir, next),
+      });
+      state = end.state;
+      const record = end.record;
       history.push(record);
-      await appendFile(logFile, `${JSON.stringify({ ...record, backend, time: new Date().toISOString() })}\n`);
-      if (improved) await save(bestDir);
-      await save(checkpointDir);
-      await writeCurve(logFile, join(trainingDir, 'curve.png'));
       options.onEpoch?.(record);
       epochsThisCall++;
-      if (state.epochsWithoutImprovement >= patience) {
+      if (end.stop) {
         stoppedEarly = true;
         break;
       }

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@ich/errors';
 import * as tf from '@tensorflow/tfjs';
@@ -11,11 +11,11 @@ import { buildClassifier, HEAD_LAYER_NAMES } from '../model/classifier.js';
 import { DEFAULT_MODEL_CONFIG, INCEPTION_V3_BASE_PARAMETERS, type ModelConfig } from '../model/config.js';
 import { writeModelDir } from '../model/model-dir.js';
 import { applySeededWeights } from '../model/seeded-weights.js';
-import { renderLineChart } from '../plot/line-chart.js';
 import { hashString } from '../synth/random.js';
 import { DEFAULT_WINDOWS } from '../window/windows.js';
 import { selectTrainingBackend } from './backend.js';
 import { type LoopState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type EpochRecord, endEpoch } from './epoch-end.js';
 import { buildIndexForTraining } from './prepare-data.js';
 
 export interface TrainOptions {
@@ -62,16 +62,7 @@ export interface StepInfo {
   readonly etaSeconds: number;
 }
 
-export interface EpochRecord {
-  readonly epoch: number;
-  readonly lr: number;
-  readonly trainLoss: number;
-  readonly valLoss: number | null;
-  readonly valAnyAuc: number | null;
-  readonly imagesPerSecond: number;
-  readonly seconds: number;
-  readonly improved: boolean;
-}
+export type { EpochRecord } from './epoch-end.js';
 
 export interface TrainResult {
   readonly backend: string;
@@ -206,40 +197,25 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       const seconds = (Date.now() - started) / 1000;
       const val = valSet.length > 0 ? await predictSet(model, valGenerator, valSet, size) : null;
-      const valLoss = val ? weightedLogLoss(val) : null;
-      const valAnyAuc = val
-        ? rocAuc(
-            val.map((r) => r.truth[0]!),
-            val.map((r) => r.probability[0]!),
-          )
-        : null;
-      const monitored = valLoss ?? lossSum / images;
-      const improved = monitored < state.bestValLoss - 1e-6;
-      state = {
-        ...state,
-        epoch: epoch + 1,
-        bestValLoss: improved ? monitored : state.bestValLoss,
-        bestEpoch: improved ? epoch : state.bestEpoch,
-        epochsWithoutImprovement: improved ? 0 : state.epochsWithoutImprovement + 1,
-      };
-      const record: EpochRecord = {
+      const end = await endEpoch({
+        state,
         epoch,
         lr: rate,
-        trainLoss: lossSum / images,
-        valLoss,
-        valAnyAuc,
-        imagesPerSecond: images / seconds,
+        lossSum,
+        images,
         seconds,
-        improved,
-      };
+        val,
+        patience,
+        backend,
+        files: { logFile, bestDir, checkpointDir },
+        save: (dir, next) => saveCheckpoint(dir, model, optimizer, next),
+      });
+      state = end.state;
+      const record = end.record;
       history.push(record);
-      await appendFile(logFile, `${JSON.stringify({ ...record, backend, time: new Date().toISOString() })}\n`);
-      if (improved) await saveCheckpoint(bestDir, model, optimizer, state);
-      await saveCheckpoint(checkpointDir, model, optimizer, state);
-      await writeCurve(logFile, join(trainingDir, 'curve.png'));
       options.onEpoch?.(record);
       epochsThisCall++;
-      if (state.epochsWithoutImprovement >= patience) {
+      if (end.stop) {
         stoppedEarly = true;
         break;
       }
@@ -293,32 +269,6 @@ async function predictSet(
 }
 
 /** The training curve PNG from the JSON-lines log (both trainers). */
-export async function writeCurve(logFile: string, png: string): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
-  const records = (await readFile(logFile, 'utf8'))
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as EpochRecord);
-  const train = records.map((r) => [r.epoch + 1, r.trainLoss] as const);
-  const val = records.filter((r) => r.valLoss !== null).map((r) => [r.epoch + 1, r.valLoss!] as const);
-  const all = [...train, ...val].map((p) => p[1]);
-  await writeFile(
-    png,
-    renderLineChart(
-      [
-        { name: 'train loss', points: train },
-        { name: 'val loss', points: val },
-      ],
-      {
-        title: 'training curve (weighted log loss)',
-        xLabel: 'epoch',
-        yLabel: 'loss',
-        x: [0, Math.max(1, records.length)],
-        y: [0, Math.max(0.1, ...all) * 1.1],
-      },
-    ),
-  );
-}
 
 /**
  * Copies the trained weights into an inference model (BatchNormalization without gamma, the exact Keras layout) and
