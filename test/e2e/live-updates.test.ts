@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { synthStudy } from '@ich/ml/node';
-import { createSqliteAdapter, PrismaClient } from '@ich/prisma/sqlite';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningProduct, startProduct } from '../harness/product.js';
+import { storeSyntheticStudy } from '../harness/seed.js';
 
 /**
  * The default `npm start` tree (API, worker, web server) on SQLite: a stored study queued through GraphQL at the
@@ -27,40 +23,7 @@ describe('live updates through the web origin', () => {
 
   it('delivers studyUpdated from the worker to a cookie-authenticated WebSocket on the web origin', async () => {
     // A study as ingest stores it: files by content hash under STORAGE_DIR, rows pointing at them.
-    const synth = synthStudy({ slices: 4, size: 64, seed: 'e2e-live' });
-    const storage = path.join(product.dataDir, 'storage');
-    const prisma = new PrismaClient({ adapter: createSqliteAdapter(path.join(product.dataDir, 'ich.db')) });
-    let studyId = '';
-    try {
-      const patient = await prisma.patient.create({ data: { patientId: synth.patientId, name: synth.patientName } });
-      const study = await prisma.study.create({
-        data: { studyInstanceUid: synth.studyInstanceUid, patientId: patient.id, status: 'FAILED', instanceCount: 4 },
-      });
-      const series = await prisma.series.create({
-        data: { seriesInstanceUid: synth.seriesInstanceUid, studyId: study.id, modality: 'CT' },
-      });
-      for (const f of synth.files) {
-        const hash = createHash('sha256').update(f.bytes).digest('hex');
-        mkdirSync(path.join(storage, hash.slice(0, 2)), { recursive: true });
-        writeFileSync(path.join(storage, hash.slice(0, 2), hash), f.bytes);
-        await prisma.instance.create({
-          data: {
-            sopInstanceUid: f.sopInstanceUid,
-            seriesId: series.id,
-            instanceNumber: f.instanceNumber,
-            rows: 64,
-            columns: 64,
-            transferSyntaxUid: '1.2.840.10008.1.2.1',
-            contentHash: hash,
-            storageKey: `${hash.slice(0, 2)}/${hash}`,
-            sizeBytes: f.bytes.length,
-          },
-        });
-      }
-      studyId = study.id;
-    } finally {
-      await prisma.$disconnect();
-    }
+    const studyId = await storeSyntheticStudy(product, 'e2e-live');
 
     const gql = async (query: string, variables: Record<string, unknown>, cookie?: string) => {
       const res = await fetch(`${product.webUrl}/graphql`, {

@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { synthStudy } from '@ich/ml/node';
-import { createSqliteAdapter, PrismaClient } from '@ich/prisma/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../harness/browser.js';
 import { type RunningProduct, startProduct } from '../harness/product.js';
+import { storeSyntheticStudy } from '../harness/seed.js';
 import { apiLogin, gql, screenshot, seriousA11yViolations, signIn } from '../harness/web.js';
 
 const ADMIN = 'pacs.admin@hospital.test';
@@ -19,43 +15,6 @@ async function closedPort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** A study as ingest stores it (files by content hash under STORAGE_DIR, rows pointing at them). */
-async function storeStudy(product: RunningProduct): Promise<string> {
-  const synth = synthStudy({ slices: 4, size: 64, seed: 'e2e-destinations' });
-  const storage = path.join(product.dataDir, 'storage');
-  const prisma = new PrismaClient({ adapter: createSqliteAdapter(path.join(product.dataDir, 'ich.db')) });
-  try {
-    const patient = await prisma.patient.create({ data: { patientId: synth.patientId, name: synth.patientName } });
-    const study = await prisma.study.create({
-      data: { studyInstanceUid: synth.studyInstanceUid, patientId: patient.id, status: 'FAILED', instanceCount: 4 },
-    });
-    const series = await prisma.series.create({
-      data: { seriesInstanceUid: synth.seriesInstanceUid, studyId: study.id, modality: 'CT' },
-    });
-    for (const f of synth.files) {
-      const hash = createHash('sha256').update(f.bytes).digest('hex');
-      mkdirSync(path.join(storage, hash.slice(0, 2)), { recursive: true });
-      writeFileSync(path.join(storage, hash.slice(0, 2), hash), f.bytes);
-      await prisma.instance.create({
-        data: {
-          sopInstanceUid: f.sopInstanceUid,
-          seriesId: series.id,
-          instanceNumber: f.instanceNumber,
-          rows: 64,
-          columns: 64,
-          transferSyntaxUid: '1.2.840.10008.1.2.1',
-          contentHash: hash,
-          storageKey: `${hash.slice(0, 2)}/${hash}`,
-          sizeBytes: f.bytes.length,
-        },
-      });
-    }
-    return study.id;
-  } finally {
-    await prisma.$disconnect();
-  }
 }
 
 /**
@@ -108,7 +67,7 @@ describe('web: admin destinations', () => {
 
     // A new analysis: its SR and summary image are queued to the destination and fail (the PACS is down).
     const token = await apiLogin(product, ADMIN, PASSWORD);
-    const studyId = await storeStudy(product);
+    const studyId = await storeSyntheticStudy(product, 'e2e-destinations');
     const reprocess = await gql(
       product,
       'mutation($id: ID!) { reprocessStudy(id: $id) { status } }',

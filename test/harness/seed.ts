@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { synthStudy } from '@ich/ml/node';
 import { createSqliteAdapter, PrismaClient } from '@ich/prisma/sqlite';
 import type { RunningProduct } from './product.js';
 
@@ -9,7 +11,7 @@ export type Subtype = (typeof SUBTYPES)[number];
 /**
  * Writes rows straight into a running product's SQLite database (the API's default, ICH_DATA_DIR/ich.db), for e2e
  * states that no UI can make quickly: thousands of studies, finished predictions. What the browser then reads goes
- * through the real API. Images are not written: a seeded study has no stored files.
+ * through the real API. seedStudy writes no images (a seeded study has no stored files); storeSyntheticStudy does.
  */
 export function openProductDatabase(product: RunningProduct): PrismaClient {
   return new PrismaClient({ adapter: createSqliteAdapter(path.join(product.dataDir, 'ich.db')) });
@@ -176,4 +178,45 @@ export async function seedReview(
     },
   });
   await prisma.study.update({ where: { id: spec.studyId }, data: { reviewed: true } });
+}
+
+/**
+ * A 4-slice synthetic study stored the way ingest stores it (each file by SHA-256 under STORAGE_DIR's objects/, rows
+ * pointing at it), left FAILED so that a reprocess through the API sends it to the worker. Returns the study id.
+ */
+export async function storeSyntheticStudy(product: RunningProduct, seed: string): Promise<string> {
+  const synth = synthStudy({ slices: 4, size: 64, seed });
+  const storage = path.join(product.dataDir, 'storage');
+  const prisma = openProductDatabase(product);
+  try {
+    const patient = await prisma.patient.create({ data: { patientId: synth.patientId, name: synth.patientName } });
+    const study = await prisma.study.create({
+      data: { studyInstanceUid: synth.studyInstanceUid, patientId: patient.id, status: 'FAILED', instanceCount: 4 },
+    });
+    const series = await prisma.series.create({
+      data: { seriesInstanceUid: synth.seriesInstanceUid, studyId: study.id, modality: 'CT' },
+    });
+    for (const f of synth.files) {
+      const hash = createHash('sha256').update(f.bytes).digest('hex');
+      const storageKey = `objects/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}.dcm`;
+      mkdirSync(path.dirname(path.join(storage, storageKey)), { recursive: true });
+      writeFileSync(path.join(storage, storageKey), f.bytes);
+      await prisma.instance.create({
+        data: {
+          sopInstanceUid: f.sopInstanceUid,
+          seriesId: series.id,
+          instanceNumber: f.instanceNumber,
+          rows: 64,
+          columns: 64,
+          transferSyntaxUid: '1.2.840.10008.1.2.1',
+          contentHash: hash,
+          storageKey,
+          sizeBytes: f.bytes.length,
+        },
+      });
+    }
+    return study.id;
+  } finally {
+    await prisma.$disconnect();
+  }
 }
