@@ -77,6 +77,13 @@ describe('live updates through the web origin', () => {
     const reprocess = await gql('mutation($id: ID!) { reprocessStudy(id: $id) { status } }', { id: studyId }, cookie);
     expect(reprocess.body.errors).toBeUndefined();
     await done;
-    expect(statuses).toEqual(expect.arrayContaining(['QUEUED', 'PROCESSING', 'DONE']));
+    // Each event carries the study as the API reads it when the event arrives. The demo model analyzes 4 slices so
+    // fast that the worker may be done before its PROCESSING event is read, so that state can be skipped; the
+    // states seen never go backwards, and the last is DONE with the worker's prediction.
+    const lifecycle = ['QUEUED', 'PROCESSING', 'DONE'];
+    const steps = statuses.map((s) => lifecycle.indexOf(s));
+    expect(statuses[0]).toBe('QUEUED');
+    expect(statuses.at(-1)).toBe('DONE');
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
   });
 });
