@@ -1,6 +1,9 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { DatasetImage } from '../dataset/dataset-index.js';
+import type { BatchGenerator } from '../dataset/generator.js';
 import { rocAuc, type Scored, weightedLogLoss } from '../evaluate/metrics.js';
+import { LABELS } from '../labels.js';
 import { renderLineChart } from '../plot/line-chart.js';
 import type { LoopState } from './checkpoint.js';
 
@@ -71,6 +74,27 @@ export async function endEpoch(input: {
   await input.save(files.checkpointDir, state);
   await writeCurve(files.logFile, join(dirname(files.logFile), 'curve.png'));
   return { state, record, stop: state.epochsWithoutImprovement >= input.patience };
+}
+
+/**
+ * Scores a set (validation) in order without augmentation, through whichever trainer's network: `predict` takes a
+ * float32 NHWC batch of `n` images and returns their sigmoid outputs, label-major per image.
+ */
+export async function scoreSet(
+  generator: BatchGenerator,
+  set: readonly DatasetImage[],
+  predict: (x: Float32Array, n: number) => Promise<Float32Array>,
+): Promise<Scored[]> {
+  const rows: Scored[] = [];
+  for await (const batch of generator.batches({ order: set.map((_, i) => i), augment: false }, 0)) {
+    const p = await predict(batch.x, batch.n);
+    for (let i = 0; i < batch.n; i++)
+      rows.push({
+        truth: batch.y.subarray(i * LABELS.length, (i + 1) * LABELS.length),
+        probability: p.slice(i * LABELS.length, (i + 1) * LABELS.length),
+      });
+  }
+  return rows;
 }
 
 /** The training curve PNG from the JSON-lines log (train and validation loss per epoch). */

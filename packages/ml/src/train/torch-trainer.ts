@@ -17,7 +17,7 @@ import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
 import { hashString } from '../synth/random.js';
 import { DEFAULT_WINDOWS } from '../window/windows.js';
 import type { LoopState } from './checkpoint.js';
-import { type EpochRecord, endEpoch } from './epoch-end.js';
+import { type EpochRecord, endEpoch, scoreSet } from './epoch-end.js';
 import { buildIndexForTraining } from './prepare-data.js';
 import { learningRateAt, type TrainOptions } from './train.js';
 
@@ -279,7 +279,7 @@ export async function trainTorch(options: TorchTrainOptions): Promise<TorchTrain
         });
       }
       const seconds = (Date.now() - t0) / 1000;
-      const val = valSet.length > 0 ? await predictSet(torch, valGenerator, valSet) : null;
+      const val = valSet.length > 0 ? await scoreSet(valGenerator, valSet, (x, n) => torch.predict(x, n)) : null;
       const end = await endEpoch({
         state,
         epoch,
@@ -309,7 +309,7 @@ export async function trainTorch(options: TorchTrainOptions): Promise<TorchTrain
       await torch.request({ cmd: 'load', dir: bestDir });
       h5 = join(trainingDir, 'best.h5');
       await torch.request({ cmd: 'export', path: h5 });
-      const val = valSet.length > 0 ? await predictSet(torch, valGenerator, valSet) : null;
+      const val = valSet.length > 0 ? await scoreSet(valGenerator, valSet, (x, n) => torch.predict(x, n)) : null;
       const picked = val ? pickThresholds(valSet, val) : null;
       const thresholds = picked?.thresholds ?? (Object.fromEntries(LABELS.map((l) => [l, 0.5])) as LabelProbabilities);
       const metrics: Record<string, number> = {};
@@ -370,23 +370,6 @@ export async function trainTorch(options: TorchTrainOptions): Promise<TorchTrain
     await torch.close();
   }
   return { backend, history, state, stoppedEarly, card, train: trainSet.length, val: valSet.length, h5 };
-}
-
-async function predictSet(
-  torch: TorchProcess,
-  generator: BatchGenerator,
-  set: readonly DatasetImage[],
-): Promise<Scored[]> {
-  const rows: Scored[] = [];
-  for await (const batch of generator.batches({ order: set.map((_, i) => i), augment: false }, 0)) {
-    const p = await torch.predict(batch.x, batch.n);
-    for (let i = 0; i < batch.n; i++)
-      rows.push({
-        truth: batch.y.subarray(i * LABELS.length, (i + 1) * LABELS.length),
-        probability: p.slice(i * LABELS.length, (i + 1) * LABELS.length),
-      });
-  }
-  return rows;
 }
 
 /**

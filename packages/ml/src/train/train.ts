@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@ich/errors';
 import * as tf from '@tensorflow/tfjs';
-import type { DatasetImage } from '../dataset/dataset-index.js';
 import { BatchGenerator, planEpoch } from '../dataset/generator.js';
 import { LABEL_WEIGHTS, rocAuc, type Scored, thresholdForSensitivity, weightedLogLoss } from '../evaluate/metrics.js';
 import { LABELS, type LabelProbabilities } from '../labels.js';
@@ -15,7 +14,7 @@ import { hashString } from '../synth/random.js';
 import { DEFAULT_WINDOWS } from '../window/windows.js';
 import { selectTrainingBackend } from './backend.js';
 import { type LoopState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type EpochRecord, endEpoch } from './epoch-end.js';
+import { type EpochRecord, endEpoch, scoreSet } from './epoch-end.js';
 import { buildIndexForTraining } from './prepare-data.js';
 
 export interface TrainOptions {
@@ -196,7 +195,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         });
       }
       const seconds = (Date.now() - started) / 1000;
-      const val = valSet.length > 0 ? await predictSet(model, valGenerator, valSet, size) : null;
+      const val = valSet.length > 0 ? await scoreSet(valGenerator, valSet, tfjsPredictor(model, size)) : null;
       const end = await endEpoch({
         state,
         epoch,
@@ -231,7 +230,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if ((options.writeModel ?? true) && finished) {
     // The model directory gets the best epoch's weights, scored once more on validation for the card.
     await loadCheckpoint(bestDir, model, optimizer);
-    const val = valSet.length > 0 ? await predictSet(model, valGenerator, valSet, size) : null;
+    const val = valSet.length > 0 ? await scoreSet(valGenerator, valSet, tfjsPredictor(model, size)) : null;
     card = await writeTrainedModel(model, config, options, {
       backend,
       context,
@@ -247,28 +246,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   return { backend, history, state, stoppedEarly, card, finalWeights, train: trainSet.length, val: valSet.length };
 }
 
-async function predictSet(
-  model: tf.LayersModel,
-  generator: BatchGenerator,
-  set: readonly DatasetImage[],
-  size: number,
-): Promise<Scored[]> {
-  const rows: Scored[] = [];
-  const plan = { order: set.map((_, i) => i), augment: false };
-  for await (const batch of generator.batches(plan, 0)) {
-    const out = tf.tidy(() => model.predict(tf.tensor4d(batch.x, [batch.n, size, size, 3])) as tf.Tensor);
+/** The tfjs network's outputs for one batch, for scoreSet. */
+function tfjsPredictor(model: tf.LayersModel, size: number) {
+  return async (x: Float32Array, n: number): Promise<Float32Array> => {
+    const out = tf.tidy(() => model.predict(tf.tensor4d(x, [n, size, size, 3])) as tf.Tensor);
     const p = (await out.data()) as Float32Array;
     out.dispose();
-    for (let i = 0; i < batch.n; i++)
-      rows.push({
-        truth: batch.y.subarray(i * LABELS.length, (i + 1) * LABELS.length),
-        probability: p.slice(i * LABELS.length, (i + 1) * LABELS.length),
-      });
-  }
-  return rows;
+    return p;
+  };
 }
-
-/** The training curve PNG from the JSON-lines log (both trainers). */
 
 /**
  * Copies the trained weights into an inference model (BatchNormalization without gamma, the exact Keras layout) and
