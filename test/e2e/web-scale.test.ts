@@ -45,7 +45,7 @@ describe('web at 10,000 studies', () => {
     results['seedMs'] = Date.now() - t0;
     await db.$disconnect();
     synthDir = mkdtempSync(path.join(os.tmpdir(), 'ich-e2e-scale-'));
-    const { files: synthFiles } = synthStudyFiles(synthDir, { slices: SLICES, size: 512, bleed: 'subdural' });
+    const { files: synthFiles } = await synthStudyFiles(synthDir, { slices: SLICES, size: 512, bleed: 'subdural' });
     const token = await apiLogin(product, ADMIN, firstAdminPassword(product, ADMIN));
     const form = new FormData();
     for (const f of synthFiles) form.append('files', new Blob([readFileSync(f)]), path.basename(f));
