@@ -40,7 +40,12 @@ describe('web: a synthetic study uploaded through the UI, analyzed live, read in
 
   beforeAll(async () => {
     const synthDir = mkdtempSync(path.join(os.tmpdir(), 'ich-e2e-synth-'));
-    ({ studyDir, files } = await synthStudyFiles(synthDir, { slices: SLICES, size: 512, seed: '7', bleed: 'subdural' }));
+    ({ studyDir, files } = await synthStudyFiles(synthDir, {
+      slices: SLICES,
+      size: 512,
+      seed: '7',
+      bleed: 'subdural',
+    }));
     writeFileSync(path.join(synthDir, 'notes.txt'), 'not a DICOM file');
     // A header that reads fine here but whose pixel data stops short: the server refuses it as TRUNCATED.
     const whole = readFileSync(files[0]!);
