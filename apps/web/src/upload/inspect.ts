@@ -1,3 +1,4 @@
+import { TagKey } from '@ich/ml/browser';
 import type { DataSet } from 'dicom-parser';
 
 /** What the browser learns about one dropped file before sending it. */
@@ -36,18 +37,18 @@ export async function inspectFile(file: File, path: string, parse: (bytes: Uint8
   if (magic !== 'DICM') return { kind: 'skipped', file, path, reason: 'not a DICOM Part 10 file (no DICM marker)' };
   try {
     const ds = parse(head);
-    const studyUid = ds.string('x0020000d');
-    const seriesUid = ds.string('x0020000e');
+    const studyUid = ds.string(TagKey.StudyInstanceUID);
+    const seriesUid = ds.string(TagKey.SeriesInstanceUID);
     if (!studyUid || !seriesUid) return { kind: 'skipped', file, path, reason: 'no Study or Series Instance UID' };
     return {
       kind: 'dicom',
       file,
       path,
-      patientName: ds.string('x00100010') ?? '',
-      patientId: ds.string('x00100020') ?? '',
+      patientName: ds.string(TagKey.PatientName) ?? '',
+      patientId: ds.string(TagKey.PatientID) ?? '',
       studyUid,
       seriesUid,
-      studyDescription: ds.string('x00081030') ?? '',
+      studyDescription: ds.string(TagKey.StudyDescription) ?? '',
     };
   } catch (e) {
     return {

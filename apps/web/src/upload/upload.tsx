@@ -1,6 +1,7 @@
 'use client';
 
 import { useQuery, useSubscription } from '@apollo/client/react';
+import { TagKey } from '@ich/ml/browser';
 import Link from 'next/link';
 import { type ChangeEvent, type DragEvent, useState } from 'react';
 import { personName } from '@/components/format';
@@ -106,7 +107,7 @@ export function UploadPage() {
     const { default: dicomParser } = await import('dicom-parser');
     const inspected = await Promise.all(
       files.map((f) =>
-        inspectFile(f.file, f.path, (bytes) => dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' })),
+        inspectFile(f.file, f.path, (bytes) => dicomParser.parseDicom(bytes, { untilTag: TagKey.PixelData })),
       ),
     );
     setSkipped(inspected.filter((i) => i.kind === 'skipped'));

@@ -1,6 +1,7 @@
 import { AppError, err, ok, type Result } from '@ich/errors';
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { readAttributes } from './read-attributes.js';
+import { TagKey } from './tags.js';
 import { transferSyntaxInfo } from './transfer-syntax.js';
 import type { DicomAttributes, ParsedDicom, PixelDataLocation } from './types.js';
 import { validateImageAttributes } from './validate.js';
@@ -53,11 +54,11 @@ function parseUnsafe(bytes: Uint8Array, options: ParseOptions): Result<ParsedDic
     parseFailure = reason;
   }
   // A partial data set (parse failed part-way) lacks the merged meta header; read the transfer syntax from it.
-  const tsu = (ds.string('x00020010') ?? (parseFailure ? metaTransferSyntax(bytes) : undefined) ?? '')
+  const tsu = (ds.string(TagKey.TransferSyntaxUID) ?? (parseFailure ? metaTransferSyntax(bytes) : undefined) ?? '')
     .replace(/\0/g, '')
     .trim();
   const attrs = readAttributes(ds, tsu);
-  const pixelElement = ds.elements.x7fe00010;
+  const pixelElement = ds.elements[TagKey.PixelData];
   if (!pixelElement) {
     if (parseFailure) return err(classifyParseError(parseFailure));
     return err(new AppError('NO_PIXEL_DATA', 'no Pixel Data element (7FE0,0010)'));
@@ -140,7 +141,7 @@ function checkComplete(attrs: DicomAttributes, loc: PixelDataLocation, total: nu
 
 function metaTransferSyntax(bytes: Uint8Array): string | undefined {
   try {
-    return dicomParser.readPart10Header(hostBytes(bytes)).string('x00020010');
+    return dicomParser.readPart10Header(hostBytes(bytes)).string(TagKey.TransferSyntaxUID);
   } catch {
     return undefined;
   }

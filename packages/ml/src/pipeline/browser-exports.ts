@@ -7,6 +7,7 @@ export { decodeNativeFrame } from '../decode/native.js';
 export { decodeRleFrame } from '../decode/rle.js';
 export { encapsulatedFrameBytes, nativeFrameBytes } from '../dicom/frames.js';
 export { type ParseOptions, parseDicom } from '../dicom/parse.js';
+export { TagKey } from '../dicom/tags.js';
 export {
   type PixelCodec,
   TRANSFER_SYNTAXES,

@@ -1,3 +1,5 @@
+import { Tag } from '../dicom/tags.js';
+
 /**
  * A small DICOM Part 10 writer for the synthetic phantoms: flat data sets (no sequences), native or encapsulated
  * pixel data, in implicit/explicit little endian, explicit big endian, deflated or any encapsulated syntax. It is
@@ -34,21 +36,25 @@ const LONG_VRS = new Set(['OB', 'OW', 'OF', 'OD', 'OL', 'SQ', 'UT', 'UN', 'UC', 
 const IMPLEMENTATION_CLASS_UID = '1.2.826.0.1.3680043.10.1465.1';
 
 export function writeDicom(elements: readonly DataElement[], options: WriteOptions): Uint8Array {
-  const sopClass = stringOf(elements, 0x00080016);
-  const sopInstance = stringOf(elements, 0x00080018);
+  const sopClass = stringOf(elements, Tag.SOPClassUID);
+  const sopInstance = stringOf(elements, Tag.SOPInstanceUID);
   const meta = encodeElements(
     [
-      { tag: 0x00020001, vr: 'OB', value: Uint8Array.of(0, 1) },
-      { tag: 0x00020002, vr: 'UI', value: sopClass },
-      { tag: 0x00020003, vr: 'UI', value: sopInstance },
-      { tag: 0x00020010, vr: 'UI', value: options.transferSyntaxUid },
-      { tag: 0x00020012, vr: 'UI', value: IMPLEMENTATION_CLASS_UID },
-      { tag: 0x00020013, vr: 'SH', value: 'ICH_SYNTH' },
+      { tag: Tag.FileMetaInformationVersion, vr: 'OB', value: Uint8Array.of(0, 1) },
+      { tag: Tag.MediaStorageSOPClassUID, vr: 'UI', value: sopClass },
+      { tag: Tag.MediaStorageSOPInstanceUID, vr: 'UI', value: sopInstance },
+      { tag: Tag.TransferSyntaxUID, vr: 'UI', value: options.transferSyntaxUid },
+      { tag: Tag.ImplementationClassUID, vr: 'UI', value: IMPLEMENTATION_CLASS_UID },
+      { tag: Tag.ImplementationVersionName, vr: 'SH', value: 'ICH_SYNTH' },
     ],
     true,
     false,
   );
-  const groupLength = encodeElements([{ tag: 0x00020000, vr: 'UL', value: meta.length }], true, false);
+  const groupLength = encodeElements(
+    [{ tag: Tag.FileMetaInformationGroupLength, vr: 'UL', value: meta.length }],
+    true,
+    false,
+  );
   const sorted = [...elements].filter((e) => e.tag >>> 16 !== 0x0002).sort((a, b) => a.tag - b.tag);
   let body: Uint8Array;
   switch (options.syntax) {
@@ -69,7 +75,7 @@ export function writeDicom(elements: readonly DataElement[], options: WriteOptio
     case 'encapsulated': {
       if (!options.frames || options.frames.length === 0)
         throw new Error('writeDicom: the encapsulated syntax needs frames');
-      const withoutPixels = sorted.filter((e) => e.tag !== 0x7fe00010);
+      const withoutPixels = sorted.filter((e) => e.tag !== Tag.PixelData);
       body = join([encodeElements(withoutPixels, true, false), encapsulate(options.frames)]);
       break;
     }
@@ -81,8 +87,8 @@ function encapsulate(frames: readonly Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const header = new Uint8Array(12);
   const h = new DataView(header.buffer);
-  h.setUint16(0, 0x7fe0, true);
-  h.setUint16(2, 0x0010, true);
+  h.setUint16(0, Tag.PixelData >>> 16, true);
+  h.setUint16(2, Tag.PixelData & 0xffff, true);
   header.set([0x4f, 0x42], 4);
   h.setUint32(8, 0xffffffff, true);
   parts.push(header);
