@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { dicomFixture } from '../../test/dicom/dicom-fixture.js';
 import { parseDicom } from '../dicom/parse.js';
-import { type DataElement, writeDicom } from '../synth/dicom-writer.js';
 import { encodeRleFrame } from '../synth/rle-encode.js';
 import { synthStudy } from '../synth/study.js';
 import { decodeFrame } from './decode-frame.js';
@@ -36,25 +36,10 @@ describe('decodeFrame', () => {
       Int16Array.from({ length: 16 }, (_, i) => i - 8),
       Int16Array.from({ length: 16 }, (_, i) => 100 * i),
     ];
-    const elements: DataElement[] = [
-      { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.2' },
-      { tag: 0x00080018, vr: 'UI', value: '2.25.77' },
-      { tag: 0x00280002, vr: 'US', value: 1 },
-      { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
-      { tag: 0x00280008, vr: 'IS', value: '2' },
-      { tag: 0x00280010, vr: 'US', value: 4 },
-      { tag: 0x00280011, vr: 'US', value: 4 },
-      { tag: 0x00280100, vr: 'US', value: 16 },
-      { tag: 0x00280101, vr: 'US', value: 16 },
-      { tag: 0x00280102, vr: 'US', value: 15 },
-      { tag: 0x00280103, vr: 'US', value: 1 },
-      { tag: 0x7fe00010, vr: 'OW', value: Int16Array.from([...(frames[0] ?? []), ...(frames[1] ?? [])]) },
-    ];
-    const native = parseDicom(
-      writeDicom(elements, { syntax: 'explicit-le', transferSyntaxUid: '1.2.840.10008.1.2.1' }),
-    );
+    const image = { NumberOfFrames: 2, PixelData: Int16Array.from([...(frames[0] ?? []), ...(frames[1] ?? [])]) };
+    const native = parseDicom(dicomFixture(image));
     const rle = parseDicom(
-      writeDicom(elements, {
+      dicomFixture(image, {
         syntax: 'encapsulated',
         transferSyntaxUid: '1.2.840.10008.1.2.5',
         frames: frames.map((f) => encodeRleFrame(f, 4, 4)),

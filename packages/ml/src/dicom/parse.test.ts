@@ -1,35 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type DataElement, writeDicom } from '../synth/dicom-writer.js';
+import { dicomFixture } from '../../test/dicom/dicom-fixture.js';
 import { synthStudy } from '../synth/study.js';
 import { parseDicom } from './parse.js';
 import { checkCtEligibility } from './validate.js';
 
 const study = synthStudy({ seed: 'parse', slices: 3, size: 32, bleed: 'none' });
 const file = study.files[1]?.bytes as Uint8Array;
-
-/** A minimal image data set, to build malformed variants from. */
-function elements(overrides: Record<number, DataElement['value'] | null> = {}): DataElement[] {
-  const base: DataElement[] = [
-    { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.2' },
-    { tag: 0x00080018, vr: 'UI', value: '1.2.3.4' },
-    { tag: 0x00080060, vr: 'CS', value: 'CT' },
-    { tag: 0x00280002, vr: 'US', value: 1 },
-    { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
-    { tag: 0x00280010, vr: 'US', value: 4 },
-    { tag: 0x00280011, vr: 'US', value: 4 },
-    { tag: 0x00280100, vr: 'US', value: 16 },
-    { tag: 0x00280101, vr: 'US', value: 16 },
-    { tag: 0x00280102, vr: 'US', value: 15 },
-    { tag: 0x00280103, vr: 'US', value: 1 },
-    { tag: 0x7fe00010, vr: 'OW', value: new Int16Array(16) },
-  ];
-  return base
-    .map((e) => (e.tag in overrides ? { ...e, value: overrides[e.tag] as DataElement['value'] } : e))
-    .filter((e) => e.value !== null);
-}
-
-const write = (els: DataElement[], transferSyntaxUid = '1.2.840.10008.1.2.1') =>
-  writeDicom(els, { syntax: 'explicit-le', transferSyntaxUid });
 
 describe('parseDicom', () => {
   it('reads the attributes the pipeline needs', () => {
@@ -78,39 +54,39 @@ describe('parseDicom', () => {
   it('rejects pixel data shorter than rows × columns × frames with TRUNCATED', () => {
     const r = parseDicom(file.subarray(0, file.length - 100));
     expect(!r.ok && r.error.code).toBe('TRUNCATED');
-    const frames = parseDicom(write([...elements(), { tag: 0x00280008, vr: 'IS', value: '2' }]));
+    // Two frames declared, one frame of pixel data.
+    const frames = parseDicom(dicomFixture({ NumberOfFrames: 2, PixelData: new Int16Array(16) }));
     expect(!frames.ok && frames.error.code).toBe('TRUNCATED');
     expect(!frames.ok && frames.error.message).toMatch(/needs 64/);
   });
 
   it('rejects a data set without pixel data with NO_PIXEL_DATA', () => {
-    const r = parseDicom(write(elements({ [0x7fe00010]: null })));
+    const r = parseDicom(dicomFixture({ PixelData: null }));
     expect(!r.ok && r.error.code).toBe('NO_PIXEL_DATA');
   });
 
   it('rejects untrustworthy or unknown transfer syntaxes with UNSUPPORTED_TRANSFER_SYNTAX', () => {
     for (const uid of ['1.2.840.10008.1.2.4.51', '1.2.3.999']) {
-      const bytes = writeDicom(elements(), {
-        syntax: 'encapsulated',
-        transferSyntaxUid: uid,
-        frames: [Uint8Array.of(0xff, 0xd8, 0xff, 0xd9)],
-      });
+      const bytes = dicomFixture(
+        {},
+        { syntax: 'encapsulated', transferSyntaxUid: uid, frames: [Uint8Array.of(0xff, 0xd8, 0xff, 0xd9)] },
+      );
       const r = parseDicom(bytes);
       expect(!r.ok && r.error.code, uid).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
     }
   });
 
   it('rejects colour images with UNSUPPORTED_PHOTOMETRIC and odd bit depths with UNSUPPORTED_PIXEL_FORMAT', () => {
-    const rgb = parseDicom(write(elements({ [0x00280004]: 'RGB', [0x00280002]: 3 })));
+    const rgb = parseDicom(dicomFixture({ PhotometricInterpretation: 'RGB', SamplesPerPixel: 3 }));
     expect(!rgb.ok && rgb.error.code).toBe('UNSUPPORTED_PHOTOMETRIC');
-    const bits = parseDicom(write(elements({ [0x00280100]: 12 })));
+    const bits = parseDicom(dicomFixture({ BitsAllocated: 12 }));
     expect(!bits.ok && bits.error.code).toBe('UNSUPPORTED_PIXEL_FORMAT');
-    const zero = parseDicom(write(elements({ [0x00280010]: 0 })));
+    const zero = parseDicom(dicomFixture({ Rows: 0 }));
     expect(!zero.ok && zero.error.code).toBe('BAD_DICOM');
   });
 
   it('parses non-CT images (preprocessing works on any monochrome image); eligibility is a separate check', () => {
-    const mr = parseDicom(write(elements({ [0x00080060]: 'MR' })));
+    const mr = parseDicom(dicomFixture({ Modality: 'MR' }));
     expect(mr.ok).toBe(true);
     if (!mr.ok) return;
     const eligible = checkCtEligibility(mr.value.attrs);

@@ -1,13 +1,6 @@
-import {
-  closeSharedDecodePool,
-  type DataElement,
-  decodeToHounsfield,
-  parseDicom,
-  type SynthFile,
-  synthStudy,
-  writeDicom,
-} from '@ich/ml/node';
+import { closeSharedDecodePool, decodeToHounsfield, parseDicom, type SynthFile, synthStudy } from '@ich/ml/node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dicomFixture } from '../../dicom/dicom-fixture.js';
 import { scratch, transcode } from './helpers.js';
 
 /**
@@ -134,21 +127,19 @@ describe('lossy syntaxes against the reference decoders', () => {
     source.hu.forEach((v, i) => {
       samples[i] = Math.max(0, Math.min(255, Math.round(((v - 0) / 80) * 255)));
     });
-    const elements: DataElement[] = [
-      { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.7' },
-      { tag: 0x00080018, vr: 'UI', value: '2.25.1234' },
-      { tag: 0x00080060, vr: 'CS', value: 'OT' },
-      { tag: 0x00280002, vr: 'US', value: 1 },
-      { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
-      { tag: 0x00280010, vr: 'US', value: 96 },
-      { tag: 0x00280011, vr: 'US', value: 96 },
-      { tag: 0x00280100, vr: 'US', value: 8 },
-      { tag: 0x00280101, vr: 'US', value: 8 },
-      { tag: 0x00280102, vr: 'US', value: 7 },
-      { tag: 0x00280103, vr: 'US', value: 0 },
-      { tag: 0x7fe00010, vr: 'OB', value: samples },
-    ];
-    const native = writeDicom(elements, { syntax: 'explicit-le', transferSyntaxUid: '1.2.840.10008.1.2.1' });
+    // Unsigned, no rescale: the values read back are the samples themselves.
+    const native = dicomFixture({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
+      SOPInstanceUID: '2.25.1234',
+      Modality: 'OT',
+      Rows: 96,
+      Columns: 96,
+      BitsAllocated: 8,
+      BitsStored: 8,
+      HighBit: 7,
+      PixelRepresentation: 0,
+      PixelData: samples,
+    });
     const jpeg = transcode(tmp.dir, 'baseline', native, 'dcmcjpeg', (s, d) => ['+eb', s, d]);
     const parsed = parseDicom(jpeg);
     expect(parsed.ok && parsed.value.attrs.transferSyntaxUid).toBe('1.2.840.10008.1.2.4.50');
