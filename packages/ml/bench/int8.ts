@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
+import { intFlag, intListFlag } from '../src/cli/flags.js';
 import type { Engine } from '../src/engines/engine.js';
 import { cpuFlags, createOnnxEngine, INT8_CPU_FLAGS } from '../src/engines/onnx-engine.js';
 import { initModel } from '../src/model/init-model.js';
@@ -259,36 +260,29 @@ export function formatInt8Bench(result: Int8BenchResult): string {
 export async function runInt8BenchCli(argv: readonly string[]): Promise<number> {
   const usage =
     'bench --only int8 [--sizes 299,N] [--model <dir>] [--batch N] [--rounds N] [--threads N] [--profile] [--json]';
-  let values: Record<string, string | boolean | undefined>;
+  const options = {
+    sizes: { type: 'string' },
+    model: { type: 'string' },
+    batch: { type: 'string' },
+    rounds: { type: 'string' },
+    threads: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  } as const;
+  let values: ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: typeof options }>>['values'];
   try {
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: {
-        sizes: { type: 'string' },
-        model: { type: 'string' },
-        batch: { type: 'string' },
-        rounds: { type: 'string' },
-        threads: { type: 'string' },
-        profile: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
+      options,
     }));
   } catch (cause) {
     throw new AppError('BAD_USER_INPUT', `${(cause as Error).message} (usage: ${usage})`);
   }
-  const int = (flag: string, v: unknown, min: number, max: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new AppError('BAD_USER_INPUT', `--${flag} must be an integer from ${min} to ${max}, not "${v}"`);
-    return n;
-  };
-  const sizes =
-    typeof values.sizes === 'string' ? values.sizes.split(',').map((s) => int('sizes', s.trim(), 75, 512)!) : undefined;
-  const batch = int('batch', values.batch, 1, 64);
-  const rounds = int('rounds', values.rounds, 1, 100);
-  const threads = int('threads', values.threads, 1, 256);
+  const sizes = intListFlag(values, 'sizes', { min: 75, max: 512 });
+  const batch = intFlag(values, 'batch', { min: 1, max: 64 });
+  const rounds = intFlag(values, 'rounds', { min: 1, max: 100 });
+  const threads = intFlag(values, 'threads', { min: 1, max: 256 });
   if (!cpuFlags().some((f) => (INT8_CPU_FLAGS as readonly string[]).includes(f))) {
     // Said, not failed: the engine falls back to FP32 on such CPUs, and there is no INT8 figure to give.
     process.stdout.write(`INT8 benchmark skipped: this CPU has none of ${INT8_CPU_FLAGS.join(', ')}\n`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '@ich/errors';
-import { ENGINE_KINDS, type EngineKind } from '../engines/engine.js';
+import { enumListFlag, intFlag, intListFlag } from '../cli/flags.js';
+import { ENGINE_KINDS } from '../engines/engine.js';
 import { formatModelBenchTable, type ModelBenchOptions, QUICK, runModelBench, writeModelBenchJson } from './model.js';
 
 export const MODEL_BENCH_USAGE =
@@ -47,23 +48,12 @@ export async function runModelBenchCli(argv: readonly string[]): Promise<number>
     process.stderr.write(`results written to ${file}\n`);
     return 0;
   }
-  const int = (flag: string, value: string | undefined, min: number, max: number): number | undefined => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new AppError('BAD_USER_INPUT', `--${flag} must be an integer from ${min} to ${max}, not "${value}"`);
-    return n;
-  };
-  const batches = v.batches?.split(',').map((b) => int('batches', b.trim(), 1, 256)!);
-  const engines = v.engines?.split(',').map((e) => {
-    if (!(ENGINE_KINDS as readonly string[]).includes(e.trim()))
-      throw new AppError('BAD_USER_INPUT', `--engines: unknown engine "${e}"; use ${ENGINE_KINDS.join(', ')}`);
-    return e.trim() as EngineKind;
-  });
-  const size = int('size', v.size, 75, 512);
-  const runs = int('runs', v.runs, 1, 100);
-  const maxSeconds = int('max-seconds', v['max-seconds'], 1, 3600);
-  const threads = int('threads', v.threads, 1, 256);
+  const batches = intListFlag(v, 'batches', { min: 1, max: 256 });
+  const engines = enumListFlag(v, 'engines', ENGINE_KINDS);
+  const size = intFlag(v, 'size', { min: 75, max: 512 });
+  const runs = intFlag(v, 'runs', { min: 1, max: 100 });
+  const maxSeconds = intFlag(v, 'max-seconds', { min: 1, max: 3600 });
+  const threads = intFlag(v, 'threads', { min: 1, max: 256 });
   const options: ModelBenchOptions = {
     ...(v.quick ? QUICK : {}),
     ...(size ? { size } : {}),

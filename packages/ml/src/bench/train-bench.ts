@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '@ich/errors';
 import * as tf from '@tensorflow/tfjs';
+import { intFlag } from '../cli/flags.js';
 import { LABELS } from '../labels.js';
 import { buildClassifier } from '../model/classifier.js';
 import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
@@ -211,19 +211,18 @@ export async function writeTrainBenchJson(result: TrainBenchResult): Promise<str
   return file;
 }
 
-export function parseTrainBenchArgs(values: Record<string, string | boolean | undefined>): TrainBenchOptions {
-  const int = (flag: string, value: unknown, fallback: number, min: number, max: number): number => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new AppError('BAD_USER_INPUT', `--${flag} must be an integer from ${min} to ${max}, not "${value}"`);
-    return n;
-  };
+export function parseTrainBenchArgs(values: {
+  readonly size?: string | undefined;
+  readonly batch?: string | undefined;
+  readonly steps?: string | undefined;
+  readonly threads?: string | undefined;
+  readonly 'no-reference'?: boolean | undefined;
+}): TrainBenchOptions {
   return {
-    size: int('size', values.size, 128, 75, 512),
-    batch: int('batch', values.batch, 16, 1, 256),
-    steps: int('steps', values.steps, 3, 1, 100),
-    threads: int('threads', values.threads, 2, 1, 256),
+    size: intFlag(values, 'size', { min: 75, max: 512, default: 128 }),
+    batch: intFlag(values, 'batch', { min: 1, max: 256, default: 16 }),
+    steps: intFlag(values, 'steps', { min: 1, max: 100, default: 3 }),
+    threads: intFlag(values, 'threads', { min: 1, max: 256, default: 2 }),
     reference: values['no-reference'] !== true,
   };
 }

@@ -16,6 +16,8 @@ export const SYNTH_SYNTAXES = {
 } as const;
 export type SynthSyntax = keyof typeof SYNTH_SYNTAXES;
 
+export const SYNTH_ENCODINGS = ['signed', 'unsigned', 'rsna-quirk'] as const;
+
 export type SliceLabels = Record<Label, 0 | 1>;
 
 export interface SynthOptions {
@@ -32,7 +34,7 @@ export interface SynthOptions {
    * stored, intercept −1024), or 'rsna-quirk' (12-bit two's complement mislabelled PixelRepresentation 0 with
    * intercept 0, as in some RSNA 2019 files).
    */
-  readonly encoding?: 'signed' | 'unsigned' | 'rsna-quirk';
+  readonly encoding?: (typeof SYNTH_ENCODINGS)[number];
   readonly sliceThicknessMm?: number;
   readonly fieldOfViewMm?: number;
   readonly studyDate?: string;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { AppError } from '@ich/errors';
 import { imageKey, type LabelTable, readLabelTable } from '../../dataset/label-table.js';
 import { closeSharedDecodePool } from '../../decode/pool.js';
-import { disposeSharedEngines, engineChoiceFrom } from '../../engines/select-engine.js';
+import { disposeSharedEngines } from '../../engines/select-engine.js';
 import { type EvaluatedImage, evaluateImages, formatReport, rocPng } from '../../evaluate/evaluate.js';
 import { predictFiles } from '../../inference/predict-files.js';
 import { ProgressBar } from '../../inference/progress-bar.js';
@@ -10,10 +10,10 @@ import { LABELS, type LabelProbabilities } from '../../labels.js';
 import { AGGREGATIONS, type Aggregation } from '../../model/card.js';
 import { readModelCard } from '../../model/model-dir.js';
 import { type Command, parseCommandLine } from '../command.js';
-import { modelDirFromArgument } from '../model-dir-arg.js';
+import { enumFlag } from '../flags.js';
+import { MODEL_RUN_OPTIONS, MODEL_RUN_USAGE, modelDirFromArgument, modelRunFlags } from '../model-run.js';
 
-const usage =
-  'ich-ml evaluate (--predictions <csv> | --model <dir> --data <dir>) --labels <csv> [--model <dir>] [--engine E] [--batch N] [--aggregation max|mean|top3-mean] [--roc <png>] [--save-predictions <csv>] [--json]';
+const usage = `ich-ml evaluate (--predictions <csv> | --model <dir> --data <dir>) --labels <csv> ${MODEL_RUN_USAGE} [--aggregation ${AGGREGATIONS.join('|')}] [--roc <png>] [--save-predictions <csv>] [--json]`;
 
 const DEFAULT_THRESHOLD = 0.5;
 
@@ -26,10 +26,8 @@ const command: Command = {
     const { values, positionals } = parseCommandLine(argv, usage, {
       predictions: { type: 'string' },
       labels: { type: 'string' },
-      model: { type: 'string' },
+      ...MODEL_RUN_OPTIONS,
       data: { type: 'string' },
-      engine: { type: 'string' },
-      batch: { type: 'string', default: '16' },
       aggregation: { type: 'string' },
       roc: { type: 'string' },
       'save-predictions': { type: 'string' },
@@ -40,14 +38,13 @@ const command: Command = {
     if (!values.labels) throw new AppError('BAD_USER_INPUT', `--labels <csv> is required (usage: ${usage})`);
     if ((values.predictions === undefined) === (values.data === undefined))
       throw new AppError('BAD_USER_INPUT', `give either --predictions <csv> or --data <dir> (usage: ${usage})`);
-    const aggregationFlag = values.aggregation;
-    if (aggregationFlag !== undefined && !AGGREGATIONS.includes(aggregationFlag as Aggregation))
-      throw new AppError('BAD_USER_INPUT', `--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
+    const aggregationFlag = enumFlag(values, 'aggregation', AGGREGATIONS);
+    const { engine, batchSize } = modelRunFlags(values);
 
     const truth = await readLabelTable(values.labels, { kind: 'truth' });
     let thresholds = Object.fromEntries(LABELS.map((l) => [l, DEFAULT_THRESHOLD])) as LabelProbabilities;
     let thresholdSource = `the default ${DEFAULT_THRESHOLD} (no model card given)`;
-    let aggregation: Aggregation = (aggregationFlag as Aggregation | undefined) ?? 'max';
+    let aggregation: Aggregation = aggregationFlag ?? 'max';
     const images: EvaluatedImage[] = [];
     let unmatched = 0;
 
@@ -56,7 +53,7 @@ const command: Command = {
         const card = await readModelCard(values.model);
         thresholds = card.thresholds;
         thresholdSource = `the card of ${card.name} ${card.version}`;
-        aggregation = (aggregationFlag as Aggregation | undefined) ?? card.aggregation;
+        aggregation = aggregationFlag ?? card.aggregation;
       }
       const predicted = await readLabelTable(values.predictions, { kind: 'probability' });
       for (const [id, p] of predicted) {
@@ -70,17 +67,14 @@ const command: Command = {
       }
     } else {
       const modelDir = await modelDirFromArgument(values.model);
-      const batchSize = Number(values.batch);
-      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256)
-        throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);
       const loading = new ProgressBar('reading DICOM');
       const inferring = new ProgressBar('inference  ');
       try {
         const report = await predictFiles([values.data!], {
           modelDir,
-          engine: engineChoiceFrom(values.engine),
+          engine,
           batchSize,
-          ...(aggregationFlag ? { aggregation: aggregationFlag as Aggregation } : {}),
+          ...(aggregationFlag ? { aggregation: aggregationFlag } : {}),
           onLoadProgress: (d, t) => {
             loading.update(d, t);
             if (d === t) loading.done();
@@ -92,7 +86,7 @@ const command: Command = {
         });
         thresholds = report.model.thresholds;
         thresholdSource = `the card of ${report.model.name} ${report.model.version} (${report.model.status})`;
-        aggregation = (aggregationFlag as Aggregation | undefined) ?? report.model.aggregation;
+        aggregation = aggregationFlag ?? report.model.aggregation;
         if (report.rejected.length > 0)
           process.stderr.write(
             `evaluate: ${report.rejected.length} file(s) rejected (first: ${report.rejected[0]!.path})\n`,

@@ -2,6 +2,7 @@ import { AppError } from '@ich/errors';
 import { importKeras } from '../../keras/import-keras.js';
 import { MAX_INPUT_SIZE, MIN_INPUT_SIZE } from '../../model/config.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { enumFlag, intFlag } from '../flags.js';
 
 const usage =
   'ich-ml import-keras <model.h5> --out <dir> [--size N (default 299)] [--context 1|3] [--name S] [--version S]';
@@ -14,22 +15,19 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
       out: { type: 'string' },
-      size: { type: 'string', default: '299' },
-      context: { type: 'string', default: '1' },
+      size: { type: 'string' },
+      context: { type: 'string' },
       name: { type: 'string' },
       version: { type: 'string' },
     });
     if (positionals.length !== 1) throw new AppError('BAD_USER_INPUT', `give exactly one .h5 file (usage: ${usage})`);
     if (!values.out) throw new AppError('BAD_USER_INPUT', `--out <dir> is required (usage: ${usage})`);
-    const size = Number(values.size);
-    if (!Number.isInteger(size) || size < MIN_INPUT_SIZE || size > MAX_INPUT_SIZE)
-      throw new AppError('BAD_USER_INPUT', `--size must be an integer in ${MIN_INPUT_SIZE}..${MAX_INPUT_SIZE}`);
-    if (values.context !== '1' && values.context !== '3')
-      throw new AppError('BAD_USER_INPUT', `--context must be 1 or 3, not "${values.context}"`);
+    const size = intFlag(values, 'size', { min: MIN_INPUT_SIZE, max: MAX_INPUT_SIZE, default: 299 });
+    const context = enumFlag(values, 'context', ['1', '3'], { default: '1' });
     const card = await importKeras(positionals[0]!, {
       out: values.out,
       inputSize: size,
-      contextSlices: values.context === '3' ? 3 : 1,
+      contextSlices: context === '3' ? 3 : 1,
       ...(values.name ? { name: values.name } : {}),
       ...(values.version ? { version: values.version } : {}),
     });

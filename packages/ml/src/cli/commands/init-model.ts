@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { AppError } from '@ich/errors';
 import { MAX_INPUT_SIZE, MIN_INPUT_SIZE } from '../../model/config.js';
 import { initModel } from '../../model/init-model.js';
 import { resolveModelDir } from '../../model/resolve-model-dir.js';
 import { type Command, withUsage } from '../command.js';
+import { enumFlag, intFlag } from '../flags.js';
 
 const usage = `ich-ml init-model [--out <dir>] [--size N (${MIN_INPUT_SIZE}..${MAX_INPUT_SIZE}, default 299)] [--seed S] [--context 1|3] [--no-onnx] [--json]`;
 
@@ -18,25 +18,17 @@ const command: Command = {
         strict: true,
         options: {
           out: { type: 'string' },
-          size: { type: 'string', default: '299' },
-          seed: { type: 'string', default: '1' },
-          context: { type: 'string', default: '1' },
+          size: { type: 'string' },
+          seed: { type: 'string' },
+          context: { type: 'string' },
           'no-onnx': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
         },
       }),
     );
-    const size = Number(values.size);
-    if (!Number.isInteger(size) || size < MIN_INPUT_SIZE || size > MAX_INPUT_SIZE)
-      throw new AppError(
-        'BAD_USER_INPUT',
-        `--size must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE}, not "${values.size}"`,
-      );
-    const seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0)
-      throw new AppError('BAD_USER_INPUT', `--seed must be a non-negative integer, not "${values.seed}"`);
-    if (values.context !== '1' && values.context !== '3')
-      throw new AppError('BAD_USER_INPUT', `--context must be 1 or 3, not "${values.context}"`);
+    const size = intFlag(values, 'size', { min: MIN_INPUT_SIZE, max: MAX_INPUT_SIZE, default: 299 });
+    const seed = intFlag(values, 'seed', { min: 0, default: 1 });
+    const context = enumFlag(values, 'context', ['1', '3'], { default: '1' });
     const out = resolveModelDir(values.out);
     const started = Date.now();
     process.stderr.write(`writing an UNTRAINED ${size}px InceptionV3 model (seed ${seed}) to ${out}...\n`);
@@ -44,7 +36,7 @@ const command: Command = {
       out,
       inputSize: size,
       seed,
-      contextSlices: values.context === '3' ? 3 : 1,
+      contextSlices: context === '3' ? 3 : 1,
       onnx: !values['no-onnx'],
     });
     if (values.json) process.stdout.write(`${JSON.stringify({ dir: out, card })}\n`);

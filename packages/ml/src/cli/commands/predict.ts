@@ -1,15 +1,15 @@
 import { AppError } from '@ich/errors';
 import { closeSharedDecodePool } from '../../decode/pool.js';
-import { disposeSharedEngines, engineChoiceFrom } from '../../engines/select-engine.js';
+import { disposeSharedEngines } from '../../engines/select-engine.js';
 import { type PredictReport, predictFiles } from '../../inference/predict-files.js';
 import { ProgressBar } from '../../inference/progress-bar.js';
 import { LABELS } from '../../labels.js';
-import { AGGREGATIONS, type Aggregation } from '../../model/card.js';
+import { AGGREGATIONS } from '../../model/card.js';
 import { type Command, parseCommandLine } from '../command.js';
-import { modelDirFromArgument } from '../model-dir-arg.js';
+import { enumFlag } from '../flags.js';
+import { MODEL_RUN_OPTIONS, MODEL_RUN_USAGE, modelDirFromArgument, modelRunFlags } from '../model-run.js';
 
-const usage =
-  'ich-ml predict <files or folders...> [--model <dir>] [--engine auto|onnx|tfjs|tfjs-node-gpu|tfjs-node|tfjs-wasm|onnx-int8] [--batch N] [--aggregation max|mean|top3-mean] [--json]';
+const usage = `ich-ml predict <files or folders...> ${MODEL_RUN_USAGE} [--aggregation ${AGGREGATIONS.join('|')}] [--json]`;
 
 const SHORT: Record<(typeof LABELS)[number], string> = {
   any: 'any',
@@ -27,23 +27,13 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
-      model: { type: 'string' },
-      engine: { type: 'string' },
-      batch: { type: 'string', default: '16' },
+      ...MODEL_RUN_OPTIONS,
       aggregation: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length === 0) throw new AppError('BAD_USER_INPUT', `no files or folders given (usage: ${usage})`);
-    const batchSize = Number(values.batch);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256)
-      throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);
-    const aggregation = values.aggregation;
-    if (aggregation !== undefined && !AGGREGATIONS.includes(aggregation as Aggregation))
-      throw new AppError(
-        'BAD_USER_INPUT',
-        `--aggregation must be one of ${AGGREGATIONS.join(', ')}, not "${aggregation}"`,
-      );
-    const engine = engineChoiceFrom(values.engine);
+    const { engine, batchSize } = modelRunFlags(values);
+    const aggregation = enumFlag(values, 'aggregation', AGGREGATIONS);
     const modelDir = await modelDirFromArgument(values.model);
     const json = values.json === true;
 
@@ -54,7 +44,7 @@ const command: Command = {
         modelDir,
         engine,
         batchSize,
-        ...(aggregation ? { aggregation: aggregation as Aggregation } : {}),
+        ...(aggregation ? { aggregation } : {}),
         ...(json
           ? {}
           : {

@@ -8,6 +8,7 @@ import { boundedInflateRaw } from '../../pipeline/inflate.js';
 import { readDicomFile } from '../../pipeline/load-studies.js';
 import { applyWindows, DEFAULT_WINDOWS, type HuWindow, parseWindows } from '../../window/windows.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { intFlag } from '../flags.js';
 
 const usage =
   'ich-ml preprocess <file.dcm> [--json] [--hu-out <file>] [--png <file>] [--windows L/W,L/W,L/W] [--frame N] [--timeout-ms N]';
@@ -24,14 +25,14 @@ const command: Command = {
       'hu-out': { type: 'string' },
       png: { type: 'string' },
       windows: { type: 'string' },
-      frame: { type: 'string', default: '0' },
-      'timeout-ms': { type: 'string', default: '10000' },
+      frame: { type: 'string' },
+      'timeout-ms': { type: 'string' },
     });
     if (positionals.length !== 1)
       throw new AppError('BAD_USER_INPUT', `expected exactly one DICOM file (usage: ${usage})`);
     const path = positionals[0] as string;
-    const frameIndex = integerFlag('--frame', values.frame, 0);
-    const timeoutMs = integerFlag('--timeout-ms', values['timeout-ms'], 1);
+    const frameIndex = intFlag(values, 'frame', { min: 0, default: 0 });
+    const timeoutMs = intFlag(values, 'timeout-ms', { min: 1, default: 10_000 });
     let windows: readonly HuWindow[] = DEFAULT_WINDOWS;
     if (values.windows !== undefined) {
       try {
@@ -127,11 +128,4 @@ async function writeOutput(path: string, data: Uint8Array): Promise<void> {
   } catch (thrown) {
     throw new AppError('BAD_USER_INPUT', `cannot write ${path}: ${(thrown as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-}
-
-function integerFlag(flag: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new AppError('BAD_USER_INPUT', `${flag} must be an integer ≥ ${min}, not "${value}"`);
-  return n;
 }

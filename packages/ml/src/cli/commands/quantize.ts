@@ -1,8 +1,8 @@
 import { AppError } from '@ich/errors';
 import { quantizeModelDir } from '../../model/quantize-model.js';
 import { resolveModelDir } from '../../model/resolve-model-dir.js';
-import type { ActivationType } from '../../onnx/quantize-graph.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { enumFlag, intFlag } from '../flags.js';
 
 const usage =
   'ich-ml quantize [--model <dir>] --calib <studies dir> [--calib <dir> ...] [--images N] [--method minmax|percentile] [--percentile P] [--activations uint8|int8] [--json]';
@@ -16,9 +16,9 @@ const command: Command = {
     const { values, positionals } = parseCommandLine(argv, usage, {
       model: { type: 'string' },
       calib: { type: 'string', multiple: true },
-      images: { type: 'string', default: '64' },
-      activations: { type: 'string', default: 'uint8' },
-      method: { type: 'string', default: 'minmax' },
+      images: { type: 'string' },
+      activations: { type: 'string' },
+      method: { type: 'string' },
       percentile: { type: 'string', default: '99.999' },
       json: { type: 'boolean', default: false },
     });
@@ -26,15 +26,9 @@ const command: Command = {
       throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
     const calib = values.calib as string[] | undefined;
     if (!calib?.length) throw new AppError('BAD_USER_INPUT', `--calib <studies dir> is required (usage: ${usage})`);
-    const images = Number(values.images);
-    if (!Number.isInteger(images) || images < 1 || images > 10_000)
-      throw new AppError('BAD_USER_INPUT', `--images must be an integer from 1 to 10000, not "${values.images}"`);
-    const activations = values.activations as string;
-    if (activations !== 'uint8' && activations !== 'int8')
-      throw new AppError('BAD_USER_INPUT', `--activations must be uint8 or int8, not "${activations}"`);
-    const method = values.method as string;
-    if (method !== 'minmax' && method !== 'percentile')
-      throw new AppError('BAD_USER_INPUT', `--method must be minmax or percentile, not "${method}"`);
+    const images = intFlag(values, 'images', { min: 1, max: 10_000, default: 64 });
+    const activations = enumFlag(values, 'activations', ['uint8', 'int8'], { default: 'uint8' });
+    const method = enumFlag(values, 'method', ['minmax', 'percentile'], { default: 'minmax' });
     const percentile = Number(values.percentile);
     if (!(percentile > 90 && percentile <= 100))
       throw new AppError('BAD_USER_INPUT', `--percentile must be in (90, 100], not "${values.percentile}"`);
@@ -43,7 +37,7 @@ const command: Command = {
     const { file, bytes, card } = await quantizeModelDir(dir, {
       calibration: calib,
       maxImages: images,
-      activations: activations as ActivationType,
+      activations,
       method,
       percentile,
       onProgress: (done, total, pass) =>

@@ -4,6 +4,7 @@ import { AppError } from '@ich/errors';
 import { ProgressBar } from '../../inference/progress-bar.js';
 import { listFiles, readDicomFile } from '../../pipeline/load-studies.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { intFlag } from '../flags.js';
 
 const usage =
   'ich-ml send <files or folders...> --url <api> --token <token> [--batch N] [--json]   (token also from ICH_TOKEN)';
@@ -31,16 +32,14 @@ const command: Command = {
     const { values, positionals } = parseCommandLine(argv, usage, {
       url: { type: 'string' },
       token: { type: 'string' },
-      batch: { type: 'string', default: '20' },
+      batch: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length === 0) throw new AppError('BAD_USER_INPUT', `no files or folders given (usage: ${usage})`);
     if (!values.url) throw new AppError('BAD_USER_INPUT', `--url <api> is required (usage: ${usage})`);
     const token = values.token ?? process.env['ICH_TOKEN'];
     if (!token) throw new AppError('BAD_USER_INPUT', `--token <token> (or ICH_TOKEN) is required (usage: ${usage})`);
-    const batch = Number(values.batch);
-    if (!Number.isInteger(batch) || batch < 1 || batch > 1000)
-      throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 1000, not "${values.batch}"`);
+    const batch = intFlag(values, 'batch', { min: 1, max: 1000, default: 20 });
     const endpoint = stowEndpoint(values.url);
 
     for (const p of positionals) await mustExist(p);

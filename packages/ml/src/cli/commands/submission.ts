@@ -2,14 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { AppError } from '@ich/errors';
 import { formatLongForm } from '../../dataset/label-table.js';
 import { closeSharedDecodePool } from '../../decode/pool.js';
-import { disposeSharedEngines, engineChoiceFrom } from '../../engines/select-engine.js';
+import { disposeSharedEngines } from '../../engines/select-engine.js';
 import { predictFiles } from '../../inference/predict-files.js';
 import { ProgressBar } from '../../inference/progress-bar.js';
 import { LABELS } from '../../labels.js';
 import { type Command, parseCommandLine } from '../command.js';
-import { modelDirFromArgument } from '../model-dir-arg.js';
+import { MODEL_RUN_OPTIONS, MODEL_RUN_USAGE, modelDirFromArgument, modelRunFlags } from '../model-run.js';
 
-const usage = 'ich-ml submission --data <dir> --out <sub.csv> [--model <dir>] [--engine E] [--batch N]';
+const usage = `ich-ml submission --data <dir> --out <sub.csv> ${MODEL_RUN_USAGE}`;
 
 /** Writes the Kaggle RSNA 2019 submission file: `ID,Label` with ID_<SOPInstanceUID>_<subtype>, six rows per image. */
 const command: Command = {
@@ -21,23 +21,19 @@ const command: Command = {
     const { values, positionals } = parseCommandLine(argv, usage, {
       data: { type: 'string' },
       out: { type: 'string' },
-      model: { type: 'string' },
-      engine: { type: 'string' },
-      batch: { type: 'string', default: '16' },
+      ...MODEL_RUN_OPTIONS,
     });
     if (positionals.length > 0)
       throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
     if (!values.data || !values.out)
       throw new AppError('BAD_USER_INPUT', `--data and --out are required (usage: ${usage})`);
-    const batchSize = Number(values.batch);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256)
-      throw new AppError('BAD_USER_INPUT', `--batch must be an integer from 1 to 256, not "${values.batch}"`);
+    const { engine, batchSize } = modelRunFlags(values);
     const loading = new ProgressBar('reading DICOM');
     const inferring = new ProgressBar('inference  ');
     try {
       const report = await predictFiles([values.data], {
         modelDir: await modelDirFromArgument(values.model),
-        engine: engineChoiceFrom(values.engine),
+        engine,
         batchSize,
         onLoadProgress: (d, t) => {
           loading.update(d, t);

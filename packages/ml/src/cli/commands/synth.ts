@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { AppError } from '@ich/errors';
 import { formatLongForm } from '../../dataset/label-table.js';
 import { LABELS } from '../../labels.js';
-import { BLEED_TYPES, type BleedType } from '../../synth/phantom.js';
-import { SYNTH_SYNTAXES, type SynthOptions, type SynthSyntax, synthStudy } from '../../synth/study.js';
+import { BLEED_TYPES } from '../../synth/phantom.js';
+import { SYNTH_ENCODINGS, SYNTH_SYNTAXES, type SynthOptions, type SynthSyntax, synthStudy } from '../../synth/study.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { enumFlag, intFlag } from '../flags.js';
 
 const usage =
   'ich-ml synth --out <dir> [--studies N] [--slices N] [--size N] [--seed S] [--bleed <subtype|none|random>] [--syntax explicit-le|implicit-le|explicit-be|deflated|rle] [--encoding signed|unsigned|rsna-quirk] [--studies-per-patient N] [--json]';
@@ -19,39 +20,26 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, usage, {
       out: { type: 'string' },
-      studies: { type: 'string', default: '1' },
-      slices: { type: 'string', default: '32' },
-      size: { type: 'string', default: '512' },
+      studies: { type: 'string' },
+      slices: { type: 'string' },
+      size: { type: 'string' },
       seed: { type: 'string', default: '1' },
-      bleed: { type: 'string', default: 'random' },
-      syntax: { type: 'string', default: 'explicit-le' },
-      encoding: { type: 'string', default: 'signed' },
-      'studies-per-patient': { type: 'string', default: '1' },
+      bleed: { type: 'string' },
+      syntax: { type: 'string' },
+      encoding: { type: 'string' },
+      'studies-per-patient': { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length > 0)
       throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
     if (!values.out) throw new AppError('BAD_USER_INPUT', `--out <dir> is required (usage: ${usage})`);
-    const studies = integer('--studies', values.studies, 1, 100_000);
-    const slices = integer('--slices', values.slices, 1, 1000);
-    const size = integer('--size', values.size, 16, 2048);
-    const perPatient = integer('--studies-per-patient', values['studies-per-patient'], 1, 100);
-    const bleed = values.bleed as string;
-    if (bleed !== 'none' && bleed !== 'random' && !(BLEED_TYPES as readonly string[]).includes(bleed)) {
-      throw new AppError(
-        'BAD_USER_INPUT',
-        `--bleed must be none, random or one of ${BLEED_TYPES.join(', ')}; got "${bleed}"`,
-      );
-    }
-    const syntax = values.syntax as string;
-    if (!Object.hasOwn(SYNTH_SYNTAXES, syntax))
-      throw new AppError(
-        'BAD_USER_INPUT',
-        `--syntax must be one of ${Object.keys(SYNTH_SYNTAXES).join(', ')}; got "${syntax}"`,
-      );
-    const encoding = values.encoding as string;
-    if (!['signed', 'unsigned', 'rsna-quirk'].includes(encoding))
-      throw new AppError('BAD_USER_INPUT', `--encoding must be signed, unsigned or rsna-quirk; got "${encoding}"`);
+    const studies = intFlag(values, 'studies', { min: 1, max: 100_000, default: 1 });
+    const slices = intFlag(values, 'slices', { min: 1, max: 1000, default: 32 });
+    const size = intFlag(values, 'size', { min: 16, max: 2048, default: 512 });
+    const perPatient = intFlag(values, 'studies-per-patient', { min: 1, max: 100, default: 1 });
+    const bleed = enumFlag(values, 'bleed', ['none', 'random', ...BLEED_TYPES], { default: 'random' });
+    const syntax = enumFlag(values, 'syntax', Object.keys(SYNTH_SYNTAXES) as SynthSyntax[], { default: 'explicit-le' });
+    const encoding = enumFlag(values, 'encoding', SYNTH_ENCODINGS, { default: 'signed' });
 
     const outDir = values.out;
     try {
@@ -76,9 +64,9 @@ const command: Command = {
         seed: studies === 1 ? values.seed : `${values.seed}-${i + 1}`,
         slices,
         size,
-        bleed: bleed as SynthOptions['bleed'] & (BleedType | 'none' | 'random'),
-        transferSyntax: syntax as SynthSyntax,
-        encoding: encoding as NonNullable<SynthOptions['encoding']>,
+        bleed,
+        transferSyntax: syntax,
+        encoding,
         // Several studies of one patient (follow-up scans), as in RSNA: what a patient-level split must respect.
         ...(perPatient > 1 ? { patientSeed: `${values.seed}-patient-${Math.floor(i / perPatient) + 1}` } : {}),
       };
@@ -130,7 +118,7 @@ const command: Command = {
       size,
       syntax,
       encoding,
-      transferSyntaxUid: SYNTH_SYNTAXES[syntax as SynthSyntax],
+      transferSyntaxUid: SYNTH_SYNTAXES[syntax],
       manifest: join(outDir, 'manifest.json'),
       labels: join(outDir, 'labels.csv'),
       labelsRsna: join(outDir, 'labels-rsna.csv'),
@@ -146,10 +134,3 @@ const command: Command = {
 };
 
 export default command;
-
-function integer(flag: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new AppError('BAD_USER_INPUT', `${flag} must be an integer in ${min}..${max}, not "${value}"`);
-  return n;
-}

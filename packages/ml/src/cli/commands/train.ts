@@ -4,6 +4,7 @@ import { MAX_INPUT_SIZE, MIN_INPUT_SIZE } from '../../model/config.js';
 import { torchAvailability, trainTorch } from '../../train/torch-trainer.js';
 import { train } from '../../train/train.js';
 import { type Command, parseCommandLine } from '../command.js';
+import { enumFlag, intFlag, numberFlag } from '../flags.js';
 
 const usage =
   'ich-ml train --data <dir> --labels <csv> --out <model dir> [--epochs N] [--batch N] [--size N] [--lr X] [--val-fraction X] [--resume] [--context 1|3] [--workers N] [--oversample X] [--patience N] [--seed S] [--trainer torch|tfjs] [--threads N] [--training-data TEXT] [--backend tfjs-node-gpu|tfjs-node|wasm|cpu] [--no-augment] [--float16] [--index <file>] [--json]';
@@ -18,20 +19,20 @@ const command: Command = {
       data: { type: 'string' },
       labels: { type: 'string' },
       out: { type: 'string' },
-      epochs: { type: 'string', default: '10' },
-      batch: { type: 'string', default: '16' },
-      size: { type: 'string', default: '128' },
-      lr: { type: 'string', default: '0.001' },
-      'val-fraction': { type: 'string', default: '0.2' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      size: { type: 'string' },
+      lr: { type: 'string' },
+      'val-fraction': { type: 'string' },
       resume: { type: 'boolean', default: false },
-      context: { type: 'string', default: '1' },
-      workers: { type: 'string', default: '1' },
-      oversample: { type: 'string', default: '2' },
-      patience: { type: 'string', default: '3' },
+      context: { type: 'string' },
+      workers: { type: 'string' },
+      oversample: { type: 'string' },
+      patience: { type: 'string' },
       seed: { type: 'string', default: 'ich-train' },
       backend: { type: 'string' },
       trainer: { type: 'string' },
-      threads: { type: 'string', default: '2' },
+      threads: { type: 'string' },
       'training-data': { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
       float16: { type: 'boolean', default: false },
@@ -42,23 +43,19 @@ const command: Command = {
       throw new AppError('BAD_USER_INPUT', `unexpected argument "${positionals[0]}" (usage: ${usage})`);
     for (const flag of ['data', 'labels', 'out'] as const)
       if (!values[flag]) throw new AppError('BAD_USER_INPUT', `--${flag} is required (usage: ${usage})`);
-    const epochs = integer('--epochs', values.epochs, 1, 1000);
-    const batchSize = integer('--batch', values.batch, 1, 512);
-    const size = integer('--size', values.size, MIN_INPUT_SIZE, MAX_INPUT_SIZE);
-    const workers = integer('--workers', values.workers, 0, 64);
-    const patience = integer('--patience', values.patience, 1, 1000);
-    const lr = number('--lr', values.lr, 1e-7, 1);
-    const valFraction = number('--val-fraction', values['val-fraction'], 0, 0.9);
-    const oversample = number('--oversample', values.oversample, 1, 100);
-    if (values.context !== '1' && values.context !== '3')
-      throw new AppError('BAD_USER_INPUT', `--context must be 1 or 3, not "${values.context}"`);
-
-    const threads = integer('--threads', values.threads, 1, 256);
-    if (values.trainer !== undefined && values.trainer !== 'torch' && values.trainer !== 'tfjs')
-      throw new AppError('BAD_USER_INPUT', `--trainer must be torch or tfjs, not "${values.trainer}"`);
+    const epochs = intFlag(values, 'epochs', { min: 1, max: 1000, default: 10 });
+    const batchSize = intFlag(values, 'batch', { min: 1, max: 512, default: 16 });
+    const size = intFlag(values, 'size', { min: MIN_INPUT_SIZE, max: MAX_INPUT_SIZE, default: 128 });
+    const workers = intFlag(values, 'workers', { min: 0, max: 64, default: 1 });
+    const patience = intFlag(values, 'patience', { min: 1, max: 1000, default: 3 });
+    const lr = numberFlag(values, 'lr', { min: 1e-7, max: 1, default: 0.001 });
+    const valFraction = numberFlag(values, 'val-fraction', { min: 0, max: 0.9, default: 0.2 });
+    const oversample = numberFlag(values, 'oversample', { min: 1, max: 100, default: 2 });
+    const context = enumFlag(values, 'context', ['1', '3'], { default: '1' });
+    const threads = intFlag(values, 'threads', { min: 1, max: 256, default: 2 });
     // PyTorch (Debian's python3-torch) when it is installed: ~20x the images/s of tfjs-wasm on these CPUs. Optional,
     // like tfjs-node: without it the tfjs trainer runs.
-    let trainer = values.trainer;
+    let trainer = enumFlag(values, 'trainer', ['torch', 'tfjs']);
     if (!trainer) {
       const torch = torchAvailability();
       trainer = torch.ok ? 'torch' : 'tfjs';
@@ -80,7 +77,7 @@ const command: Command = {
       lr,
       valFraction,
       resume: values.resume === true,
-      context: values.context === '3' ? 3 : 1,
+      context: context === '3' ? 3 : 1,
       workers,
       oversample,
       patience,
@@ -130,20 +127,6 @@ const command: Command = {
 };
 
 export default command;
-
-function integer(flag: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new AppError('BAD_USER_INPUT', `${flag} must be an integer in ${min}..${max}, not "${value}"`);
-  return n;
-}
-
-function number(flag: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new AppError('BAD_USER_INPUT', `${flag} must be a number in ${min}..${max}, not "${value}"`);
-  return n;
-}
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
