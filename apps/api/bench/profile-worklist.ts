@@ -97,7 +97,7 @@ function summarize(profile: Profile): string {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ich-profile-'));
-  const scratch = await scratchDatabase(dir);
+  const scratch = await scratchDatabase(dir, process.env['BENCH_POSTGRES_URL'] || null);
   const outDir = path.join(here, '..', 'bench-results');
   mkdirSync(outDir, { recursive: true });
   const profDir = mkdtempSync(path.join(tmpdir(), 'ich-cpuprof-'));

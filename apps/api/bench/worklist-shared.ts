@@ -21,13 +21,10 @@ export interface ScratchDatabase {
 }
 
 /**
- * A fresh database for one run: a SQLite file in `dir`, or, given a PostgreSQL URL (default: BENCH_POSTGRES_URL when
- * set), a scratch database created next to it on the same server (dropped by `drop`).
+ * A fresh database for one run: a SQLite file in `dir`, or, given a PostgreSQL URL, a scratch database created next to
+ * it on the same server (dropped by `drop`).
  */
-export async function scratchDatabase(
-  dir: string,
-  postgres: string | undefined = process.env['BENCH_POSTGRES_URL'],
-): Promise<ScratchDatabase> {
+export async function scratchDatabase(dir: string, postgres: string | null): Promise<ScratchDatabase> {
   if (!postgres) return { provider: 'sqlite', url: `file:${path.join(dir, 'bench.db')}`, drop: async () => {} };
   const name = `ich_bench_${Date.now()}_${process.pid}`;
   const admin = await createDatabaseClient(postgres, { variable: 'BENCH_POSTGRES_URL', maxConnections: 1 });

@@ -217,7 +217,7 @@ async function benchDatabase(
   checks: string[],
 ): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ich-bench-'));
-  const scratch = await scratchDatabase(dir, database === 'postgresql' ? postgresUrl : undefined);
+  const scratch = await scratchDatabase(dir, database === 'postgresql' ? postgresUrl : null);
   try {
     log(`seeding ${studies} studies into ${database}`);
     const db = await prepareDatabase(scratch.url);
