@@ -3,9 +3,9 @@
  * `npx tsx bench/pipeline.ts` alone. Needs the API built (`npm run build`).
  *
  * Runs the default `npm start` back end as separate processes, with default settings: the built API
- * (dist/main.js, SQLite in a fresh data folder, the UNTRAINED seeded model it writes on first start) and the built
- * worker (dist/worker/main.js). The web process is not started: it plays no part in this path. For each of
- * BENCH_STUDIES (5) synthetic 40-slice 512² studies it then:
+ * (dist/main.js, SQLite in a fresh data folder, the model it installs on first start: the shipped demo model, or an
+ * UNTRAINED seeded one without it) and the built worker (dist/worker/main.js). The web process is not started: it
+ * plays no part in this path. For each of BENCH_STUDIES (5) synthetic 40-slice 512² studies it then:
  *   - "store": writes the DICOM files content-addressed under STORAGE_DIR (write + fsync) and records Patient →
  *     Study → Series → Instance rows and the job in one transaction (enqueueStudyAnalysis): the steps the upload
  *     route takes, without its HTTP parsing (the ingest bench measures that); the clock starts when that commits,
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     const api = startProcess('api', 'dist/main.js', env, [...API_NODE_FLAGS]);
     procs.push(api);
     await api.waitFor(/listening on/, 600_000);
-    log(`API ready in ${Math.round(performance.now() - apiStarted)} ms (first start writes the seeded model)`);
+    log(`API ready in ${Math.round(performance.now() - apiStarted)} ms (first start installs the model)`);
     const worker = startProcess('worker', 'dist/worker/main.js', env);
     procs.push(worker);
     const loaded = await worker.waitFor(/loaded on (\S+) .* in (\d+) ms/, 300_000);

@@ -20,7 +20,7 @@ export async function createServer(deps: ServerDeps): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
   // Express's req.ip stays the socket peer: the client address (X-Forwarded-For believed only from TRUSTED_PROXIES)
-  // is worked out in one place, auth/client-address.ts, for the throttle and the audit log alike.
+  // is worked out in one place, @ich/config's clientAddress, for the throttle and the audit log alike.
   app.set('trust proxy', false);
   app.use(healthRouter({ version: deps.version, pingDatabase: deps.pingDatabase }));
   await deps.mount?.(app);

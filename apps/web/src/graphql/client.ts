@@ -37,7 +37,7 @@ export function createApolloClient(): ApolloClient {
     link: ApolloLink.from([sessionEnded, transport]),
     cache: new InMemoryCache({
       typePolicies: {
-        // Audit events are immutable and identified by their sequence number.
+        // Audit events are immutable; each is cached under its id.
         AuditEvent: { keyFields: ['id'] },
       },
     }),

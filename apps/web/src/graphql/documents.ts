@@ -3,15 +3,102 @@ import { graphql } from './generated/index';
 /**
  * Every GraphQL operation the web sends. graphql-codegen (root codegen.ts, client preset) reads these and writes
  * their result and variable types, so components never declare response shapes by hand.
+ *
+ * Shapes that several operations select are fragments, each defined once below. Codegen adds a fragment's definition
+ * to every document that spreads it, and fragment masking is off (codegen.ts), so a query's result type holds the
+ * fragment's fields directly; nothing imports the fragment calls themselves.
  */
+
+graphql(`
+  fragment PageFields on PageInfo {
+    hasNextPage
+    endCursor
+  }
+`);
+
+graphql(`
+  fragment UserFields on User {
+    id
+    email
+    name
+    role
+  }
+`);
+
+graphql(`
+  fragment PatientFields on Patient {
+    id
+    name
+    patientId
+  }
+`);
+
+graphql(`
+  fragment ModelCardFields on ModelVersion {
+    id
+    name
+    version
+    card
+  }
+`);
+
+/** The six labels the model scores: the study's probability of each, then each slice's. */
+graphql(`
+  fragment StudyScoreFields on StudyPrediction {
+    any
+    epidural
+    intraparenchymal
+    intraventricular
+    subarachnoid
+    subdural
+  }
+`);
+
+graphql(`
+  fragment SliceScoreFields on SlicePrediction {
+    any
+    epidural
+    intraparenchymal
+    intraventricular
+    subarachnoid
+    subdural
+  }
+`);
+
+/** Where a study is in the pipeline: what the upload page polls for and both study subscriptions watch. */
+graphql(`
+  fragment StudyProgressFields on Study {
+    id
+    status
+    triage
+    notEligibleReason
+    failure {
+      message
+    }
+  }
+`);
+
+graphql(`
+  fragment ProportionFields on ObservedProportion {
+    successes
+    total
+    estimate
+    lower
+    upper
+  }
+`);
+
+graphql(`
+  fragment DestinationRefFields on Destination {
+    id
+    name
+  }
+`);
 
 export const MeQuery = graphql(`
   query Me {
     me {
-      id
-      email
-      name
-      role
+      ...UserFields
       passwordChangeRequired
     }
   }
@@ -44,10 +131,7 @@ export const ChangePasswordMutation = graphql(`
 export const ActiveModelQuery = graphql(`
   query ActiveModel {
     activeModel {
-      id
-      name
-      version
-      card
+      ...ModelCardFields
     }
   }
 `);
@@ -57,8 +141,7 @@ export const WorklistQuery = graphql(`
     studies(first: $first, after: $after, filter: $filter, orderBy: PRIORITY) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageFields
       }
       edges {
         cursor
@@ -74,18 +157,11 @@ export const WorklistQuery = graphql(`
           instanceCount
           receivedAt
           patient {
-            id
-            name
-            patientId
+            ...PatientFields
           }
           prediction {
             id
-            any
-            epidural
-            intraparenchymal
-            intraventricular
-            subarachnoid
-            subdural
+            ...StudyScoreFields
           }
           failure {
             code
@@ -111,9 +187,7 @@ export const StudyQuery = graphql(`
       receivedAt
       instanceCount
       patient {
-        id
-        name
-        patientId
+        ...PatientFields
         birthDate
         sex
       }
@@ -142,30 +216,17 @@ export const StudyQuery = graphql(`
       }
       prediction {
         id
-        any
-        epidural
-        intraparenchymal
-        intraventricular
-        subarachnoid
-        subdural
+        ...StudyScoreFields
         triage
         engine
         createdAt
         modelVersion {
-          id
-          name
-          version
-          card
+          ...ModelCardFields
         }
         slices {
           sliceIndex
           instanceId
-          any
-          epidural
-          intraparenchymal
-          intraventricular
-          subarachnoid
-          subdural
+          ...SliceScoreFields
         }
       }
       reviews {
@@ -194,10 +255,7 @@ export const ReviewStudyMutation = graphql(`
 export const UsersQuery = graphql(`
   query Users {
     users {
-      id
-      email
-      name
-      role
+      ...UserFields
       active
       createdAt
       lastLoginAt
@@ -271,12 +329,9 @@ export const RevokeApiTokenMutation = graphql(`
 export const ModelVersionsQuery = graphql(`
   query ModelVersions {
     modelVersions {
-      id
-      name
-      version
+      ...ModelCardFields
       active
       weightsHash
-      card
       createdAt
     }
   }
@@ -303,25 +358,13 @@ export const ModelPerformanceQuery = graphql(`
       reviewed
       unreviewed
       sensitivity {
-        successes
-        total
-        estimate
-        lower
-        upper
+        ...ProportionFields
       }
       specificity {
-        successes
-        total
-        estimate
-        lower
-        upper
+        ...ProportionFields
       }
       ppv {
-        successes
-        total
-        estimate
-        lower
-        upper
+        ...ProportionFields
       }
       targets {
         sensitivity
@@ -352,8 +395,7 @@ export const AuditEventsQuery = graphql(`
     auditEvents(filter: $filter, first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageFields
       }
       edges {
         node {
@@ -392,13 +434,7 @@ export const VerifyAuditLogQuery = graphql(`
 export const StudyStatusQuery = graphql(`
   query StudyStatus($id: ID!) {
     study(id: $id) {
-      id
-      status
-      triage
-      notEligibleReason
-      failure {
-        message
-      }
+      ...StudyProgressFields
     }
   }
 `);
@@ -420,14 +456,8 @@ export const WorklistUpdatedSubscription = graphql(`
 export const StudyUpdatedSubscription = graphql(`
   subscription StudyUpdated($id: ID!) {
     studyUpdated(id: $id) {
-      id
-      status
-      triage
+      ...StudyProgressFields
       reviewed
-      notEligibleReason
-      failure {
-        message
-      }
     }
   }
 `);
@@ -465,8 +495,7 @@ export const DestinationsQuery = graphql(`
       lastError
       createdAt
       destination {
-        id
-        name
+        ...DestinationRefFields
       }
     }
   }
@@ -475,8 +504,7 @@ export const DestinationsQuery = graphql(`
 export const CreateDestinationMutation = graphql(`
   mutation CreateDestination($input: DestinationInput!) {
     createDestination(input: $input) {
-      id
-      name
+      ...DestinationRefFields
     }
   }
 `);
@@ -484,8 +512,7 @@ export const CreateDestinationMutation = graphql(`
 export const UpdateDestinationMutation = graphql(`
   mutation UpdateDestination($id: ID!, $input: DestinationInput!) {
     updateDestination(id: $id, input: $input) {
-      id
-      name
+      ...DestinationRefFields
     }
   }
 `);

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
  * keras.applications.InceptionV3 (include_top=False) transcribed to tfjs-layers, layer for layer and in the same
  * creation order, so that the auto-generated names (conv2d, conv2d_1, …, batch_normalization_93, activation_93,
  * average_pooling2d_8, concatenate_1) and the named concatenations (mixed0 … mixed10, mixed9_0, mixed9_1) match
- * tf.keras 2.x. That lets Keras/ImageNet weights be mapped by name later. With 3 input channels the base has exactly
- * 21,802,784 parameters.
+ * tf.keras 2.x, so Keras weights map onto it by name (`ich-ml import-keras`, src/keras/). With 3 input channels the
+ * base has exactly 21,802,784 parameters.
  *
  * BatchNormalization follows Keras: no scale (gamma), epsilon 1e-3. tfjs-layers' BatchNormalization({scale:false})
  * crashes in `fit` (its gradient reads an undefined gamma), so a training model instead uses a gamma that is fixed at
