@@ -164,8 +164,9 @@ interface Pending {
  * arriving while a write is in flight are committed together in the next one (group commit), so auditing every read
  * does not serialise the whole API behind one row at a time. Rows are never updated or deleted.
  *
- * SQLite: one API process owns the database file, so serialising in-process is enough. PostgreSQL (several API
- * processes): a transaction-scoped advisory lock serialises appends across processes.
+ * Across processes (API_WORKERS, the worker): on SQLite each batch is one compare-and-swap insert that succeeds only
+ * while the head it was hashed onto is still the head (see `write`); on PostgreSQL a transaction-scoped advisory lock
+ * serialises appends.
  */
 export class AuditLog {
   private readonly pending: Pending[] = [];
