@@ -3,12 +3,11 @@ import { hostname } from 'node:os';
 import { toAppError } from '@ich/errors';
 import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { Db } from '../db/records.js';
+import { ClaimLoop } from '../queue/claim-loop.js';
 import type { JobWakeup } from '../queue/wakeup.js';
 import { resolveStored } from '../worker/analyze-study.js';
 import { resolveDestination, sendInstances } from './resolve.js';
 import type { ClaimedSend, SendQueue } from './send-queue.js';
-
-const CLAIM_ERROR_PAUSE_MS = 3_000;
 
 export interface SenderSettings {
   concurrency: number;
@@ -49,11 +48,25 @@ export type SendOutcome = {
  */
 export class ResultSender {
   readonly id = `${hostname()}:${process.pid}:send-${randomUUID().slice(0, 8)}`;
-  private running = false;
-  private loops: Promise<void>[] = [];
+  private readonly loops: ClaimLoop<ClaimedSend>;
   private readonly listeners = new Set<(outcome: SendOutcome) => void>();
 
-  constructor(private readonly deps: SenderDeps) {}
+  constructor(private readonly deps: SenderDeps) {
+    this.loops = new ClaimLoop({
+      concurrency: deps.settings.concurrency,
+      wakeup: deps.wakeup,
+      pollMs: deps.settings.pollMs,
+      claim: () => deps.queue.claim(this.id),
+      nextRunAfter: () => deps.queue.nextRunAfter(),
+      process: async (send) => this.notify(await this.run(send)),
+      claimFailed: (error) => this.log(`send claim failed: ${toAppError(error).message}`),
+      processFailed: (send, error) => {
+        // The database failed mid-send: the lease runs out and another loop (or process) takes the send again.
+        this.log(`send ${send.id}: ${toAppError(error).message}`);
+        this.notify({ sendId: send.id, destinationId: '', sopInstanceUid: '', attempt: 0, kind: 'LOST' });
+      },
+    });
+  }
 
   onSend(listener: (outcome: SendOutcome) => void): () => void {
     this.listeners.add(listener);
@@ -61,16 +74,12 @@ export class ResultSender {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loops = Array.from({ length: this.deps.settings.concurrency }, () => this.loop());
+    this.loops.start();
   }
 
   /** Stops claiming and waits for sends in flight (each is bounded by the send timeout). */
   async stop(): Promise<void> {
-    this.running = false;
-    await this.deps.wakeup.close();
-    await Promise.all(this.loops);
+    await this.loops.stop();
     await this.deps.audit.flush();
   }
 
@@ -78,34 +87,8 @@ export class ResultSender {
     this.deps.log?.(line);
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let send: ClaimedSend | null = null;
-      try {
-        send = await this.deps.queue.claim(this.id);
-      } catch (error) {
-        this.log(`send claim failed: ${toAppError(error).message}`);
-        if (this.running) await this.deps.wakeup.wait(CLAIM_ERROR_PAUSE_MS);
-        continue;
-      }
-      if (!send) {
-        if (this.running) await this.deps.wakeup.wait(await this.sleepMs());
-        continue;
-      }
-      const outcome = await this.run(send).catch((error: unknown): SendOutcome => {
-        // The database failed mid-send: the lease runs out and another loop (or process) takes the send again.
-        this.log(`send ${send?.id}: ${toAppError(error).message}`);
-        return { sendId: send?.id ?? '', destinationId: '', sopInstanceUid: '', attempt: 0, kind: 'LOST' };
-      });
-      for (const listener of this.listeners) listener(outcome);
-    }
-  }
-
-  private async sleepMs(): Promise<number> {
-    const poll = this.deps.settings.pollMs;
-    const next = await this.deps.queue.nextRunAfter().catch(() => null);
-    if (!next) return poll;
-    return Math.max(20, Math.min(poll, next.getTime() - Date.now()));
+  private notify(outcome: SendOutcome): void {
+    for (const listener of this.listeners) listener(outcome);
   }
 
   private async run(send: ClaimedSend): Promise<SendOutcome> {

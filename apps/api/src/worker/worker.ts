@@ -6,6 +6,7 @@ import type { WorkerSettings } from '../config/env.js';
 import type { Db } from '../db/records.js';
 import { queueAutoSends } from '../destinations/enqueue.js';
 import type { StudyEvents } from '../events/study-events.js';
+import { ClaimLoop } from '../queue/claim-loop.js';
 import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
 import type { JobWakeup } from '../queue/wakeup.js';
 import { generateResultObjects, type ResultDeps, sweepResultObjects } from '../results/generate.js';
@@ -14,7 +15,6 @@ import type { ActiveModel, LoadedModel } from './active-model.js';
 import { analyzeStudy } from './analyze-study.js';
 import { storeResult } from './store-result.js';
 
-const CLAIM_ERROR_PAUSE_MS = 3_000;
 /** How often an idle worker looks for predictions whose result objects are missing (and at start). */
 const RESULT_SWEEP_MS = 60_000;
 
@@ -59,8 +59,7 @@ export type JobOutcome =
 export class InferenceWorker {
   /** Identifies this process's claims in InferenceJob.leaseOwner (host and pid help an operator find it). */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private running = false;
-  private loops: Promise<void>[] = [];
+  private readonly loops: ClaimLoop<ClaimedJob>;
   private readonly active = new Map<string, { job: ClaimedJob; release: () => void }>();
   private readonly listeners = new Set<(outcome: JobOutcome) => void>();
   private readonly results: ResultDeps;
@@ -72,6 +71,22 @@ export class InferenceWorker {
 
   constructor(private readonly deps: WorkerDeps) {
     this.results = { prisma: deps.prisma, store: new ContentStore(deps.storageDir), storageDir: deps.storageDir };
+    this.loops = new ClaimLoop({
+      concurrency: deps.settings.concurrency,
+      wakeup: deps.wakeup,
+      pollMs: deps.settings.pollMs,
+      claim: () => deps.queue.claim(this.id),
+      nextRunAfter: () => deps.queue.nextRunAfter(),
+      idle: () => this.sweepResults(),
+      process: async (job) => {
+        const outcome = await this.run(job);
+        for (const listener of this.listeners) listener(outcome);
+      },
+      claimFailed: (error) => this.log(`claim failed: ${toAppError(error).message}`),
+      // run() records every job's outcome itself; what lands here failed after that (the failure's audit entry, an
+      // event, a listener), so the job's row already says how it ended.
+      processFailed: (job, error) => this.log(`job ${job.id}: ${toAppError(error).message}`),
+    });
   }
 
   /** Called after every job (tests and the benchmark watch them). */
@@ -81,25 +96,12 @@ export class InferenceWorker {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loops = Array.from({ length: this.deps.settings.concurrency }, () => this.loop());
+    this.loops.start();
   }
 
   /** Stops claiming; waits up to `graceMs` for running jobs, then releases the rest without counting the attempt. */
   async stop(graceMs = this.deps.settings.shutdownGraceMs): Promise<void> {
-    this.running = false;
-    await this.deps.wakeup.close();
-    const all = Promise.all(this.loops);
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      all.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!finished) {
+    if (!(await this.loops.stop(graceMs))) {
       for (const { job, release } of this.active.values()) {
         release();
         const released = await this.deps.queue.release(job).catch(() => false);
@@ -116,27 +118,6 @@ export class InferenceWorker {
 
   private publish(studyId: string, kind: 'STATUS' | 'RESULT', status: string): void {
     this.deps.events.publish({ kind, studyId, status, at: new Date().toISOString() });
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      let job: ClaimedJob | null = null;
-      try {
-        job = await this.deps.queue.claim(this.id);
-      } catch (error) {
-        // The database is down or not migrated yet: say so, and try again in a few seconds rather than every poll.
-        this.log(`claim failed: ${toAppError(error).message}`);
-        if (this.running) await this.deps.wakeup.wait(CLAIM_ERROR_PAUSE_MS);
-        continue;
-      }
-      if (!job) {
-        await this.sweepResults();
-        if (this.running) await this.deps.wakeup.wait(await this.sleepMs());
-        continue;
-      }
-      const outcome = await this.run(job);
-      for (const listener of this.listeners) listener(outcome);
-    }
   }
 
   private async ensureStore(): Promise<void> {
@@ -183,15 +164,6 @@ export class InferenceWorker {
     } finally {
       this.sweeping = false;
     }
-  }
-
-  /** The poll interval, or less when a retry becomes due sooner. */
-  private async sleepMs(): Promise<number> {
-    const poll = this.deps.settings.pollMs;
-    const next = await this.deps.queue.nextRunAfter().catch(() => null);
-    if (!next) return poll;
-    // Never 0: a due job another worker is claiming right now must not turn this into a busy loop.
-    return Math.max(20, Math.min(poll, next.getTime() - Date.now()));
   }
 
   /**
