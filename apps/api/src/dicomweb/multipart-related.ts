@@ -61,8 +61,9 @@ export async function* readParts(source: AsyncIterable<Buffer>, boundary: string
   let buffer: Buffer = CRLF;
   const iterator = source[Symbol.asyncIterator]();
   let ended = false;
-  const more = async (): Promise<boolean> => {
-    if (ended) return false;
+  /** The next chunk of the request, or null at its end. */
+  const pull = async (): Promise<Buffer | null> => {
+    if (ended) return null;
     let r: IteratorResult<Buffer>;
     try {
       r = await iterator.next();
@@ -72,9 +73,15 @@ export async function* readParts(source: AsyncIterable<Buffer>, boundary: string
     }
     if (r.done) {
       ended = true;
-      return false;
+      return null;
     }
-    buffer = buffer.length === 0 ? r.value : Buffer.concat([buffer, r.value]);
+    return r.value;
+  };
+  /** Appends the next chunk to `buffer` (headers and the preamble: small, so copying is fine). */
+  const more = async (): Promise<boolean> => {
+    const chunk = await pull();
+    if (chunk === null) return false;
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
     return true;
   };
 
@@ -108,7 +115,11 @@ export async function* readParts(source: AsyncIterable<Buffer>, boundary: string
       if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     let done = false;
-    /** The next piece of this part's body, or null at its closing delimiter. */
+    /**
+     * The next piece of this part's body, or null at its closing delimiter. Body bytes are handed on as views of the
+     * request's own chunks, never copied: only the last delimiter.length − 1 bytes of a chunk, which could begin a
+     * delimiter, are held back, and a delimiter that straddles two chunks is found in a small window joining them.
+     */
     const nextChunk = async (): Promise<Buffer | null> => {
       for (;;) {
         if (done) return null;
@@ -126,7 +137,31 @@ export async function* readParts(source: AsyncIterable<Buffer>, boundary: string
           buffer = buffer.subarray(safe);
           return chunk;
         }
-        if (!(await more())) throw truncated();
+        // `buffer` is a tail shorter than the delimiter, with no delimiter in it.
+        const next = await pull();
+        if (next === null) throw truncated();
+        if (buffer.length === 0) {
+          buffer = next;
+          continue;
+        }
+        const window = Buffer.concat([buffer, next.subarray(0, delimiter.length - 1)]);
+        const straddling = window.indexOf(delimiter);
+        if (straddling >= 0 && straddling < buffer.length) {
+          const chunk = buffer.subarray(0, straddling);
+          buffer = next.subarray(straddling + delimiter.length - buffer.length);
+          done = true;
+          if (chunk.length > 0) return chunk;
+          return null;
+        }
+        if (window.length < buffer.length + delimiter.length - 1) {
+          // `next` was shorter than the window needs: join the two (both small) and look again.
+          buffer = Buffer.concat([buffer, next]);
+          continue;
+        }
+        // No delimiter begins in the tail: it is body, and the new chunk is scanned where it lies.
+        const tail = buffer;
+        buffer = next;
+        return tail;
       }
     };
     yield {

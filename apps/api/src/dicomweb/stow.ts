@@ -106,11 +106,13 @@ export async function receiveStow(
         continue;
       }
       remaining -= headBytes;
+      // The part's bytes are views of the request's chunks: joined once, the same buffer is written and parsed.
+      const whole = head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head, headBytes);
       // While the bytes are in memory: parse, and commit what parsed, so the service neither reads back nor waits.
       const write: Promise<void> = store
-        .writeTemp(head, Number.POSITIVE_INFINITY, { sync: true })
+        .writeTemp([whole], Number.POSITIVE_INFINITY, { sync: true })
         .then(async (temp) => {
-          const parsed = parseAttributes(head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head, headBytes));
+          const parsed = parseAttributes(whole);
           const storageKey = parsed.ok ? await store.commit(temp) : undefined;
           slots[slot] = { name, temp, parsed, ...(storageKey ? { storageKey } : {}) };
         })
