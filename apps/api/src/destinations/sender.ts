@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { toAppError } from '@ich/errors';
 import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { Db } from '../db/records.js';
+import { type Logger, silent } from '../log/logger.js';
 import type { JobWakeup } from '../queue/wakeup.js';
 import { resolveStored } from '../worker/analyze-study.js';
 import { resolveDestination, sendInstances } from './resolve.js';
@@ -28,7 +29,8 @@ export interface SenderDeps {
   /** DESTINATION_KEY_FILE's key, to open destinations' secrets. */
   secretKey: Buffer;
   settings: SenderSettings;
-  log?: (line: string) => void;
+  /** Absent: the sender prints nothing (tests). */
+  log?: Logger;
 }
 
 export type SendOutcome = {
@@ -53,7 +55,11 @@ export class ResultSender {
   private loops: Promise<void>[] = [];
   private readonly listeners = new Set<(outcome: SendOutcome) => void>();
 
-  constructor(private readonly deps: SenderDeps) {}
+  private readonly log: Logger;
+
+  constructor(private readonly deps: SenderDeps) {
+    this.log = deps.log ?? silent;
+  }
 
   onSend(listener: (outcome: SendOutcome) => void): () => void {
     this.listeners.add(listener);
@@ -74,17 +80,13 @@ export class ResultSender {
     await this.deps.audit.flush();
   }
 
-  private log(line: string): void {
-    this.deps.log?.(line);
-  }
-
   private async loop(): Promise<void> {
     while (this.running) {
       let send: ClaimedSend | null = null;
       try {
         send = await this.deps.queue.claim(this.id);
       } catch (error) {
-        this.log(`send claim failed: ${toAppError(error).message}`);
+        this.log.warn(`send claim failed: ${toAppError(error).message}`);
         if (this.running) await this.deps.wakeup.wait(CLAIM_ERROR_PAUSE_MS);
         continue;
       }
@@ -94,7 +96,7 @@ export class ResultSender {
       }
       const outcome = await this.run(send).catch((error: unknown): SendOutcome => {
         // The database failed mid-send: the lease runs out and another loop (or process) takes the send again.
-        this.log(`send ${send?.id}: ${toAppError(error).message}`);
+        this.log.warn(`send ${send?.id}: ${toAppError(error).message}`);
         return { sendId: send?.id ?? '', destinationId: '', sopInstanceUid: '', attempt: 0, kind: 'LOST' };
       });
       for (const listener of this.listeners) listener(outcome);
@@ -162,13 +164,16 @@ export class ResultSender {
       const durationMs = Math.round(performance.now() - started);
       const recorded = await queue.complete(send);
       await auditEntry('SUCCESS', { durationMs });
-      this.log(`sent ${row.sopInstanceUid} to ${row.destination.name} in ${durationMs} ms (attempt ${send.attempts})`);
+      this.log.info(
+        `sent ${row.sopInstanceUid} to ${row.destination.name} in ${durationMs} ms (attempt ${send.attempts})`,
+      );
       return { ...base, kind: recorded ? 'SENT' : 'LOST' };
     } catch (thrown) {
       const error = toAppError(thrown);
       const message = error.code === 'INTERNAL' && thrown instanceof Error ? thrown.message : error.message;
       const outcome = await queue.fail(send, { code: error.code, message }).catch(() => ({ kind: 'LOST' as const }));
-      this.log(
+      // FAILED was the last attempt: the PACS will not get this object unless an admin sends it again.
+      (outcome.kind === 'FAILED' ? this.log.error : this.log.warn)(
         `send ${send.id} of ${row.sopInstanceUid} to ${row.destination.name} attempt ${send.attempts}/${send.maxAttempts} failed (${error.code}: ${message}): ${outcome.kind}`,
       );
       if (outcome.kind === 'FAILED') await auditEntry('FAILURE', { code: error.code, message });
