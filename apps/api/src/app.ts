@@ -24,6 +24,7 @@ import { auditRefusals, DEFAULT_REFUSAL_LIMITS, RefusalLimiter, type RefusalLimi
 import { uploadsRouter } from './http/uploads.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { StableStudySweep } from './ingest/stable-sweep.js';
+import { log } from './log/logger.js';
 import type { SessionCookieJar } from './services/auth.js';
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type PasswordHasher, type ServiceDeps } from './services/deps.js';
 import { createServices, type Services } from './services/index.js';
@@ -150,7 +151,7 @@ export function buildApi(options: ApiOptions): Api {
     prisma: db.prisma,
     events: deps.events,
     stableMs: config.stableMs,
-    log: (line) => console.error(`[api] ${line}`),
+    log: log.warn,
   });
 
   const storageGc = new StorageGarbageCollector({
@@ -164,7 +165,7 @@ export function buildApi(options: ApiOptions): Api {
     },
     graceMs: config.storageGc.graceMs,
     intervalMs: config.storageGc.intervalMs,
-    log: (line) => console.error(`[api] ${line}`),
+    log,
   });
 
   let started = false;

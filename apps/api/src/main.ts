@@ -11,6 +11,7 @@ import { createDatabaseClient, type DatabaseClient, prepareDatabase } from './db
 import { createStudyEvents } from './events/create-study-events.js';
 import { stopOnSignals } from './lifecycle/shutdown.js';
 import { superviseWorkers } from './lifecycle/supervise-workers.js';
+import { configureLogging, log } from './log/logger.js';
 import { createServer, httpServerFor } from './server.js';
 
 /**
@@ -20,6 +21,7 @@ import { createServer, httpServerFor } from './server.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  configureLogging({ level: config.logLevel, tag: 'api' });
   if (cluster.isWorker) {
     // The primary has migrated and bootstrapped; a worker only connects and serves. The primary coordinates
     // shutdown with SIGTERM, so a terminal's Ctrl-C (sent to the whole process group) is left to it.
@@ -29,12 +31,12 @@ async function main(): Promise<void> {
   }
   const db = await prepareDatabase(config.databaseUrl, {
     variable: 'DATABASE_URL',
-    log: (line) => console.log(`[api] ${line}`),
+    log: log.info,
   });
   await bootstrap(config, db);
   if (config.apiWorkers > 1) {
     await db.close();
-    console.log(`[api] starting ${config.apiWorkers} workers on http://${config.apiHost}:${config.apiPort}`);
+    log.info(`starting ${config.apiWorkers} workers on http://${config.apiHost}:${config.apiPort}`);
     superviseWorkers(config.apiWorkers);
     return;
   }
@@ -49,10 +51,11 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
   });
   const admin = await ensureFirstAdmin(db.prisma, { email: config.adminEmail, password: config.adminPassword });
   if (admin.created) {
-    console.log(
+    // At every LOG_LEVEL: this line is the only place the generated password is ever shown (log.always).
+    log.always(
       admin.generatedPassword
-        ? `[api] created first admin ${admin.email} with password ${admin.generatedPassword} (shown once; change it after signing in)`
-        : `[api] created first admin ${admin.email} with the password from ICH_ADMIN_PASSWORD`,
+        ? `created first admin ${admin.email} with password ${admin.generatedPassword} (shown once; change it after signing in)`
+        : `created first admin ${admin.email} with the password from ICH_ADMIN_PASSWORD`,
     );
     await audit.append(SYSTEM_ACTOR, {
       action: 'user.create',
@@ -61,9 +64,10 @@ async function bootstrap(config: Config, db: DatabaseClient): Promise<void> {
       details: { email: admin.email, role: 'ADMIN', reason: 'first admin at start-up' },
     });
   }
-  const model = await registerModelDir(db.prisma, audit, config.modelDir, (line) => console.log(`[api] ${line}`));
-  console.log(
-    `[api] model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.source === 'shipped' ? ' (the shipped demo model: synthetic phantoms only, not for clinical use)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
+  const model = await registerModelDir(db.prisma, audit, config.modelDir, log.info);
+  // An untrained model answers every study with meaningless scores: worth a warning, not just a note.
+  (model.status === 'untrained' ? log.warn : log.info)(
+    `model ${model.name}@${model.version}${model.status === 'untrained' ? ' (UNTRAINED: outputs are meaningless)' : ''}${model.source === 'shipped' ? ' (the shipped demo model: synthetic phantoms only, not for clinical use)' : ''}${model.registered ? ' registered' : ''}${model.activated ? ' and activated' : ''}`,
   );
   await audit.checkpoint();
 }
@@ -74,7 +78,7 @@ async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals
   const events = createStudyEvents(db, {
     databaseUrl: config.databaseUrl,
     pollMs: config.eventsPollMs,
-    log: (line) => console.log(`[api] ${line}`),
+    log: log.warn,
   });
   const api = buildApi({ config, db, events });
   const app = await createServer({ config, version, pingDatabase: () => db.ping(), mount: (app) => api.mount(app) });
@@ -91,8 +95,8 @@ async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals
     );
   });
   const who = cluster.isWorker ? `worker ${process.pid}` : 'listening';
-  console.log(
-    `[api] ${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql with subscriptions over WebSocket, health /healthz, /readyz)`,
+  log.info(
+    `${who} on http://${config.apiHost}:${config.apiPort} (GraphQL /graphql with subscriptions over WebSocket, health /healthz, /readyz)`,
   );
   stopOnSignals(server, [() => db.close(), () => events.close(), () => api.close()], {
     signals,
@@ -101,6 +105,8 @@ async function serve(config: Config, db: DatabaseClient, signals: NodeJS.Signals
 }
 
 main().catch((thrown: unknown) => {
+  // The process's exit message (`error: CODE: ...`, as the CLIs print it), not a log line: printed at every level,
+  // including when LOG_LEVEL itself is what failed validation.
   const error = toAppError(thrown);
   console.error(formatCliError(error));
   if (error.code === 'INTERNAL') console.error(thrown);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma } from '@ich/prisma';
 import type { Caller } from '../auth/caller.js';
 import type { Db, DbProvider } from '../db/records.js';
+import { log } from '../log/logger.js';
 import { type AuditCheckpoint, CheckpointFile, CheckpointMatcher, signCheckpoint } from './checkpoint.js';
 import { auditHash, type ChainRow, checkLink, GENESIS_HASH, type HashedAuditFields } from './hash-chain.js';
 import type { AuditAction } from './vocabulary.js';
@@ -210,7 +211,7 @@ export class AuditLog {
   startCheckpoints(intervalMs: number): void {
     if (!this.checkpoints || intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => {
-      this.checkpoint().catch((error: unknown) => console.error('[api] audit checkpoint failed', error));
+      this.checkpoint().catch((error: unknown) => log.error('audit checkpoint failed', error));
     }, intervalMs);
     this.timer.unref();
   }
@@ -244,7 +245,7 @@ export class AuditLog {
     if (this.verifying) return;
     const last = this.lastVerification;
     if (last && Date.now() - last.verifiedAt.getTime() < minAgeMs) return;
-    this.verify().catch((error: unknown) => console.error('[api] audit verification failed to run', error));
+    this.verify().catch((error: unknown) => log.error('audit verification failed to run', error));
   }
 
   /** The last completed verification (null before the first) and whether another is running. */
@@ -425,7 +426,7 @@ export class AuditLog {
     const previous = this.lastVerification;
     this.lastVerification = completed;
     if (!result.ok && (previous === null || previous.ok || previous.reason !== result.reason)) {
-      console.error(`[api] SECURITY: the audit log does not verify: ${result.reason ?? 'unknown reason'}`);
+      log.error(`SECURITY: the audit log does not verify: ${result.reason ?? 'unknown reason'}`);
       await this.append(SYSTEM_ACTOR, {
         action: 'security.alert',
         outcome: 'FAILURE',

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     expect(c.engine).toBe('auto');
     expect(c.introspection).toBe(true);
     expect(c.adminPassword).toBeUndefined();
+    expect(c.logLevel).toBe('info');
   });
 
   it('names the variable and the bad value', () => {
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
     expect(failure({ ICH_ENGINE: 'cuda' }).message).toMatch(/^ICH_ENGINE: /);
     expect(failure({ API_WORKERS: '0' }).message).toMatch(/^API_WORKERS: .*"0"/);
     expect(failure({ GRAPHQL_INTROSPECTION: 'maybe' }).message).toMatch(/^GRAPHQL_INTROSPECTION: /);
+    expect(failure({ LOG_LEVEL: 'verbose' }).message).toMatch(/^LOG_LEVEL: .*"verbose"/);
   });
 
   it('never echoes a password it rejects', () => {

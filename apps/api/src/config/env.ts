@@ -3,6 +3,7 @@ import { DEFAULTS, parseTrustedProxies, type TrustedProxies } from '@ich/config'
 import { AppError } from '@ich/errors';
 import { ENGINE_CHOICES, type EngineChoice } from '@ich/ml/node';
 import { z } from 'zod';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 
 /**
  * Every environment variable the API reads, validated once at start-up. Defaults give the embedded single-machine
@@ -84,7 +85,8 @@ const schema = z.object({
   STORAGE_GC_HOURS: z.coerce.number().min(0).max(720).default(24),
   /** The collector never removes an object or temporary file modified within this many minutes. */
   STORAGE_GC_GRACE_MINUTES: z.coerce.number().min(1).max(10_080).default(60),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** The least severe log line the API and the worker print (src/log/logger.ts). */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
   /** Jobs one worker process runs at once. Inference already uses every core, so more than 1 rarely helps on CPU. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   /** How long a claimed job stays a worker's without a heartbeat; a crashed worker's job is claimable after it. */
@@ -139,7 +141,7 @@ export interface Config {
   stableMs: number;
   storageGc: { intervalMs: number; graceMs: number };
   httpTimeouts: { headersMs: number; requestMs: number };
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: LogLevel;
   worker: WorkerSettings;
   sends: SendSettings;
   destinationKeyFile: string;

@@ -4,6 +4,7 @@ import { toAppError } from '@ich/errors';
 import { type AuditLog, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { Db } from '../db/records.js';
 import { ClaimLoop } from '../queue/claim-loop.js';
+import { type Logger, silent } from '../log/logger.js';
 import type { JobWakeup } from '../queue/wakeup.js';
 import { resolveStored } from '../worker/analyze-study.js';
 import { resolveDestination, sendInstances } from './resolve.js';
@@ -27,7 +28,8 @@ export interface SenderDeps {
   /** DESTINATION_KEY_FILE's key, to open destinations' secrets. */
   secretKey: Buffer;
   settings: SenderSettings;
-  log?: (line: string) => void;
+  /** Absent: the sender prints nothing (tests). */
+  log?: Logger;
 }
 
 export type SendOutcome = {
@@ -51,7 +53,10 @@ export class ResultSender {
   private readonly loops: ClaimLoop<ClaimedSend>;
   private readonly listeners = new Set<(outcome: SendOutcome) => void>();
 
+  private readonly log: Logger;
+
   constructor(private readonly deps: SenderDeps) {
+    this.log = deps.log ?? silent;
     this.loops = new ClaimLoop({
       concurrency: deps.settings.concurrency,
       wakeup: deps.wakeup,
@@ -59,10 +64,10 @@ export class ResultSender {
       claim: () => deps.queue.claim(this.id),
       nextRunAfter: () => deps.queue.nextRunAfter(),
       process: async (send) => this.notify(await this.run(send)),
-      claimFailed: (error) => this.log(`send claim failed: ${toAppError(error).message}`),
+      claimFailed: (error) => this.log.warn(`send claim failed: ${toAppError(error).message}`),
       processFailed: (send, error) => {
         // The database failed mid-send: the lease runs out and another loop (or process) takes the send again.
-        this.log(`send ${send.id}: ${toAppError(error).message}`);
+        this.log.warn(`send ${send.id}: ${toAppError(error).message}`);
         this.notify({ sendId: send.id, destinationId: '', sopInstanceUid: '', attempt: 0, kind: 'LOST' });
       },
     });
@@ -81,10 +86,6 @@ export class ResultSender {
   async stop(): Promise<void> {
     await this.loops.stop();
     await this.deps.audit.flush();
-  }
-
-  private log(line: string): void {
-    this.deps.log?.(line);
   }
 
   private notify(outcome: SendOutcome): void {
@@ -145,13 +146,16 @@ export class ResultSender {
       const durationMs = Math.round(performance.now() - started);
       const recorded = await queue.complete(send);
       await auditEntry('SUCCESS', { durationMs });
-      this.log(`sent ${row.sopInstanceUid} to ${row.destination.name} in ${durationMs} ms (attempt ${send.attempts})`);
+      this.log.info(
+        `sent ${row.sopInstanceUid} to ${row.destination.name} in ${durationMs} ms (attempt ${send.attempts})`,
+      );
       return { ...base, kind: recorded ? 'SENT' : 'LOST' };
     } catch (thrown) {
       const error = toAppError(thrown);
       const message = error.code === 'INTERNAL' && thrown instanceof Error ? thrown.message : error.message;
       const outcome = await queue.fail(send, { code: error.code, message }).catch(() => ({ kind: 'LOST' as const }));
-      this.log(
+      // FAILED was the last attempt: the PACS will not get this object unless an admin sends it again.
+      (outcome.kind === 'FAILED' ? this.log.error : this.log.warn)(
         `send ${send.id} of ${row.sopInstanceUid} to ${row.destination.name} attempt ${send.attempts}/${send.maxAttempts} failed (${error.code}: ${message}): ${outcome.kind}`,
       );
       if (outcome.kind === 'FAILED') await auditEntry('FAILURE', { code: error.code, message });

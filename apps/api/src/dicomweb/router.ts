@@ -5,6 +5,7 @@ import { type AuditLog, actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import type { Db } from '../db/records.js';
 import type { IngestService } from '../ingest/ingest-service.js';
+import { log } from '../log/logger.js';
 import type { ContentStore } from '../storage/content-store.js';
 import { dicomWebCaller } from './auth.js';
 import { type DicomJson, headerJson, instanceMetadata } from './dicom-json.js';
@@ -41,7 +42,9 @@ export function dicomWebRouter(deps: DicomWebDeps): Router {
         await handler(req, res);
       } catch (error) {
         if (res.headersSent) {
-          console.error('[api] DICOMweb response failed mid-stream', error);
+          // A warning, not an error: a client that goes away mid-response (a viewer cancelling a retrieval) ends
+          // here too, as a write to a destroyed socket.
+          log.warn('DICOMweb response failed mid-stream', error);
           res.destroy();
           return;
         }

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ERROR_CODES, isAppError, isErrorCode } from '@ich/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { log } from '../log/logger.js';
 
 // Apollo's own request-level codes (parse, validation, variable coercion...): client mistakes, safe to pass on.
 const APOLLO_CLIENT_CODES = new Set([
@@ -40,6 +41,6 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && (APOLLO_CLIENT_CODES.has(code) || (isErrorCode(code) && code !== 'INTERNAL'))) {
     return { message: formatted.message, ...where, extensions: { code } };
   }
-  console.error('[api] internal GraphQL error', original);
+  log.error('internal GraphQL error', original);
   return { message: ERROR_CODES.INTERNAL.summary, ...where, extensions: { code: 'INTERNAL' } };
 }

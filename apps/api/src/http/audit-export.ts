@@ -3,6 +3,7 @@ import { type Request, Router } from 'express';
 import type { AuditFilter } from '../audit/audit-log.js';
 import { csvCheckpointRow, csvHeader, csvRow, fhirAuditEvent, fhirCheckpointMeta } from '../audit/export-format.js';
 import type { Caller } from '../auth/caller.js';
+import { log } from '../log/logger.js';
 import type { Services } from '../services/index.js';
 
 export interface AuditExportDeps {
@@ -88,7 +89,7 @@ export function auditExportRouter(deps: AuditExportDeps): Router {
     } catch (error) {
       // Once rows are streaming, the status is sent: cut the response short so the client sees it is incomplete.
       if (res.headersSent) {
-        console.error('[api] audit export failed mid-stream', error);
+        log.error('audit export failed mid-stream', error);
         res.destroy();
         return;
       }

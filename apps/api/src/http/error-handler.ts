@@ -1,5 +1,6 @@
 import { AppError, httpStatusFor, toAppError } from '@ich/errors';
 import type { ErrorRequestHandler } from 'express';
+import { log } from '../log/logger.js';
 
 /**
  * Express and its body parsers signal client mistakes with `status` + `type` (e.g. `entity.too.large`); those are
@@ -20,7 +21,7 @@ export function fromHttpLayerError(thrown: unknown): AppError {
 /** Last-resort handler: coded errors keep their code; anything else is INTERNAL with no stack for the client. */
 export const errorHandler: ErrorRequestHandler = (thrown, _req, res, _next) => {
   const error = fromHttpLayerError(thrown);
-  if (error.code === 'INTERNAL') console.error('[api] unhandled error', thrown);
+  if (error.code === 'INTERNAL') log.error('unhandled error', thrown);
   if (res.headersSent) return;
   res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message } });
 };

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, Request } from 'express';
 import { type AuditLog, actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import { ANONYMOUS } from '../auth/principal.js';
+import { log } from '../log/logger.js';
 import { fromHttpLayerError } from './error-handler.js';
 
 export interface RefusalLimits {
@@ -97,7 +98,7 @@ export function auditRefusals(deps: RefusalAuditDeps): ErrorRequestHandler {
           },
         });
       } catch (appendError) {
-        console.error('[api] could not audit a refused request', appendError);
+        log.error('could not audit a refused request', appendError);
       }
     }
     next(thrown);

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { log } from '../log/logger.js';
 
 /**
  * Stops on SIGINT/SIGTERM: stop accepting connections, let in-flight requests finish, then run the cleanups
@@ -25,9 +26,9 @@ export function stopOnSignals(
       process.exit(130);
     }
     stopping = true;
-    console.log(`[api] ${signal} received, shutting down`);
+    log.info(`${signal} received, shutting down`);
     const timer = setTimeout(() => {
-      console.error('[api] shutdown took too long, exiting');
+      log.error('shutdown took too long, exiting');
       process.exit(1);
     }, graceMs);
     timer.unref();
@@ -39,7 +40,7 @@ export function stopOnSignals(
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          console.error('[api] error during shutdown', error);
+          log.error('error during shutdown', error);
           process.exit(1);
         },
       );

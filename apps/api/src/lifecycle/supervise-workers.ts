@@ -1,14 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
+import { log } from '../log/logger.js';
 
 /**
  * The primary of a multi-process API (API_WORKERS > 1): forks the workers, which share the listening port, replaces
  * one that dies, and on SIGINT/SIGTERM stops them all and exits once they have finished their in-flight requests.
  * A worker that keeps dying (5 deaths within a minute) stops the whole API rather than crash-looping silently.
  */
-export function superviseWorkers(
-  count: number,
-  log: (line: string) => void = (line) => console.log(`[api] ${line}`),
-): void {
+export function superviseWorkers(count: number): void {
   let stopping = false;
   let exitCode = 0;
   const deaths: number[] = [];
@@ -23,13 +21,11 @@ export function superviseWorkers(
     deaths.push(now);
     while (deaths.length > 0 && (deaths[0] ?? now) < now - 60_000) deaths.shift();
     if (deaths.length >= 5) {
-      console.error(
-        `[api] worker ${worker.process.pid} exited (${signal ?? code}); 5 deaths within a minute, stopping`,
-      );
+      log.error(`worker ${worker.process.pid} exited (${signal ?? code}); 5 deaths within a minute, stopping`);
       stop(1);
       return;
     }
-    console.error(`[api] worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
+    log.warn(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
     fork();
   });
 
@@ -44,7 +40,7 @@ export function superviseWorkers(
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
-    log(`${signal} received, stopping ${count} workers`);
+    log.info(`${signal} received, stopping ${count} workers`);
     stop(0);
   };
   process.once('SIGINT', onSignal);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from '../log/logger.js';
 import { ContentStore } from './content-store.js';
 
 /**
@@ -162,7 +163,7 @@ export class StorageGarbageCollector {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<GarbageCollectResult | null> | null = null;
 
-  constructor(private readonly options: GarbageCollectOptions & { intervalMs: number; log?: (line: string) => void }) {}
+  constructor(private readonly options: GarbageCollectOptions & { intervalMs: number; log?: Logger }) {}
 
   start(): void {
     if (this.timer || this.options.intervalMs <= 0) return;
@@ -176,13 +177,13 @@ export class StorageGarbageCollector {
     this.running = collectGarbage(this.options)
       .then((result) => {
         if (result.removed > 0 || result.tempFilesRemoved > 0)
-          this.options.log?.(
+          this.options.log?.info(
             `storage GC: removed ${result.removed} unreferenced objects (${result.removedBytes} bytes) and ${result.tempFilesRemoved} abandoned temporary files of ${result.scanned} objects`,
           );
         return result;
       })
       .catch((error: unknown) => {
-        this.options.log?.(`storage GC failed: ${String((error as Error)?.message ?? error)}`);
+        this.options.log?.error(`storage GC failed: ${String((error as Error)?.message ?? error)}`);
         return null;
       })
       .finally(() => {

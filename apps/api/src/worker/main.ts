@@ -6,6 +6,7 @@ import { createDatabaseClient } from '../db/index.js';
 import { SendQueue } from '../destinations/send-queue.js';
 import { ResultSender } from '../destinations/sender.js';
 import { createStudyEvents } from '../events/create-study-events.js';
+import { configureLogging, log } from '../log/logger.js';
 import { JobQueue } from '../queue/job-queue.js';
 import { pollingWakeup, postgresWakeup, SEND_CHANNEL } from '../queue/wakeup.js';
 import { ActiveModel } from './active-model.js';
@@ -19,15 +20,15 @@ import { InferenceWorker } from './worker.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = (line: string) => console.log(`[worker] ${line}`);
+  configureLogging({ level: config.logLevel, tag: 'worker' });
   const db = await createDatabaseClient(config.databaseUrl, { variable: 'DATABASE_URL' });
-  const events = createStudyEvents(db, { databaseUrl: config.databaseUrl, pollMs: config.eventsPollMs, log });
+  const events = createStudyEvents(db, { databaseUrl: config.databaseUrl, pollMs: config.eventsPollMs, log: log.warn });
   const audit = new AuditLog(db.prisma, db.provider);
-  const model = new ActiveModel(db.prisma, config.engine, log);
+  const model = new ActiveModel(db.prisma, config.engine, log.info);
   const worker = new InferenceWorker({
     prisma: db.prisma,
     queue: new JobQueue(db.prisma, db.provider, config.worker),
-    wakeup: db.provider === 'postgresql' ? postgresWakeup(config.databaseUrl, log) : pollingWakeup(),
+    wakeup: db.provider === 'postgresql' ? postgresWakeup(config.databaseUrl, log.warn) : pollingWakeup(),
     model,
     events,
     audit,
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
       leaseMs: config.worker.leaseMs,
       retryBackoffMs: config.sends.retryBackoffMs,
     }),
-    wakeup: db.provider === 'postgresql' ? postgresWakeup(config.databaseUrl, log, SEND_CHANNEL) : pollingWakeup(),
+    wakeup: db.provider === 'postgresql' ? postgresWakeup(config.databaseUrl, log.warn, SEND_CHANNEL) : pollingWakeup(),
     audit,
     storageDir: config.storageDir,
     secretKey: loadSecretKey(config.destinationKeyFile),
@@ -59,11 +60,11 @@ async function main(): Promise<void> {
   // Load before the first job so a study does not wait for it; a model that cannot load is retried per job.
   await model.get().then(
     (loaded) => loaded.release(),
-    (error: unknown) => log(`model not loaded yet: ${toAppError(error).message}`),
+    (error: unknown) => log.warn(`model not loaded yet: ${toAppError(error).message}`),
   );
   worker.start();
   sender.start();
-  log(
+  log.info(
     `${worker.id} claiming jobs (${db.provider}, concurrency ${config.worker.concurrency}, lease ${config.worker.leaseMs / 1000} s)`,
   );
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    log(`${signal} received: finishing or releasing the running job`);
+    log.info(`${signal} received: finishing or releasing the running job`);
     void Promise.all([worker.stop(), sender.stop()])
       .then(async () => {
         await model.close();
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          console.error('[worker] error during shutdown', error);
+          log.error('error during shutdown', error);
           process.exit(1);
         },
       );
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((thrown: unknown) => {
+  // The process's exit message (`error: CODE: ...`, as the CLIs print it), not a log line: printed at every level,
+  // including when LOG_LEVEL itself is what failed validation.
   const error = toAppError(thrown);
   console.error(formatCliError(error));
   if (error.code === 'INTERNAL') console.error(thrown);

@@ -7,6 +7,7 @@ import type { Db } from '../db/records.js';
 import { queueAutoSends } from '../destinations/enqueue.js';
 import type { StudyEvents } from '../events/study-events.js';
 import { ClaimLoop } from '../queue/claim-loop.js';
+import { type Logger, silent } from '../log/logger.js';
 import type { ClaimedJob, JobQueue } from '../queue/job-queue.js';
 import type { JobWakeup } from '../queue/wakeup.js';
 import { generateResultObjects, type ResultDeps, sweepResultObjects } from '../results/generate.js';
@@ -32,7 +33,8 @@ export interface WorkerDeps {
    * (the sends themselves run in `ResultSender`). Absent: nothing is queued.
    */
   autoSend?: { maxAttempts: number };
-  log?: (line: string) => void;
+  /** Absent: the worker prints nothing (tests). */
+  log?: Logger;
 }
 
 /** Where one job's time went, in ms (the benchmark's breakdown). */
@@ -68,8 +70,10 @@ export class InferenceWorker {
   private sweeping = false;
   /** Predictions whose result objects failed in a sweep: not retried by this process (the log said why). */
   private readonly sweepSkip = new Set<string>();
+  private readonly log: Logger;
 
   constructor(private readonly deps: WorkerDeps) {
+    this.log = deps.log ?? silent;
     this.results = { prisma: deps.prisma, store: new ContentStore(deps.storageDir), storageDir: deps.storageDir };
     this.loops = new ClaimLoop({
       concurrency: deps.settings.concurrency,
@@ -82,10 +86,10 @@ export class InferenceWorker {
         const outcome = await this.run(job);
         for (const listener of this.listeners) listener(outcome);
       },
-      claimFailed: (error) => this.log(`claim failed: ${toAppError(error).message}`),
+      claimFailed: (error) => this.log.warn(`claim failed: ${toAppError(error).message}`),
       // run() records every job's outcome itself; what lands here failed after that (the failure's audit entry, an
       // event, a listener), so the job's row already says how it ended.
-      processFailed: (job, error) => this.log(`job ${job.id}: ${toAppError(error).message}`),
+      processFailed: (job, error) => this.log.error(`job ${job.id}: ${toAppError(error).message}`),
     });
   }
 
@@ -105,15 +109,12 @@ export class InferenceWorker {
       for (const { job, release } of this.active.values()) {
         release();
         const released = await this.deps.queue.release(job).catch(() => false);
-        this.log(`job ${job.id} ${released ? 'released for another worker' : 'could not be released (lease lost)'}`);
+        if (released) this.log.info(`job ${job.id} released for another worker`);
+        else this.log.warn(`job ${job.id} could not be released (lease lost)`);
         if (released) this.publish(job.studyId, 'STATUS', 'QUEUED');
       }
     }
     await this.deps.audit.flush();
-  }
-
-  private log(line: string): void {
-    this.deps.log?.(line);
   }
 
   private publish(studyId: string, kind: 'STATUS' | 'RESULT', status: string): void {
@@ -139,7 +140,7 @@ export class InferenceWorker {
       await generateResultObjects(this.results, predictionId);
       return true;
     } catch (error) {
-      this.log(
+      this.log.warn(
         `result objects for prediction ${predictionId} failed (the sweep retries): ${toAppError(error).message}`,
       );
       return false;
@@ -155,12 +156,12 @@ export class InferenceWorker {
       await this.ensureStore();
       const done = await sweepResultObjects(this.results, {
         skip: this.sweepSkip,
-        log: (line) => this.log(line),
+        log: this.log.warn,
         onGenerated: (predictionId) => this.queueAutoSends(predictionId),
       });
-      if (done > 0) this.log(`generated missing result objects for ${done} prediction(s)`);
+      if (done > 0) this.log.info(`generated missing result objects for ${done} prediction(s)`);
     } catch (error) {
-      this.log(`result object sweep failed: ${toAppError(error).message}`);
+      this.log.warn(`result object sweep failed: ${toAppError(error).message}`);
     } finally {
       this.sweeping = false;
     }
@@ -175,9 +176,12 @@ export class InferenceWorker {
     try {
       const queued = await queueAutoSends(this.deps.prisma, predictionId, this.deps.autoSend.maxAttempts);
       if (queued.queued > 0)
-        this.log(`prediction ${predictionId}: ${queued.queued} sends queued to ${queued.destinations} destinations`);
+        this.log.info(
+          `prediction ${predictionId}: ${queued.queued} sends queued to ${queued.destinations} destinations`,
+        );
     } catch (error) {
-      this.log(`prediction ${predictionId}: queueing auto-sends failed: ${toAppError(error).message}`);
+      // Not retried: the result stands, and an admin sends it by hand.
+      this.log.error(`prediction ${predictionId}: queueing auto-sends failed: ${toAppError(error).message}`);
     }
   }
 
@@ -193,7 +197,7 @@ export class InferenceWorker {
           (held) => {
             if (!held) lost = true;
           },
-          (error: unknown) => this.log(`heartbeat for job ${job.id} failed: ${toAppError(error).message}`),
+          (error: unknown) => this.log.warn(`heartbeat for job ${job.id} failed: ${toAppError(error).message}`),
         );
       },
       Math.max(500, Math.floor(settings.leaseMs / 3)),
@@ -259,7 +263,7 @@ export class InferenceWorker {
         resultObjectsMs: resultObjectsOk ? performance.now() - resultStarted : 0,
         totalMs: performance.now() - started,
       };
-      this.log(
+      this.log.info(
         `job ${job.id} study ${job.studyId}: ${analysis.prediction.slices.length} slices, triage ${analysis.prediction.triage} in ${Math.round(timings.totalMs)} ms ${JSON.stringify(roundTimings(timings))}`,
       );
       return { jobId: job.id, studyId: job.studyId, kind: 'DONE', predictionId: result.predictionId, timings };
@@ -270,10 +274,13 @@ export class InferenceWorker {
       // Unexpected errors keep their own message for the operator; toAppError's generic one tells a user nothing.
       const message = error.code === 'INTERNAL' && thrown instanceof Error ? thrown.message : error.message;
       const outcome = await queue.fail(job, { code: error.code, message }).catch((e: unknown) => {
-        this.log(`job ${job.id}: recording the failure failed: ${toAppError(e).message}`);
+        // The lease runs out and the job is claimed again.
+        this.log.warn(`job ${job.id}: recording the failure failed: ${toAppError(e).message}`);
         return { kind: 'LOST' as const };
       });
-      this.log(
+      // FAILED was the last attempt: the study stays without a result. RETRY and LOST (the job is, or will be once
+      // the lease runs out, another claim's) still expect one.
+      (outcome.kind === 'FAILED' ? this.log.error : this.log.warn)(
         `job ${job.id} attempt ${job.attempts}/${job.maxAttempts} failed (${error.code}: ${message}): ${outcome.kind}`,
       );
       if (outcome.kind === 'FAILED') {
