@@ -23,6 +23,7 @@ import { corsForOrigin, noStore } from './http/cors.js';
 import { auditRefusals, DEFAULT_REFUSAL_LIMITS, RefusalLimiter, type RefusalLimits } from './http/refusal-audit.js';
 import { uploadsRouter } from './http/uploads.js';
 import { IngestService } from './ingest/ingest-service.js';
+import { IntakePool } from './ingest/intake-pool.js';
 import { StableStudySweep } from './ingest/stable-sweep.js';
 import { log } from './log/logger.js';
 import type { SessionCookieJar } from './services/auth.js';
@@ -146,6 +147,7 @@ export function buildApi(options: ApiOptions): Api {
   };
 
   const store = new ContentStore(config.storageDir);
+  const intake = new IntakePool(config.storageDir);
   const ingest = new IngestService({ prisma: db.prisma, provider: db.provider, store, audit, events: deps.events });
   const stableSweep = new StableStudySweep({
     prisma: db.prisma,
@@ -215,7 +217,15 @@ export function buildApi(options: ApiOptions): Api {
       app.use(uploadsRouter({ servicesFor, ingest, store, maxUploadBytes: config.maxUploadBytes }));
       app.use(
         '/dicom-web',
-        dicomWebRouter({ servicesFor, ingest, store, audit, prisma: db.prisma, maxUploadBytes: config.maxUploadBytes }),
+        dicomWebRouter({
+          servicesFor,
+          ingest,
+          store,
+          intake,
+          audit,
+          prisma: db.prisma,
+          maxUploadBytes: config.maxUploadBytes,
+        }),
       );
       app.use(
         ['/api/uploads', '/api/audit', '/dicom-web'],
@@ -237,6 +247,7 @@ export function buildApi(options: ApiOptions): Api {
       if (started) await apollo.stop();
       await audit.flush();
       await audit.stopCheckpoints();
+      await intake.close();
     },
   };
 }

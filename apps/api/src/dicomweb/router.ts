@@ -5,6 +5,7 @@ import { type AuditLog, actorOf } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import type { Db } from '../db/records.js';
 import type { IngestService } from '../ingest/ingest-service.js';
+import type { IntakePool } from '../ingest/intake-pool.js';
 import { log } from '../log/logger.js';
 import type { ContentStore } from '../storage/content-store.js';
 import { dicomWebCaller } from './auth.js';
@@ -18,6 +19,8 @@ export interface DicomWebDeps {
   servicesFor(req: Request): Promise<{ caller: Caller }>;
   ingest: IngestService;
   store: ContentStore;
+  /** Takes in STOW-RS parts (parse, durable write, commit) on worker threads. */
+  intake: IntakePool;
   audit: AuditLog;
   prisma: Db;
   maxUploadBytes: number;
@@ -57,7 +60,7 @@ export function dicomWebRouter(deps: DicomWebDeps): Router {
     const { caller } = await dicomWebCaller(deps, req, res, 'write');
     const studyUid = optionalParam(req, 'study');
     if (studyUid !== undefined) checkUid(studyUid);
-    const { files, refused } = await receiveStow(req, deps.store, deps.maxUploadBytes);
+    const { files, refused } = await receiveStow(req, deps, deps.maxUploadBytes);
     if (files.length + refused.length === 0) throw new AppError('BAD_USER_INPUT', 'the request holds no instance');
     const result = await deps.ingest.ingest(actorOf(caller), files, {
       mode: 'stow',

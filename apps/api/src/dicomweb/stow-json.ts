@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from '@ich/errors';
 import dcmjs, { type DicomJsonDataset } from 'dcmjs';
-import { type FileOutcome, type IncomingFile, parseAttributes } from '../ingest/ingest-service.js';
-import type { ContentStore } from '../storage/content-store.js';
+import type { FileOutcome, IncomingFile } from '../ingest/ingest-service.js';
+import type { IntakePool } from '../ingest/intake-pool.js';
 import type { DicomJson } from './dicom-json.js';
 import { parseContentType, type readParts } from './multipart-related.js';
 
@@ -41,7 +41,7 @@ class InstanceError extends Error {
 
 export async function receiveStowJson(
   parts: ReturnType<typeof readParts>,
-  store: ContentStore,
+  { intake }: { intake: IntakePool },
   maxBytes: number,
 ): Promise<{ files: IncomingFile[]; refused: FileOutcome[] }> {
   const limit = Math.min(maxBytes, MAX_JSON_REQUEST_BYTES);
@@ -93,10 +93,7 @@ export async function receiveStowJson(
           'the dataset has no SOPClassUID (0008,0016) or SOPInstanceUID (0008,0018)',
         );
       const bytes = toPart10(dataset as DicomJson, bulk, { sopClassUid, sopInstanceUid });
-      const temp = await store.writeTemp([bytes], Number.POSITIVE_INFINITY, { sync: true });
-      const parsed = parseAttributes(bytes);
-      const storageKey = parsed.ok ? await store.commit(temp) : undefined;
-      files.push({ name, temp, parsed, ...(storageKey ? { storageKey } : {}) });
+      files.push({ name, ...(await intake.take([bytes])) });
     } catch (error) {
       if (!(error instanceof InstanceError)) throw error;
       refused.push({

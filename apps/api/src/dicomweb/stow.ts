@@ -1,6 +1,7 @@
 import { AppError, type ErrorCode } from '@ich/errors';
 import type { Request } from 'express';
-import { type FileOutcome, type IncomingFile, parseAttributes } from '../ingest/ingest-service.js';
+import type { FileOutcome, IncomingFile } from '../ingest/ingest-service.js';
+import type { IntakePool } from '../ingest/intake-pool.js';
 import type { ContentStore } from '../storage/content-store.js';
 import type { DicomJson } from './dicom-json.js';
 import { parseContentType, readParts } from './multipart-related.js';
@@ -26,7 +27,14 @@ const FAILURE_REASON: Partial<Record<ErrorCode, number>> = {
 };
 const PROCESSING_FAILURE = 0x0110;
 const IN_MEMORY_PART_BYTES = 16 * 1024 * 1024;
-const PARALLEL_WRITES = 8;
+/** Parts handed to the intake threads and not yet back: at most this many, and at most this many bytes. */
+const IN_FLIGHT_PARTS = 32;
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+export interface StowDeps {
+  store: ContentStore;
+  intake: IntakePool;
+}
 
 /**
  * Reads a STOW-RS body (multipart/related; type="application/dicom") part by part into temporary files within the
@@ -34,7 +42,7 @@ const PARALLEL_WRITES = 8;
  */
 export async function receiveStow(
   req: Request,
-  store: ContentStore,
+  { store, intake }: StowDeps,
   maxBytes: number,
 ): Promise<{ files: IncomingFile[]; refused: FileOutcome[] }> {
   const ct = parseContentType(req.headers['content-type']);
@@ -48,11 +56,13 @@ export async function receiveStow(
     );
   const boundary = ct.params['boundary'];
   if (!boundary) throw new AppError('BAD_USER_INPUT', 'the multipart/related Content-Type has no boundary');
-  if (type === 'application/dicom+json') return receiveStowJson(readParts(req, boundary), store, maxBytes);
+  if (type === 'application/dicom+json') return receiveStowJson(readParts(req, boundary), { intake }, maxBytes);
   const slots: Array<IncomingFile | null> = [];
   const refused: FileOutcome[] = [];
   let remaining = maxBytes;
   const inflight = new Set<Promise<void>>();
+  let inflightBytes = 0;
+  const inMemoryPartBytes = Math.min(IN_MEMORY_PART_BYTES, intake.maxFileBytes);
   let failure: unknown = null;
   try {
     let n = 0;
@@ -74,13 +84,13 @@ export async function receiveStow(
       const name = `part ${n}`;
       const slot = slots.length;
       slots.push(null);
-      // A part up to IN_MEMORY_PART_BYTES is read whole, then written and fsynced while the next parts arrive (a few
-      // at a time), so the disk works in parallel with the network; a larger part streams straight to disk.
+      // A part up to IN_MEMORY_PART_BYTES is read whole and handed to the intake threads, which store it while the
+      // next parts arrive, so the disk works in parallel with the network; a larger part streams straight to disk.
       const iterator = part.body[Symbol.asyncIterator]();
       const head: Buffer[] = [];
       let headBytes = 0;
       let finished = false;
-      while (headBytes <= IN_MEMORY_PART_BYTES) {
+      while (headBytes <= inMemoryPartBytes) {
         const r = await iterator.next();
         if (r.done) {
           finished = true;
@@ -106,22 +116,23 @@ export async function receiveStow(
         continue;
       }
       remaining -= headBytes;
-      // The part's bytes are views of the request's chunks: joined once, the same buffer is written and parsed.
-      const whole = head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head, headBytes);
-      // While the bytes are in memory: parse, and commit what parsed, so the service neither reads back nor waits.
-      const write: Promise<void> = store
-        .writeTemp([whole], Number.POSITIVE_INFINITY, { sync: true })
-        .then(async (temp) => {
-          const parsed = parseAttributes(whole);
-          const storageKey = parsed.ok ? await store.commit(temp) : undefined;
-          slots[slot] = { name, temp, parsed, ...(storageKey ? { storageKey } : {}) };
+      // The part's bytes are views of the request's chunks: an intake thread takes them in (parse, write, fsync,
+      // commit what parsed) while the next parts arrive, so the service neither reads back nor waits.
+      inflightBytes += headBytes;
+      const write: Promise<void> = intake
+        .take(head)
+        .then((taken) => {
+          slots[slot] = { name, ...taken };
         })
         .catch((error: unknown) => {
           failure ??= error;
         })
-        .finally(() => inflight.delete(write));
+        .finally(() => {
+          inflightBytes -= headBytes;
+          inflight.delete(write);
+        });
       inflight.add(write);
-      if (inflight.size >= PARALLEL_WRITES) await Promise.race(inflight);
+      while (inflight.size >= IN_FLIGHT_PARTS || inflightBytes >= IN_FLIGHT_BYTES) await Promise.race(inflight);
       if (failure) throw failure;
     }
     await Promise.all(inflight);

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AppError, type ErrorCode, ok, type Result } from '@ich/errors';
-import { type DicomAttributes, parseDicom } from '@ich/ml/browser';
-import type { Prisma } from '@ich/prisma';
+import { AppError, type ErrorCode, type Result } from '@ich/errors';
+import type { DicomAttributes } from '@ich/ml/browser';
+import { Prisma } from '@ich/prisma';
 import type { AuditActor, AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { Db, DbProvider } from '../db/records.js';
 import type { StudyEvent, StudyEvents } from '../events/study-events.js';
@@ -9,6 +10,7 @@ import { isUniqueViolation } from '../services/prisma-errors.js';
 import type { ContentStore, TempFile } from '../storage/content-store.js';
 import { finalizeStudy, type StudyChange } from './finalize-study.js';
 import { compareSlices, dicomDate, orientationOf, slicePosition } from './geometry.js';
+import { parseAttributes } from './intake.js';
 
 /** One received file, already streamed to a temporary file under STORAGE_DIR. */
 export interface IncomingFile {
@@ -96,6 +98,8 @@ interface Candidate {
 
 const TRANSACTION_ATTEMPTS = 4;
 const COMMIT_CONCURRENCY = 16;
+/** Rows per INSERT: 14 parameters each stays far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const INSERT_ROWS = 500;
 
 /**
  * The one ingest path for browser uploads and DICOMweb STOW-RS. Each file is parsed and validated on its own with
@@ -377,29 +381,25 @@ export class IngestService {
         c,
       })),
     ].sort(compareSlices);
-    const data: Prisma.InstanceCreateManyInput[] = [];
+    const now = new Date();
+    const values: Prisma.Sql[] = [];
     for (const [sliceIndex, row] of rows.entries()) {
       if (row.old && row.old.sliceIndex !== sliceIndex)
         await tx.instance.update({ where: { id: row.old.id }, data: { sliceIndex } });
       if (row.c) {
         const { attrs, temp, storageKey } = row.c;
-        data.push({
-          sopInstanceUid: attrs.sopInstanceUid,
-          sopClassUid: attrs.sopClassUid,
-          seriesId,
-          instanceNumber: attrs.instanceNumber,
-          position: row.c.position,
-          sliceIndex,
-          rows: attrs.rows,
-          columns: attrs.columns,
-          transferSyntaxUid: attrs.transferSyntaxUid,
-          contentHash: temp.contentHash,
-          storageKey: storageKey as string,
-          sizeBytes: temp.sizeBytes,
-        });
+        values.push(
+          Prisma.sql`(${randomUUID()}, ${attrs.sopInstanceUid}, ${attrs.sopClassUid}, ${seriesId}, ${attrs.instanceNumber}, ${row.c.position}, ${sliceIndex}, ${attrs.rows}, ${attrs.columns}, ${attrs.transferSyntaxUid}, ${temp.contentHash}, ${storageKey as string}, ${temp.sizeBytes}, ${now})`,
+        );
       }
     }
-    await tx.instance.createMany({ data });
+    // One multi-row INSERT rather than createMany: Prisma compiles a createMany of n rows anew for each n (~10 ms for
+    // a 40-slice series, half the batch's transaction); the statement is the same SQL on both providers.
+    for (let at = 0; at < values.length; at += INSERT_ROWS) {
+      await tx.$executeRaw`INSERT INTO "Instance" ("id", "sopInstanceUid", "sopClassUid", "seriesId", "instanceNumber",
+        "position", "sliceIndex", "rows", "columns", "transferSyntaxUid", "contentHash", "storageKey", "sizeBytes",
+        "createdAt") VALUES ${Prisma.join(values.slice(at, at + INSERT_ROWS))}`;
+    }
   }
 }
 
@@ -461,14 +461,8 @@ function isSqliteBusy(error: unknown): boolean {
 }
 
 /** Reads a received file back and parses it (attributes only are kept; the bytes are dropped). */
-export async function parseFile(file: string): Promise<Result<DicomAttributes>> {
-  const bytes = await readFile(file);
-  return parseAttributes(bytes);
-}
-
-export function parseAttributes(bytes: Uint8Array): Result<DicomAttributes> {
-  const parsed = parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  return parsed.ok ? ok(parsed.value.attrs) : parsed;
+async function parseFile(file: string): Promise<Result<DicomAttributes>> {
+  return parseAttributes(await readFile(file));
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

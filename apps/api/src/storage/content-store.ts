@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, utimesSync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@ich/errors';
@@ -101,9 +102,44 @@ export class ContentStore {
     return { path: file, sizeBytes: size, contentHash: hash.digest('hex'), synced: options.sync === true };
   }
 
-  /** Writes bytes already in memory as a temporary file (tests, generated objects). */
+  /** Writes bytes already in memory as a temporary file (generated objects, tests). */
   async writeTempBytes(bytes: Uint8Array): Promise<TempFile> {
     return this.writeTemp([bytes], Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * `writeTempBytes` then (with `commit`) `commit`, blocking, for a thread whose only job is storing (the intake
+   * threads): the same steps and the same crash safety, without the ten thread-pool round trips per file the
+   * asynchronous pair costs an event loop. Never call it on the event loop.
+   */
+  storeSync(bytes: Uint8Array, commit: boolean): { temp: TempFile; storageKey?: string } {
+    const file = this.tempPath();
+    const contentHash = createHash('sha256').update(bytes).digest('hex');
+    const temp: TempFile = { path: file, sizeBytes: bytes.length, contentHash, synced: true };
+    try {
+      const fd = openSync(file, 'wx');
+      try {
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      if (!commit) return { temp };
+      const key = ContentStore.keyFor(contentHash);
+      const target = path.join(this.root, key);
+      if (touchSync(target)) {
+        rmSync(file, { force: true });
+        return { temp, storageKey: key };
+      }
+      const dir = path.dirname(target);
+      mkdirSync(dir, { recursive: true });
+      renameSync(file, target);
+      fsyncPathSync(dir);
+      return { temp, storageKey: key };
+    } catch (error) {
+      rmSync(file, { force: true });
+      throw storageError(error);
+    }
   }
 
   /**
@@ -176,6 +212,26 @@ async function touch(file: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+function touchSync(file: string): boolean {
+  const now = new Date();
+  try {
+    utimesSync(file, now, now);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function fsyncPathSync(target: string): void {
+  const fd = openSync(target, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

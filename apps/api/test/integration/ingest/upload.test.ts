@@ -7,7 +7,7 @@ import { synthStudy } from '@ich/ml/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../factories/index.js';
 import { PROVIDERS, startApi, type TestApi } from '../api/harness.js';
-import { makeZip, tokenWith, upload } from './helpers.js';
+import { makeZip, stowBody, tokenWith, upload } from './helpers.js';
 
 const SLICES = 8;
 
@@ -333,6 +333,24 @@ describe.each(PROVIDERS)('an upload into a full disk on %s', (provider) => {
     expect(await api.prisma.study.count()).toBe(0);
     expect(await api.prisma.instance.count()).toBe(0);
     expect(await api.prisma.inferenceJob.count()).toBe(0);
+    expect(readdirSync(path.join(mountPoint, 'tmp'))).toEqual([]);
+  });
+
+  it('fails a STOW-RS request the same way (its parts are stored on intake threads)', async () => {
+    const api = t as TestApi;
+    const admin = await createUser(api.prisma, { role: 'ADMIN' });
+    const token = await tokenWith(api, await api.login(admin.user.email, admin.password), ['write:uploads']);
+    const study = synthStudy({ seed: `full-stow-${provider}`, slices: 8, size: 256, bleed: 'none' });
+    const { body, contentType } = stowBody(study.files.map((f) => f.bytes));
+    const r = await fetch(`${api.url}/dicom-web/studies`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': contentType, accept: 'application/dicom+json', authorization: `Bearer ${token}` },
+    });
+    expect(r.status).toBe(507);
+    expect(((await r.json()) as { error?: { code?: string } }).error?.code).toBe('STORAGE_FULL');
+    expect(await api.prisma.instance.count()).toBe(0);
+    expect(await api.prisma.study.count()).toBe(0);
     expect(readdirSync(path.join(mountPoint, 'tmp'))).toEqual([]);
   });
 });
