@@ -127,11 +127,12 @@ export class ContentStore {
       if (!commit) return { temp };
       const key = ContentStore.keyFor(contentHash);
       const target = path.join(this.root, key);
+      const dir = path.dirname(target);
       if (touchSync(target)) {
         rmSync(file, { force: true });
+        fsyncPathSync(dir); // see commit: the object may be another request's, renamed but not yet made durable
         return { temp, storageKey: key };
       }
-      const dir = path.dirname(target);
       mkdirSync(dir, { recursive: true });
       renameSync(file, target);
       fsyncPathSync(dir);
@@ -152,12 +153,15 @@ export class ContentStore {
     try {
       // A known object is touched, not rewritten: its fresh mtime tells the garbage collector (garbage-collect.ts) that
       // a row is about to reference it. If the collector moved it away first, the touch fails and it is stored anew.
+      const dir = path.dirname(target);
       if (await touch(target)) {
         await rm(temp.path, { force: true });
+        // The object may be a parallel request's, renamed but its directory not yet fsynced: a row recorded now must
+        // not outlive it in a crash, so its entry is made durable here too (nearly free when it already is).
+        await fsyncPath(dir, 'r');
         return key;
       }
       if (!temp.synced) await fsyncPath(temp.path, 'r+');
-      const dir = path.dirname(target);
       await mkdir(dir, { recursive: true });
       await rename(temp.path, target);
       await fsyncPath(dir, 'r');
