@@ -67,6 +67,13 @@ describe('IntakePool', () => {
     await expect(pool.take([Buffer.alloc(3 * 1024 * 1024)])).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
+  it('takes a file as large as its bound when the bound is not a whole number of buffer quanta', async () => {
+    const { pool } = await setup({ bufferBytes: 1.5 * 1024 * 1024 });
+    const taken = await pool.take([Buffer.alloc(1.25 * 1024 * 1024, 7)]);
+    expect(taken.temp.sizeBytes).toBe(1.25 * 1024 * 1024);
+    expect(taken.parsed.ok).toBe(false);
+  });
+
   it('fails the files of a thread that dies with INTERNAL, and goes on with new threads', async () => {
     const dying = new URL(
       `data:text/javascript,${encodeURIComponent("import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => process.exit(3));")}`,

@@ -131,7 +131,7 @@ export class IntakePool {
   private acquire(length: number): ArrayBuffer | null {
     const i = this.spare.findIndex((b) => b.byteLength >= length);
     if (i >= 0) return this.spare.splice(i, 1)[0] as ArrayBuffer;
-    const size = Math.max(1, Math.ceil(length / BUFFER_QUANTUM)) * BUFFER_QUANTUM;
+    const size = Math.min(Math.max(1, Math.ceil(length / BUFFER_QUANTUM)) * BUFFER_QUANTUM, this.maxBufferBytes);
     while (this.bufferBytes + size > this.maxBufferBytes && this.spare.length > 0)
       this.bufferBytes -= (this.spare.shift() as ArrayBuffer).byteLength;
     if (this.bufferBytes + size > this.maxBufferBytes) return null;
