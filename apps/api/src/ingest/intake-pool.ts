@@ -40,10 +40,9 @@ const BUFFER_QUANTUM = 1024 * 1024;
 
 /**
  * Takes in STOW-RS parts on a few worker threads (`intakeSync` in each: parse, hash, write, fsync, rename, fsync the
- * directory). On the
- * event loop those were about ten thread-pool round trips per file, each waiting for a turn of the loop that is also
- * reading the request, plus ~0.5 ms of hashing: the loop, not the disk, bounded a 40-slice STOW request. A thread
- * runs the whole chain for one file and answers once.
+ * directory). On the event loop those were about ten thread-pool round trips per file, each waiting for a turn of the
+ * loop that was also reading the request. A thread runs the whole chain for one file and answers once; what it waits
+ * on now is mostly the two fsyncs (docs/architecture.md, "Ingest throughput").
  *
  * A file's chunks are copied into a buffer that is moved to the thread and moved back with the answer, then reused:
  * a fresh buffer per file is fresh memory the kernel faults in page by page and unmaps again (~20 ms of system time
